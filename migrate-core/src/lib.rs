@@ -1,0 +1,42 @@
+//! The pure heart of the migration tool: the file format, the revision graph,
+//! Alembic's target grammar, upgrade/downgrade/stamp plans and checksums.
+//!
+//! Everything here takes `(file name, text)` pairs and returns values or
+//! [`Problems`]; only [`scan`] touches the filesystem, and nothing talks to a
+//! database. The macro, the runtime and the xtask all call [`MigrationSet::from_sources`],
+//! so the rules checked at build time and at launch are the same code.
+//!
+//! # The migration file format
+//!
+//! ```sql
+//! -- revision: 3f2a9c1b7d4e
+//! -- down_revision: 9b8c7d6e5f4a
+//! -- branch_labels: billing
+//! -- depends_on: 55aa66bb77cc
+//! -- message: add invoices table
+//! -- create_date: 2026-11-22 10:31:00
+//! -- transaction: per-migration
+//!
+//! -- migrate:upgrade
+//! CREATE TABLE invoices (id INTEGER PRIMARY KEY, total_cents INTEGER NOT NULL);
+//!
+//! -- migrate:downgrade
+//! DROP TABLE invoices;
+//! ```
+//!
+//! See [`file`] for every rule.
+
+pub mod checksum;
+pub mod file;
+pub mod graph;
+pub mod problem;
+pub mod scan;
+pub mod set;
+pub mod sql;
+
+pub use checksum::Checksum;
+pub use file::{MigrationFile, Section, TransactionMode};
+pub use graph::{Graph, GraphOptions, HeadPolicy, RevIdx, Revision, RevisionSpec};
+pub use problem::{Origin, Problem, ProblemKind, Problems};
+pub use set::{MigrationSet, SourceFile};
+pub use sql::Statement;

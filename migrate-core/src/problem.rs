@@ -1,0 +1,167 @@
+//! Problems found in a migration history: where, what, and what to do next.
+//!
+//! Every check in the core reports a [`Problem`] instead of stopping at the first
+//! one, so a user with three broken files fixes them in one pass. The macro turns
+//! each problem into a compile error, the runtime and the xtask print them.
+
+use std::fmt;
+
+/// What kind of problem was found; stable, so tests and tools can match on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ProblemKind {
+    /// A header line is missing, repeated, unknown or has a bad value.
+    MalformedHeader,
+    /// The `-- migrate:upgrade` / `-- migrate:downgrade` markers are missing or out of order.
+    MalformedSections,
+    /// The upgrade section contains no SQL statement.
+    EmptyUpgrade,
+    /// The downgrade section is blank (neither SQL nor a comment saying why not).
+    EmptyDowngrade,
+    /// A revision id or branch label has characters or a length we do not accept.
+    InvalidIdentifier,
+    /// The file name names another revision than the header.
+    FileNameMismatch,
+    /// Two files declare the same revision id.
+    DuplicateRevision,
+    /// A branch label is declared twice, or equals a revision id.
+    DuplicateBranchLabel,
+    /// A `down_revision` names no revision in the set.
+    MissingDownRevision,
+    /// A `depends_on` entry names no revision or branch label in the set.
+    MissingDependency,
+    /// A revision lists itself as its own `down_revision`.
+    SelfLoop,
+    /// A revision lists itself in its own `depends_on`.
+    DependencySelfLoop,
+    /// `down_revision` links form a cycle.
+    Cycle,
+    /// A cycle that needs `depends_on` links.
+    DependencyCycle,
+    /// More than one head that nobody merged.
+    MultipleHeads,
+    /// A file could not be read, is not UTF-8, or should not be in the folder.
+    File,
+}
+
+/// One problem in a migration history, with its location and a suggested fix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The category of the problem.
+    pub kind: ProblemKind,
+    /// The file, relative to the crate or project root, if the problem has one.
+    pub file: Option<String>,
+    /// The 1-based line in `file`, if the problem has one.
+    pub line: Option<u32>,
+    /// What is wrong, in one sentence.
+    pub message: String,
+    /// What to do about it.
+    pub help: Option<String>,
+}
+
+impl Problem {
+    /// A problem without a location.
+    pub fn new(kind: ProblemKind, message: impl Into<String>) -> Self {
+        Problem {
+            kind,
+            file: None,
+            line: None,
+            message: message.into(),
+            help: None,
+        }
+    }
+
+    /// Attaches a location.
+    pub fn at(mut self, file: impl Into<String>, line: Option<u32>) -> Self {
+        self.file = Some(file.into());
+        self.line = line;
+        self
+    }
+
+    /// Attaches a location when there is one.
+    pub fn at_origin(self, origin: &Origin) -> Self {
+        match &origin.file {
+            Some(file) => self.at(file.clone(), origin.line),
+            None => self,
+        }
+    }
+
+    /// Attaches the suggested fix.
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.file, self.line) {
+            (Some(file), Some(line)) => write!(f, "{file}:{line}: ")?,
+            (Some(file), None) => write!(f, "{file}: ")?,
+            _ => {}
+        }
+        f.write_str(&self.message)?;
+        if let Some(help) = &self.help {
+            write!(f, "\n  help: {help}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Where a revision was declared: a file and the line of its `revision:` header.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Origin {
+    /// File name relative to the crate or project root; `None` for graphs built in code.
+    pub file: Option<String>,
+    /// 1-based line of the declaration.
+    pub line: Option<u32>,
+}
+
+impl Origin {
+    /// An origin in a file.
+    pub fn file(file: impl Into<String>, line: u32) -> Self {
+        Origin {
+            file: Some(file.into()),
+            line: Some(line),
+        }
+    }
+}
+
+/// All problems found in one pass; the error type of everything that validates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problems(pub Vec<Problem>);
+
+impl Problems {
+    /// The problems, in the order they were found.
+    pub fn iter(&self) -> std::slice::Iter<'_, Problem> {
+        self.0.iter()
+    }
+
+    /// Whether a problem of `kind` is among them.
+    pub fn has(&self, kind: ProblemKind) -> bool {
+        self.0.iter().any(|p| p.kind == kind)
+    }
+}
+
+impl From<Problem> for Problems {
+    fn from(problem: Problem) -> Self {
+        Problems(vec![problem])
+    }
+}
+
+impl fmt::Display for Problems {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.0.len();
+        if n != 1 {
+            writeln!(f, "{n} problems in the migration history:")?;
+        }
+        for (i, p) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("\n")?;
+            }
+            write!(f, "{p}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Problems {}

@@ -1,0 +1,92 @@
+//! A migration set: parsed files plus the validated graph over them.
+//!
+//! This is the one entry point the macro, the runtime (folder mode) and the
+//! xtask call, so a rule checked at build time and at launch can never drift.
+
+use crate::file::{self, MigrationFile};
+use crate::graph::{Graph, GraphOptions, RevIdx, RevisionSpec};
+use crate::problem::{Origin, Problem, Problems};
+
+/// A file handed to the core: a name relative to the crate or project root, and its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceFile {
+    /// Path relative to the root, with `/` separators (used in every message).
+    pub name: String,
+    /// The file's text.
+    pub text: String,
+}
+
+/// Parsed migration files and their validated graph; `files[i]` is revision `i`.
+#[derive(Debug, Clone)]
+pub struct MigrationSet {
+    files: Vec<MigrationFile>,
+    graph: Graph,
+}
+
+impl MigrationSet {
+    /// Parses and validates `sources`, reporting every problem of every file at once.
+    ///
+    /// Load order is the order of file names (sorted), as Alembic's.
+    pub fn from_sources(
+        sources: &[SourceFile],
+        options: &GraphOptions,
+    ) -> Result<MigrationSet, Problems> {
+        let mut order: Vec<&SourceFile> = sources.iter().collect();
+        order.sort_by(|a, b| {
+            file_name(&a.name)
+                .cmp(file_name(&b.name))
+                .then(a.name.cmp(&b.name))
+        });
+        let mut problems: Vec<Problem> = Vec::new();
+        let mut files = Vec::with_capacity(order.len());
+        for source in order {
+            match file::parse(&source.name, &source.text) {
+                Ok(f) => files.push(f),
+                Err(mut ps) => problems.append(&mut ps),
+            }
+        }
+        let specs = files.iter().map(spec_of).collect();
+        match Graph::build(specs, options) {
+            Ok(graph) if problems.is_empty() => {
+                // Graph::build drops nothing when it succeeds, so indices line up.
+                Ok(MigrationSet { files, graph })
+            }
+            Ok(_) => Err(Problems(problems)),
+            Err(Problems(mut more)) => {
+                problems.append(&mut more);
+                Err(Problems(problems))
+            }
+        }
+    }
+
+    /// The validated graph.
+    pub fn graph(&self) -> &Graph {
+        &self.graph
+    }
+
+    /// The parsed files, in load order (index = [`RevIdx`]).
+    pub fn files(&self) -> &[MigrationFile] {
+        &self.files
+    }
+
+    /// The file of revision `idx`.
+    pub fn file(&self, idx: RevIdx) -> &MigrationFile {
+        &self.files[idx]
+    }
+}
+
+/// The graph input for one parsed file.
+pub fn spec_of(f: &MigrationFile) -> RevisionSpec {
+    RevisionSpec {
+        revision: f.revision.clone(),
+        down_revisions: f.down_revisions.clone(),
+        branch_labels: f.branch_labels.clone(),
+        depends_on: f.depends_on.clone(),
+        origin: Origin::file(f.file.clone(), f.lines.revision),
+        lines: f.lines,
+    }
+}
+
+fn file_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}

@@ -1,0 +1,1 @@
+//! The runtime: applies migration plans to a database with diesel.

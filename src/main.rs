@@ -1,0 +1,2 @@
+//! The example service: a community chat bot that migrates its own database.
+fn main() {}

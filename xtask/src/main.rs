@@ -1,0 +1,2 @@
+//! `cargo xtask`: developer commands over the workspace's `migrations/` folder.
+fn main() {}
