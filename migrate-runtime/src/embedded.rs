@@ -1,0 +1,1 @@
+//! The migration set `embed_migrations!` builds into the binary: `&'static` data.
