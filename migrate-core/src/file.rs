@@ -298,7 +298,10 @@ impl<'a> Parser<'a> {
                     checksum,
                 })
             }
-            _ => Err(self.problems),
+            _ => {
+                self.problems.sort_by_key(|p| p.line.unwrap_or(0));
+                Err(self.problems)
+            }
         }
     }
 

@@ -392,6 +392,7 @@ impl Graph {
             .map(|&h| format!("{} ({})", self.revs[h].id, describe(&self.revs[h].origin)))
             .collect();
         let from = match fork {
+            Some(f) if names.len() == 2 => format!(", which both build on {}", self.revs[f].id),
             Some(f) => format!(", which all build on {}", self.revs[f].id),
             None => String::new(),
         };
@@ -554,17 +555,19 @@ fn missing(
     down: bool,
     by_id: &HashMap<String, RevIdx>,
 ) -> Problem {
-    let (kind, field, line) = if down {
+    let (kind, field, line, what) = if down {
         (
             ProblemKind::MissingDownRevision,
             "down_revision",
             spec.lines.down_revision,
+            "revision",
         )
     } else {
         (
             ProblemKind::MissingDependency,
             "depends_on",
             spec.lines.depends_on,
+            "revision or branch label",
         )
     };
     let mut candidates: Vec<&str> = by_id
@@ -576,7 +579,7 @@ fn missing(
     let help = match candidates.first() {
         Some(c) if candidates.len() == 1 => format!("did you mean {c}? {field} takes the full revision id"),
         _ => format!(
-            "no migration declares revision {target}: restore the missing file, or point {field} at an existing revision (`cargo xtask heads` lists them)"
+            "no migration declares {what} {target}: restore the missing file, or point {field} at an existing revision (`cargo xtask heads` lists them)"
         ),
     };
     Problem::new(

@@ -1,0 +1,7 @@
+-- message: forgot the ids
+
+-- migrate:upgrade
+SELECT 1;
+
+-- migrate:downgrade
+SELECT 1;

@@ -1,0 +1,9 @@
+-- revision: a2
+-- down_revision: a1
+-- depends_on: a2
+
+-- migrate:upgrade
+CREATE TABLE t_a2 (id int);
+
+-- migrate:downgrade
+DROP TABLE t_a2;

@@ -1,0 +1,9 @@
+-- revision: a1
+-- down_revision: none
+-- branch_labels: app
+
+-- migrate:upgrade
+CREATE TABLE t_a1 (id int);
+
+-- migrate:downgrade
+DROP TABLE t_a1;

@@ -1,0 +1,3 @@
+-- revision: a4
+-- down_revision: a1
+-- migrate:upgrade

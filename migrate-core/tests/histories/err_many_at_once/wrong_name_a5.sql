@@ -1,0 +1,2 @@
+-- revision: zz
+-- down_revision: a1

@@ -1,0 +1,9 @@
+-- revision: b1
+-- down_revision: none
+-- branch_labels: audit
+
+-- migrate:upgrade
+CREATE TABLE t_b1 (id int);
+
+-- migrate:downgrade
+DROP TABLE t_b1;
