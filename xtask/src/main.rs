@@ -1,2 +1,48 @@
 //! `cargo xtask`: developer commands over the workspace's `migrations/` folder.
-fn main() {}
+//!
+//! `new-migration` and `merge` write files; they load the folder with the same
+//! core code the macro uses, never overwrite a file, and check that the history
+//! with the new file still validates before writing it.
+
+mod scaffold;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Developer commands for this workspace's migrations.
+#[derive(Debug, Parser)]
+#[command(name = "cargo xtask", bin_name = "cargo xtask")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Write the next migration file, chained onto the head.
+    NewMigration(scaffold::NewMigration),
+    /// Write a merge revision over all heads, or the ones given.
+    Merge(scaffold::Merge),
+}
+
+/// The workspace root: the parent of this crate's manifest directory.
+pub fn workspace_root() -> PathBuf {
+    let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    here.parent().map(PathBuf::from).unwrap_or(here)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::NewMigration(args) => scaffold::new_migration(&args),
+        Command::Merge(args) => scaffold::merge(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,419 @@
+//! `new-migration` and `merge`: write a new migration file chained onto the history.
+
+use clap::Args;
+use migrate_core::file::{check_label, check_revision_id};
+use migrate_core::scan::scan_folder;
+use migrate_core::{GraphOptions, HeadPolicy, MigrationSet, RevIdx, SourceFile};
+use std::fmt::Write as _;
+use std::hash::{BuildHasher, Hasher};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Arguments of `cargo xtask new-migration`.
+#[derive(Debug, Args)]
+pub struct NewMigration {
+    /// One-line description; also names the file.
+    #[arg(short, long)]
+    message: String,
+    /// The revision to build on (default: the single head); `base` starts a new root.
+    #[arg(long)]
+    head: Option<String>,
+    /// Branch label(s) for the new revision.
+    #[arg(long = "branch-label")]
+    branch_labels: Vec<String>,
+    /// Revision(s) or branch label(s) that must be applied first.
+    #[arg(long = "depends-on")]
+    depends_on: Vec<String>,
+    /// Use this revision id instead of a fresh random one.
+    #[arg(long)]
+    rev_id: Option<String>,
+    /// Run the migration outside a transaction (`-- transaction: none`).
+    #[arg(long)]
+    no_transaction: bool,
+    /// The migrations folder (default: the workspace's `migrations/`).
+    #[arg(long)]
+    dir: Option<PathBuf>,
+}
+
+/// Arguments of `cargo xtask merge`.
+#[derive(Debug, Args)]
+pub struct Merge {
+    /// One-line description; also names the file.
+    #[arg(short, long, default_value = "merge heads")]
+    message: String,
+    /// The heads to merge (default: all heads).
+    revisions: Vec<String>,
+    /// Use this revision id instead of a fresh random one.
+    #[arg(long)]
+    rev_id: Option<String>,
+    /// The migrations folder (default: the workspace's `migrations/`).
+    #[arg(long)]
+    dir: Option<PathBuf>,
+}
+
+/// A migrations folder loaded with the core, tolerating several heads.
+struct Folder {
+    dir: PathBuf,
+    sources: Vec<SourceFile>,
+    set: MigrationSet,
+    root: PathBuf,
+    rel: String,
+}
+
+fn load(dir: Option<&Path>) -> Result<Folder, String> {
+    let dir = match dir {
+        Some(d) if d.is_absolute() => d.to_path_buf(),
+        Some(d) => std::env::current_dir()
+            .map_err(|e| format!("cannot read the current directory: {e}"))?
+            .join(d),
+        None => crate::workspace_root().join("migrations"),
+    };
+    let (root, rel) = match (dir.parent(), dir.file_name()) {
+        (Some(parent), Some(name)) => (parent.to_path_buf(), name.to_string_lossy().into_owned()),
+        _ => return Err(format!("`{}` is not a folder path", dir.display())),
+    };
+    let sources = scan_folder(&root, &rel).map_err(|p| p.to_string())?;
+    let options = GraphOptions {
+        heads: HeadPolicy::Any,
+    };
+    let set = MigrationSet::from_sources(&sources, &options)
+        .map_err(|p| format!("{p}\nfix these first; then run the command again"))?;
+    Ok(Folder {
+        dir,
+        sources,
+        set,
+        root,
+        rel,
+    })
+}
+
+/// Resolves a revision argument: an exact id, a unique id prefix, or a branch label.
+fn resolve(set: &MigrationSet, ident: &str) -> Result<RevIdx, String> {
+    let graph = set.graph();
+    if let Some(i) = graph.index_of(ident) {
+        return Ok(i);
+    }
+    let label = ident.strip_suffix("@head").unwrap_or(ident);
+    if let Some(owner) = graph.label_owner(label) {
+        let in_branch: Vec<RevIdx> = graph
+            .heads()
+            .iter()
+            .copied()
+            .filter(|&h| graph.rev(h).labels.iter().any(|l| l == label) || h == owner)
+            .collect();
+        return match in_branch.as_slice() {
+            [one] => Ok(*one),
+            _ => Err(format!(
+                "branch `{label}` has several heads: {}",
+                graph.ids(&in_branch).join(", ")
+            )),
+        };
+    }
+    let candidates: Vec<RevIdx> = graph
+        .revisions()
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.id.starts_with(ident))
+        .map(|(i, _)| i)
+        .collect();
+    match candidates.as_slice() {
+        [one] => Ok(*one),
+        [] => Err(format!(
+            "no revision `{ident}` in the history (`cargo xtask heads` lists the heads)"
+        )),
+        many => Err(format!(
+            "`{ident}` is ambiguous: it starts {}; give more characters",
+            graph.ids(many).join(", ")
+        )),
+    }
+}
+
+/// Runs `new-migration`.
+pub fn new_migration(args: &NewMigration) -> Result<(), String> {
+    let folder = load(args.dir.as_deref())?;
+    let graph = folder.set.graph();
+    let parents: Vec<String> = match args.head.as_deref() {
+        Some("base") => Vec::new(),
+        Some(ident) => vec![graph.rev(resolve(&folder.set, ident)?).id.clone()],
+        None => match graph.heads() {
+            [] => Vec::new(),
+            [head] => vec![graph.rev(*head).id.clone()],
+            heads => {
+                return Err(format!(
+                    "the history has {} heads: {}; merge them first with `cargo xtask merge`, or choose one with `--head <revision>`",
+                    heads.len(),
+                    graph.ids(heads).join(", ")
+                ))
+            }
+        },
+    };
+    for label in &args.branch_labels {
+        check_label(label).map_err(|why| format!("branch label `{label}` {why}"))?;
+    }
+    let depends_on = args
+        .depends_on
+        .iter()
+        .map(|d| {
+            if graph.label_owner(d).is_some() {
+                Ok(d.clone())
+            } else {
+                resolve(&folder.set, d).map(|i| graph.rev(i).id.clone())
+            }
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let draft = Draft {
+        message: &args.message,
+        parents,
+        branch_labels: args.branch_labels.clone(),
+        depends_on,
+        no_transaction: args.no_transaction,
+        merge: false,
+    };
+    write(&folder, &draft, args.rev_id.as_deref())
+}
+
+/// Runs `merge`.
+pub fn merge(args: &Merge) -> Result<(), String> {
+    let folder = load(args.dir.as_deref())?;
+    let graph = folder.set.graph();
+    let parents: Vec<RevIdx> = if args.revisions.is_empty() {
+        graph.real_heads().to_vec()
+    } else {
+        let mut out = Vec::new();
+        for ident in &args.revisions {
+            let i = resolve(&folder.set, ident)?;
+            if out.contains(&i) {
+                return Err(format!("{} is given twice", graph.rev(i).id));
+            }
+            if !graph.rev(i).is_head() {
+                return Err(format!(
+                    "revision {} is not a head; a merge joins heads (`cargo xtask heads` lists them)",
+                    graph.rev(i).id
+                ));
+            }
+            out.push(i);
+        }
+        out
+    };
+    if parents.len() < 2 {
+        return Err(format!(
+            "nothing to merge: the history has {} head(s) ({}); a merge needs two or more",
+            graph.heads().len(),
+            graph.ids(graph.heads()).join(", ")
+        ));
+    }
+    let draft = Draft {
+        message: &args.message,
+        parents: graph.ids(&parents),
+        branch_labels: Vec::new(),
+        depends_on: Vec::new(),
+        no_transaction: false,
+        merge: true,
+    };
+    write(&folder, &draft, args.rev_id.as_deref())
+}
+
+struct Draft<'a> {
+    message: &'a str,
+    parents: Vec<String>,
+    branch_labels: Vec<String>,
+    depends_on: Vec<String>,
+    no_transaction: bool,
+    merge: bool,
+}
+
+/// Renders the new file, checks the history still validates with it, and creates it.
+fn write(folder: &Folder, draft: &Draft<'_>, rev_id: Option<&str>) -> Result<(), String> {
+    let graph = folder.set.graph();
+    let revision = match rev_id {
+        Some(id) => {
+            check_revision_id(id).map_err(|why| format!("revision id `{id}` {why}"))?;
+            if graph.index_of(id).is_some() {
+                return Err(format!("revision id {id} is already used"));
+            }
+            id.to_string()
+        }
+        None => loop {
+            let id = fresh_revision_id();
+            if graph.index_of(&id).is_none() {
+                break id;
+            }
+        },
+    };
+    let now = Utc::now();
+    let file_name = format!("{}_{}_{revision}.sql", now.date(), slug(draft.message));
+    let mut text = String::new();
+    let _ = writeln!(text, "-- revision: {revision}");
+    let parents = if draft.parents.is_empty() {
+        "none".to_string()
+    } else {
+        draft.parents.join(", ")
+    };
+    let _ = writeln!(text, "-- down_revision: {parents}");
+    if !draft.branch_labels.is_empty() {
+        let _ = writeln!(text, "-- branch_labels: {}", draft.branch_labels.join(", "));
+    }
+    if !draft.depends_on.is_empty() {
+        let _ = writeln!(text, "-- depends_on: {}", draft.depends_on.join(", "));
+    }
+    let _ = writeln!(
+        text,
+        "-- message: {}",
+        draft.message.replace(['\r', '\n'], " ")
+    );
+    let _ = writeln!(text, "-- create_date: {} {}", now.date(), now.time());
+    if draft.no_transaction {
+        let _ = writeln!(text, "-- transaction: none");
+    }
+    text.push_str("\n-- migrate:upgrade\n\n-- migrate:downgrade\n");
+
+    // The history with the new file must still load (a merge must be complete; a new
+    // file that is still empty is expected to fail only for its empty sections).
+    let mut sources = folder.sources.clone();
+    let name = format!("{}/{file_name}", folder.rel);
+    let probe = if draft.merge {
+        text.clone()
+    } else {
+        text.replace("-- migrate:upgrade\n", "-- migrate:upgrade\nSELECT 1;\n")
+            .replace(
+                "-- migrate:downgrade\n",
+                "-- migrate:downgrade\nSELECT 1;\n",
+            )
+    };
+    sources.push(SourceFile {
+        name: name.clone(),
+        text: probe,
+    });
+    let options = GraphOptions {
+        heads: if draft.merge || draft.parents.is_empty() {
+            HeadPolicy::OnePerBranchLabel
+        } else {
+            HeadPolicy::Any
+        },
+    };
+    if let Err(problems) = MigrationSet::from_sources(&sources, &options) {
+        return Err(format!(
+            "the history would not be valid with this migration:\n{problems}"
+        ));
+    }
+
+    let path = folder.dir.join(&file_name);
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+    file.write_all(text.as_bytes())
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    let shown = path
+        .strip_prefix(&folder.root)
+        .map(|p| format!("{}", p.display()))
+        .unwrap_or_else(|_| path.display().to_string());
+    println!("created {shown} (revision {revision}, down_revision {parents})");
+    if !draft.merge {
+        println!("next: write its SQL after `-- migrate:upgrade` and the SQL that reverts it after `-- migrate:downgrade`");
+    }
+    Ok(())
+}
+
+/// A fresh 12-hex-digit revision id, like Alembic's.
+fn fresh_revision_id() -> String {
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    hasher.write_u128(nanos);
+    hasher.write_u32(std::process::id());
+    format!("{:012x}", hasher.finish() & 0xffff_ffff_ffff)
+}
+
+/// The message as a file-name slug: lowercase words joined by `_`, at most 40 characters.
+fn slug(message: &str) -> String {
+    let mut out = String::new();
+    for word in message
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
+        if out.len() + word.len() + 1 > 40 {
+            break;
+        }
+        if !out.is_empty() {
+            out.push('_');
+        }
+        out.push_str(&word.to_ascii_lowercase());
+    }
+    if out.is_empty() {
+        out.push_str("migration");
+    }
+    out
+}
+
+/// The current UTC date and time, without a date crate.
+struct Utc {
+    secs: u64,
+}
+
+impl Utc {
+    fn now() -> Self {
+        let secs = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        Utc { secs }
+    }
+
+    /// `YYYY-MM-DD`, from days since 1970-01-01 (Howard Hinnant's civil_from_days).
+    fn date(&self) -> String {
+        let days = i64::try_from(self.secs / 86_400).unwrap_or(0);
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        format!("{year:04}-{month:02}-{day:02}")
+    }
+
+    /// `HH:MM:SS`.
+    fn time(&self) -> String {
+        let s = self.secs % 86_400;
+        format!("{:02}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slug_keeps_words_and_length() {
+        assert_eq!(slug("Add users table!"), "add_users_table");
+        assert_eq!(slug("   "), "migration");
+        assert!(slug(&"word ".repeat(40)).len() <= 40);
+    }
+
+    #[test]
+    fn dates_are_civil() {
+        assert_eq!(Utc { secs: 0 }.date(), "1970-01-01");
+        assert_eq!(Utc { secs: 951_782_400 }.date(), "2000-02-29");
+        assert_eq!(
+            Utc {
+                secs: 1_795_305_600 + 3_661
+            }
+            .time(),
+            "01:01:01"
+        );
+    }
+
+    #[test]
+    fn fresh_ids_are_valid_and_differ() {
+        let a = fresh_revision_id();
+        let b = fresh_revision_id();
+        assert_eq!(a.len(), 12);
+        assert!(check_revision_id(&a).is_ok());
+        assert_ne!(a, b);
+    }
+}
