@@ -4,6 +4,10 @@
 //! core code the macro uses, never overwrite a file, and check that the history
 //! with the new file still validates before writing it.
 
+mod import_alembic;
+mod import_diesel;
+mod import_output;
+mod python;
 mod scaffold;
 
 use clap::{Parser, Subcommand};
@@ -24,6 +28,10 @@ enum Command {
     NewMigration(scaffold::NewMigration),
     /// Write a merge revision over all heads, or the ones given.
     Merge(scaffold::Merge),
+    /// Import an Alembic project's revisions: same ids, parents, labels, messages.
+    ImportAlembic(import_alembic::ImportAlembic),
+    /// Import a diesel-cli migrations folder as a linear chain, in diesel's order.
+    ImportDiesel(import_diesel::ImportDiesel),
 }
 
 /// The workspace root: the parent of this crate's manifest directory.
@@ -37,6 +45,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::NewMigration(args) => scaffold::new_migration(&args),
         Command::Merge(args) => scaffold::merge(&args),
+        Command::ImportAlembic(args) => import_alembic::import_alembic(&args),
+        Command::ImportDiesel(args) => import_diesel::import_diesel(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,1593 @@
+//! `cargo xtask import-alembic PATH`: turn an Alembic project's versions folder into
+//! migration files with the **same** revision ids, parents (merge order kept),
+//! branch labels, `depends_on` and messages, so a database that Alembic manages can
+//! be continued by our runtime without re-baselining.
+//!
+//! The pipeline, one stage after the other:
+//!
+//! 1. **locate**: PATH is a project (a folder with `alembic.ini`, or the ini file), a
+//!    script folder (with `env.py`), or a versions folder. The ini gives
+//!    `script_location`, `version_locations` and `recursive_version_locations`.
+//! 2. **read**: every revision module, statically ([`crate::python`]), in Alembic's
+//!    load order (each version location in turn, file names sorted, subfolders after
+//!    files when recursive). No Python runs for this part.
+//! 3. **validate**: ids and labels against our format, then the graph with the same
+//!    core code the build uses; every problem of every file is reported at once.
+//! 4. **SQL**: where Alembic can run, its offline mode gives the bodies: one
+//!    `alembic upgrade heads --sql` run and one `alembic downgrade <head>:base --sql`
+//!    run per head, cut at Alembic's `-- Running upgrade A -> B` comments; a run
+//!    that fails keeps the revisions it completed and resumes past the failing one
+//!    (see [`generate_sql`]); what is left is tried one revision at a time.
+//!    Alembic's own bookkeeping (`alembic_version` statements) and its
+//!    `BEGIN;`/`COMMIT;` are removed: our runtime does both itself. A `COMMIT;` inside
+//!    a revision (an `autocommit_block`) makes it `-- transaction: none`. A
+//!    function that statically does nothing (`pass`, a docstring) needs no Alembic:
+//!    a merge stays empty, another revision gets `SELECT 1;`; a `downgrade()` that
+//!    raises becomes `-- migrate:irreversible`. What cannot be had — or code that
+//!    emitted no SQL offline — becomes a placeholder that fails the build until
+//!    filled.
+//! 5. **write**: file names keep Alembic's load order (the tie-breaker between
+//!    independent branches); see [`name_prefixes`].
+
+use crate::import_output::{self, Downgrade, ImportedRevision, Upgrade};
+use crate::python::{self, Body, Value};
+use clap::Args;
+use migrate_core::file::{check_label, check_revision_id};
+use migrate_core::sql::split_statements;
+use migrate_core::{Graph, GraphOptions, HeadPolicy, Origin, RevisionSpec, TransactionMode};
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const TOOL: &str = "import-alembic";
+
+/// Arguments of `cargo xtask import-alembic`.
+#[derive(Debug, Args)]
+pub struct ImportAlembic {
+    /// The Alembic project: the folder with alembic.ini (or the ini file itself), the
+    /// script folder (with env.py), or a versions folder.
+    path: PathBuf,
+    /// The folder to write the migration files into (default: the workspace's
+    /// `migrations/`); created if missing. No file is ever overwritten.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// The alembic.ini to read and to run Alembic with (default: found from PATH).
+    #[arg(short = 'c', long)]
+    config: Option<PathBuf>,
+    /// The ini section to use, as `alembic --name`.
+    #[arg(short = 'n', long, default_value = "alembic")]
+    name: String,
+    /// A Python interpreter with Alembic and the project's dependencies (e.g. a
+    /// virtualenv's `bin/python`); Alembic runs as `PYTHON -m alembic`.
+    #[arg(long, conflicts_with = "alembic")]
+    python: Option<PathBuf>,
+    /// The `alembic` executable to run (default: `alembic` on PATH, then
+    /// `python3 -m alembic`).
+    #[arg(long)]
+    alembic: Option<PathBuf>,
+    /// Extra arguments for env.py, passed to Alembic as `-x ARG`.
+    #[arg(short = 'x', long = "x-arg", value_name = "ARG")]
+    x_args: Vec<String>,
+    /// Do not run Alembic: SQL bodies become placeholders (except those that are
+    /// statically empty).
+    #[arg(long)]
+    skip_sql: bool,
+}
+
+/// Runs `import-alembic`.
+pub fn import_alembic(args: &ImportAlembic) -> Result<(), String> {
+    let cwd =
+        std::env::current_dir().map_err(|e| format!("cannot read the current directory: {e}"))?;
+    let project = locate(&cwd, args)?;
+    let files = list_revision_files(&project)?;
+    if files.is_empty() {
+        return Err(format!(
+            "no Alembic revision files (*.py) in {}; point at the project folder (with alembic.ini), the script folder (with env.py) or the versions folder",
+            project
+                .version_dirs
+                .iter()
+                .map(|d| project.show_user(d))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    let revisions = read_revisions(&project, &files)?;
+    let graph = validate(&revisions)?;
+
+    let sql = if args.skip_sql {
+        SqlSource::Unavailable("--skip-sql was given".to_string())
+    } else {
+        match (&project.ini, alembic_command(args)?) {
+            (None, _) => SqlSource::Unavailable(format!(
+                "no alembic.ini was found for {} (give it with --config)",
+                args.path.display()
+            )),
+            (Some(_), Err(why)) => SqlSource::Unavailable(why),
+            (Some(ini), Ok(cmd)) => {
+                println!(
+                    "running `{} -c {} upgrade heads --sql` (offline mode) for the SQL bodies…",
+                    cmd.shown,
+                    project.show(ini)
+                );
+                SqlSource::Generated(Box::new(generate_sql(&cmd, ini, args, &revisions, &graph)))
+            }
+        }
+    };
+
+    let prefixes = name_prefixes(&revisions, &graph);
+    let mut imported = Vec::with_capacity(revisions.len());
+    let mut statuses = Vec::with_capacity(revisions.len());
+    for (rev, prefix) in revisions.iter().zip(prefixes.needed) {
+        let (upgrade, downgrade, transaction, status) = bodies(rev, &sql);
+        statuses.push(status);
+        imported.push(ImportedRevision {
+            source: rev.file.clone(),
+            revision: rev.revision.clone(),
+            down_revisions: rev.down_revisions.clone(),
+            branch_labels: rev.branch_labels.clone(),
+            depends_on: rev.depends_on.clone(),
+            message: rev.message.clone(),
+            create_date: rev.create_date.clone(),
+            transaction,
+            name_prefix: prefix,
+            upgrade,
+            downgrade,
+        });
+    }
+    let written = import_output::write_all(args.out.as_deref(), &imported, TOOL)?;
+
+    println!(
+        "imported {} Alembic revision(s) from {} into {}:",
+        imported.len(),
+        args.path.display(),
+        written.shown_dir.display()
+    );
+    let width = imported.iter().map(|r| r.revision.len()).max().unwrap_or(0);
+    for ((rev, file), status) in imported.iter().zip(&written.files).zip(&statuses) {
+        println!(
+            "  {:width$}  {}  upgrade: {}; downgrade: {}",
+            rev.revision,
+            written.shown_dir.join(file).display(),
+            status.upgrade,
+            status.downgrade
+        );
+    }
+    let filled = statuses.iter().filter(|s| s.upgrade_filled).count()
+        + statuses.iter().filter(|s| s.downgrade_filled).count();
+    let placeholders = imported.iter().filter(|r| r.has_placeholder()).count();
+    println!(
+        "summary: {} revision(s); {filled} section(s) filled from Alembic's offline SQL; {placeholders} file(s) with placeholders",
+        imported.len()
+    );
+    if prefixes.ordinal {
+        println!(
+            "note: the file names start with a sequence number in Alembic's load order, because sorting by create date would reorder revisions on independent branches (the order is the tie-breaker when both are applied)"
+        );
+    }
+    let not_generated = match &sql {
+        SqlSource::Unavailable(why) => Some(why),
+        SqlSource::Generated(g) => g.environment_failure.as_ref(),
+    };
+    if let Some(why) = not_generated.filter(|_| placeholders > 0) {
+        println!(
+            "note: the SQL was not generated: {}. To fill the placeholders from Alembic, delete the imported files and run again with `--python <venv>/bin/python` (a Python with alembic and your project's packages) or `--alembic <path>`",
+            why.trim_end_matches('.')
+        );
+    }
+    match &sql {
+        SqlSource::Generated(g) if g.environment_failure.is_none() => {
+            if g.version_table != "alembic_version" {
+                println!(
+                    "note: env.py names the version table `{}`; configure the runtime with the same table when it takes over the database",
+                    g.version_table
+                );
+            }
+            if let Some(dialect) = &g.dialect {
+                println!("note: the SQL is for the dialect in alembic.ini (Alembic used {dialect}); the runtime must run it on that database");
+            }
+            for rev in imported
+                .iter()
+                .filter(|r| r.transaction == TransactionMode::None)
+            {
+                println!(
+                    "note: {} commits inside its upgrade or downgrade (an `autocommit_block`), so it runs with `-- transaction: none`",
+                    rev.revision
+                );
+            }
+        }
+        _ => {}
+    }
+    if written.existing > 0 {
+        println!(
+            "note: {} already held {} migration(s); the imported history sits beside them",
+            written.shown_dir.display(),
+            written.existing
+        );
+    }
+    import_output::print_verification(&written);
+    Ok(())
+}
+
+/// Where the revisions are and how to run Alembic on them.
+#[derive(Debug)]
+struct Project {
+    /// Paths in the written files are relative to this folder (the ini's).
+    root: PathBuf,
+    /// `root` as the user reaches it from the current directory, for messages.
+    shown_root: PathBuf,
+    /// The alembic.ini to run Alembic with.
+    ini: Option<PathBuf>,
+    /// Version locations, in Alembic's order.
+    version_dirs: Vec<PathBuf>,
+    /// `recursive_version_locations`.
+    recursive: bool,
+}
+
+impl Project {
+    fn new(
+        cwd: &Path,
+        root: PathBuf,
+        ini: Option<PathBuf>,
+        version_dirs: Vec<PathBuf>,
+        recursive: bool,
+    ) -> Project {
+        let shown_root = root
+            .strip_prefix(cwd)
+            .map_or_else(|_| root.clone(), Path::to_path_buf);
+        Project {
+            root,
+            shown_root,
+            ini,
+            version_dirs,
+            recursive,
+        }
+    }
+
+    /// `path` as the user reaches it from the current directory.
+    fn show_user(&self, path: &Path) -> String {
+        let rel = self.show(path);
+        if self.shown_root.as_os_str().is_empty() {
+            rel
+        } else {
+            format!("{}/{rel}", self.shown_root.display())
+        }
+    }
+
+    fn show(&self, path: &Path) -> String {
+        let rel = path.strip_prefix(&self.root).unwrap_or(path);
+        let shown = rel
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join("/");
+        if shown.is_empty() {
+            ".".to_string()
+        } else {
+            shown
+        }
+    }
+}
+
+fn locate(cwd: &Path, args: &ImportAlembic) -> Result<Project, String> {
+    let path = cwd.join(&args.path);
+    if !path.exists() {
+        return Err(format!("{} does not exist", args.path.display()));
+    }
+    let explicit_ini = args.config.as_ref().map(|c| cwd.join(c));
+    if let Some(ini) = &explicit_ini {
+        if !ini.is_file() {
+            return Err(format!("--config {}: no such file", ini.display()));
+        }
+    }
+    let has_py = std::fs::read_dir(&path).is_ok_and(|mut d| {
+        d.any(|e| e.is_ok_and(|e| e.file_name().to_string_lossy().ends_with(".py")))
+    });
+    let is_script_dir = path.join("env.py").is_file() || path.join("script.py.mako").is_file();
+    // A project: its ini names the version folders.
+    let project_ini = if path.is_file() {
+        Some(explicit_ini.clone().unwrap_or_else(|| path.clone()))
+    } else if path.join("alembic.ini").is_file() {
+        Some(
+            explicit_ini
+                .clone()
+                .unwrap_or_else(|| path.join("alembic.ini")),
+        )
+    } else if !is_script_dir && !has_py {
+        explicit_ini.clone()
+    } else {
+        None
+    };
+    if let Some(ini) = project_ini {
+        let root = ini
+            .parent()
+            .map_or_else(|| cwd.to_path_buf(), Path::to_path_buf);
+        let config = IniConfig::read(&ini, &args.name)?;
+        let (version_dirs, recursive) = config.version_locations(&root, &ini)?;
+        return Ok(Project::new(cwd, root, Some(ini), version_dirs, recursive));
+    }
+    // A script folder or a versions folder: the ini, unless given, is the one above
+    // it whose version locations are this folder.
+    let (versions, above) = if is_script_dir {
+        (
+            path.join("versions"),
+            path.parent().map(|p| p.join("alembic.ini")),
+        )
+    } else {
+        (
+            path.clone(),
+            path.parent()
+                .and_then(Path::parent)
+                .map(|p| p.join("alembic.ini")),
+        )
+    };
+    let ini = match explicit_ini {
+        Some(ini) => Some(ini),
+        None => above.filter(|i| i.is_file()).filter(|ini| {
+            let root = ini.parent().unwrap_or(Path::new("."));
+            IniConfig::read(ini, &args.name)
+                .and_then(|c| c.version_locations(root, ini))
+                .is_ok_and(|(dirs, _)| dirs.iter().any(|d| same_dir(d, &versions)))
+        }),
+    };
+    let recursive = match &ini {
+        Some(ini) => IniConfig::read(ini, &args.name)?.recursive(),
+        None => false,
+    };
+    let root = ini
+        .as_ref()
+        .and_then(|i| i.parent())
+        .filter(|r| versions.starts_with(r))
+        .map_or_else(|| path.clone(), Path::to_path_buf);
+    Ok(Project::new(cwd, root, ini, vec![versions], recursive))
+}
+
+fn same_dir(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
+/// The `[alembic]` (or `--name`) section of an ini file, `%(here)s` interpolated.
+struct IniConfig {
+    file: PathBuf,
+    values: HashMap<String, String>,
+}
+
+impl IniConfig {
+    fn read(ini: &Path, section: &str) -> Result<IniConfig, String> {
+        let text = std::fs::read_to_string(ini)
+            .map_err(|e| format!("cannot read {}: {e}", ini.display()))?;
+        let here = ini
+            .parent()
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let mut values: HashMap<String, String> = HashMap::new();
+        let mut defaults: HashMap<String, String> = HashMap::new();
+        let mut current: Option<String> = None;
+        let mut last_key: Option<String> = None;
+        for raw in text.lines() {
+            let trimmed = raw.trim();
+            if trimmed.is_empty() || trimmed.starts_with('#') || trimmed.starts_with(';') {
+                continue;
+            }
+            if raw.starts_with([' ', '\t']) {
+                // A continuation line of a multi-line value.
+                if let (Some(key), Some(sec)) = (&last_key, &current) {
+                    let map = if sec == "DEFAULT" {
+                        &mut defaults
+                    } else {
+                        &mut values
+                    };
+                    if sec == section || sec == "DEFAULT" {
+                        if let Some(v) = map.get_mut(key) {
+                            v.push('\n');
+                            v.push_str(trimmed);
+                        }
+                    }
+                }
+                continue;
+            }
+            if let Some(name) = trimmed.strip_prefix('[').and_then(|t| t.strip_suffix(']')) {
+                current = Some(name.trim().to_string());
+                last_key = None;
+                continue;
+            }
+            let split = trimmed.find(['=', ':']);
+            let (key, value) = match split {
+                Some(at) => (trimmed[..at].trim(), trimmed[at + 1..].trim()),
+                None => (trimmed, ""),
+            };
+            let key = key.to_ascii_lowercase();
+            match current.as_deref() {
+                Some("DEFAULT") => {
+                    defaults.insert(key.clone(), value.to_string());
+                }
+                Some(s) if s == section => {
+                    values.insert(key.clone(), value.to_string());
+                }
+                _ => {}
+            }
+            last_key = Some(key);
+        }
+        for (k, v) in defaults {
+            values.entry(k).or_insert(v);
+        }
+        let snapshot = values.clone();
+        for v in values.values_mut() {
+            *v = interpolate(v, &here, &snapshot);
+        }
+        Ok(IniConfig {
+            file: ini.to_path_buf(),
+            values,
+        })
+    }
+
+    fn recursive(&self) -> bool {
+        self.values
+            .get("recursive_version_locations")
+            .is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "true" | "yes" | "on" | "1"))
+    }
+
+    /// The version folders Alembic reads, resolved against `root` (Alembic's cwd).
+    fn version_locations(&self, root: &Path, ini: &Path) -> Result<(Vec<PathBuf>, bool), String> {
+        let recursive = self.recursive();
+        if let Some(list) = self
+            .values
+            .get("version_locations")
+            .filter(|v| !v.is_empty())
+        {
+            let sep = self
+                .values
+                .get("path_separator")
+                .or_else(|| self.values.get("version_path_separator"));
+            let parts: Vec<String> = match sep.map(String::as_str) {
+                Some("space") => list.split(' ').map(str::to_string).collect(),
+                Some("newline") => list.split('\n').map(str::to_string).collect(),
+                Some("os") | Some(":") => list.split(':').map(str::to_string).collect(),
+                Some(";") => list.split(';').map(str::to_string).collect(),
+                Some(other) => {
+                    return Err(format!(
+                        "{}: path_separator `{other}` is not one of space, newline, os, :, ;",
+                        ini.display()
+                    ))
+                }
+                None => list.split([',', ' ', '\n']).map(str::to_string).collect(),
+            };
+            let dirs = parts
+                .iter()
+                .map(|p| p.trim())
+                .filter(|p| !p.is_empty())
+                .map(|p| self.folder(root, p, "version_locations"))
+                .collect::<Result<Vec<_>, _>>()?;
+            return Ok((dirs, recursive));
+        }
+        let script = self.values.get("script_location").ok_or_else(|| {
+            format!(
+                "{} has no `script_location` in its [alembic] section; pass the versions folder instead (cargo xtask import-alembic path/to/versions --config {})",
+                self.file.display(),
+                self.file.display()
+            )
+        })?;
+        Ok((
+            vec![self
+                .folder(root, script, "script_location")?
+                .join("versions")],
+            recursive,
+        ))
+    }
+
+    fn folder(&self, root: &Path, value: &str, key: &str) -> Result<PathBuf, String> {
+        let path = Path::new(value);
+        if !path.is_absolute() && value.contains(':') {
+            return Err(format!(
+                "{}: {key} `{value}` names a Python package resource, which this command cannot resolve; pass the versions folder instead (cargo xtask import-alembic path/to/versions --config {})",
+                self.file.display(),
+                self.file.display()
+            ));
+        }
+        Ok(root.join(path))
+    }
+}
+
+/// configparser's interpolation: `%(name)s` from the section (or `here`), `%%` → `%`.
+fn interpolate(value: &str, here: &str, values: &HashMap<String, String>) -> String {
+    let mut out = String::new();
+    let mut rest = value;
+    while let Some(at) = rest.find('%') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        if let Some(tail) = rest.strip_prefix("%%") {
+            out.push('%');
+            rest = tail;
+        } else if let Some((name, tail)) = rest.strip_prefix("%(").and_then(|t| t.split_once(")s"))
+        {
+            let name = name.to_ascii_lowercase();
+            match (name.as_str(), values.get(&name)) {
+                ("here", _) => out.push_str(here),
+                (_, Some(v)) if !v.contains('%') => out.push_str(v),
+                _ => {
+                    out.push_str("%(");
+                    out.push_str(&name);
+                    out.push_str(")s");
+                }
+            }
+            rest = tail;
+        } else {
+            out.push('%');
+            rest = &rest[1..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Revision files in Alembic's load order (`ScriptDirectory._load_revisions`).
+fn list_revision_files(project: &Project) -> Result<Vec<PathBuf>, String> {
+    let mut out = Vec::new();
+    let mut seen = HashSet::new();
+    for dir in &project.version_dirs {
+        if !dir.is_dir() {
+            // Alembic skips version locations that do not exist.
+            continue;
+        }
+        walk(dir, project.recursive, &mut |file| {
+            let real = file.canonicalize().unwrap_or_else(|_| file.to_path_buf());
+            if seen.insert(real) {
+                out.push(file.to_path_buf());
+            }
+        })
+        .map_err(|e| format!("cannot list {}: {e}", project.show(dir)))?;
+    }
+    Ok(out)
+}
+
+/// os.walk, top-down: a folder's files sorted, then its subfolders sorted (when recursive).
+fn walk(dir: &Path, recursive: bool, visit: &mut dyn FnMut(&Path)) -> std::io::Result<()> {
+    if dir
+        .file_name()
+        .is_some_and(|n| n.to_string_lossy().ends_with("__pycache__"))
+    {
+        return Ok(());
+    }
+    let mut files = Vec::new();
+    let mut dirs = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let path = entry.path();
+        if path.is_dir() {
+            dirs.push(path);
+        } else {
+            files.push(path);
+        }
+    }
+    files.sort_by(|a, b| a.file_name().cmp(&b.file_name()));
+    for f in &files {
+        let name = f
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        // Alembic's `(?!\.\#|__init__)(.*\.py)$`.
+        if name.ends_with(".py") && !name.starts_with(".#") && !name.starts_with("__init__") {
+            visit(f);
+        }
+    }
+    if recursive {
+        dirs.sort();
+        for d in dirs {
+            walk(&d, true, visit)?;
+        }
+    }
+    Ok(())
+}
+
+/// One Alembic revision as read from its module.
+#[derive(Debug, Clone)]
+struct AlembicRevision {
+    /// The file, relative to the project root (written into the migration file).
+    file: String,
+    /// The file as the user reaches it (in messages).
+    shown: String,
+    /// Line of `revision = …`.
+    line: u32,
+    revision: String,
+    down_revisions: Vec<String>,
+    branch_labels: Vec<String>,
+    depends_on: Vec<String>,
+    message: String,
+    create_date: Option<String>,
+    upgrade_body: Body,
+    downgrade_body: Body,
+}
+
+impl AlembicRevision {
+    fn is_merge(&self) -> bool {
+        self.down_revisions.len() > 1
+    }
+}
+
+const NAMES: &[&str] = &["revision", "down_revision", "branch_labels", "depends_on"];
+
+/// Reads every file, reporting all problems of all files together.
+fn read_revisions(project: &Project, files: &[PathBuf]) -> Result<Vec<AlembicRevision>, String> {
+    let mut out = Vec::new();
+    let mut problems = Vec::new();
+    for path in files {
+        let shown = project.show_user(path);
+        match read_revision(path, &shown).map(|rev| AlembicRevision {
+            file: project.show(path),
+            shown: shown.clone(),
+            ..rev
+        }) {
+            Ok(rev) => out.push(rev),
+            Err(mut ps) => problems.append(&mut ps),
+        }
+    }
+    if problems.is_empty() {
+        Ok(out)
+    } else {
+        Err(format!(
+            "{} problem(s) in the Alembic history; nothing was written:\n{}",
+            problems.len(),
+            problems.join("\n")
+        ))
+    }
+}
+
+fn read_revision(path: &Path, shown: &str) -> Result<AlembicRevision, Vec<String>> {
+    let text = std::fs::read(path)
+        .map_err(|e| vec![format!("{shown}: cannot be read: {e}")])
+        .and_then(|bytes| {
+            String::from_utf8(bytes).map_err(|_| {
+                vec![format!(
+                    "{shown}: not valid UTF-8; save it as UTF-8 and run again"
+                )]
+            })
+        })?;
+    // Python reads source with universal newlines.
+    let text = text.replace("\r\n", "\n");
+    let module = python::read_module(&text, NAMES).map_err(|e| {
+        vec![format!(
+            "{shown}:{}: cannot read this file statically: {}",
+            e.line, e.message
+        )]
+    })?;
+    let mut problems = Vec::new();
+    let literal_help = "write it as a string, a tuple or list of strings, or None: the import reads the file without running Python";
+    let (revision, line) = match module.get("revision") {
+        Some(a) => match &a.value {
+            Ok(Value::Str(s)) => (s.clone(), a.line),
+            Ok(other) => {
+                problems.push(format!(
+                    "{shown}:{}: `revision` is {other:?}; it must be a string",
+                    a.line
+                ));
+                (String::new(), a.line)
+            }
+            Err(why) => {
+                problems.push(format!(
+                    "{shown}:{}: cannot read `revision` statically: {why}; write it as a string literal",
+                    a.line
+                ));
+                (String::new(), a.line)
+            }
+        },
+        None => {
+            // Alembic's legacy rule: a hex file name is the revision id.
+            let stem = path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            if !stem.is_empty()
+                && stem
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+            {
+                (stem, 1)
+            } else {
+                problems.push(format!(
+                    "{shown}: no module-level `revision = \"…\"`; Alembic cannot load this file either"
+                ));
+                (String::new(), 1)
+            }
+        }
+    };
+    let list = |key: &str, problems: &mut Vec<String>| -> Vec<String> {
+        match module.get(key) {
+            None => Vec::new(),
+            Some(a) => match a
+                .value
+                .as_ref()
+                .map_err(Clone::clone)
+                .and_then(Value::as_id_list)
+            {
+                Ok(mut v) => {
+                    // Alembic removes repeated entries (`util.dedupe_tuple`).
+                    let mut seen = HashSet::new();
+                    v.retain(|item| seen.insert(item.clone()));
+                    v
+                }
+                Err(why) => {
+                    problems.push(format!(
+                        "{shown}:{}: cannot read `{key}` statically: {why}; {literal_help}",
+                        a.line
+                    ));
+                    Vec::new()
+                }
+            },
+        }
+    };
+    let down_revisions = list("down_revision", &mut problems);
+    let branch_labels = list("branch_labels", &mut problems);
+    let depends_on = list("depends_on", &mut problems);
+    if module.get("down_revision").is_none() && !revision.is_empty() {
+        problems.push(format!(
+            "{shown}: no module-level `down_revision`; write `down_revision = None` for a base revision"
+        ));
+    }
+    // Our format's identifier rules, stricter than Alembic's.
+    let id_help = "databases store this id in alembic_version, so rename the revision in Alembic first (its file, every down_revision and depends_on naming it, and the alembic_version rows), then import again";
+    if !revision.is_empty() {
+        if let Err(why) = check_revision_id(&revision) {
+            problems.push(format!(
+                "{shown}:{line}: revision id `{revision}` {why}; {id_help}"
+            ));
+        }
+    }
+    for parent in &down_revisions {
+        if let Err(why) = check_revision_id(parent) {
+            problems.push(format!(
+                "{shown}: down_revision `{parent}` {why}; {id_help}"
+            ));
+        }
+    }
+    for label in &branch_labels {
+        if let Err(why) = check_label(label) {
+            problems.push(format!(
+                "{shown}: branch label `{label}` {why}; rename the label in Alembic (labels use A-Z, a-z, 0-9 and _, up to 64 characters) and import again"
+            ));
+        }
+    }
+    for dep in &depends_on {
+        if let Err(why) = check_label(dep) {
+            problems.push(format!(
+                "{shown}: depends_on entry `{dep}` {why}; {id_help}"
+            ));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let (message, create_date) = docstring_fields(module.docstring.as_deref().unwrap_or(""));
+    let body = |name: &str| module.function(name).map_or(Body::Code, |(_, b)| b);
+    Ok(AlembicRevision {
+        file: shown.to_string(),
+        shown: shown.to_string(),
+        line,
+        revision,
+        down_revisions,
+        branch_labels,
+        depends_on,
+        message,
+        create_date,
+        upgrade_body: body("upgrade"),
+        downgrade_body: body("downgrade"),
+    })
+}
+
+/// The message (Alembic's `Script.doc`: the docstring's first paragraph, on one
+/// line) and the `Create Date:` value.
+fn docstring_fields(doc: &str) -> (String, Option<String>) {
+    let doc = doc.trim();
+    let first = doc.split("\n\n").next().unwrap_or("");
+    let message = if first.starts_with("Revision ID:") {
+        String::new()
+    } else {
+        first.split_whitespace().collect::<Vec<_>>().join(" ")
+    };
+    let create_date = doc
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Create Date:"))
+        .map(|d| d.trim().to_string())
+        .filter(|d| !d.is_empty());
+    (message, create_date)
+}
+
+/// Builds the graph with the core, in Alembic's load order; its problems name the
+/// Python files.
+fn validate(revisions: &[AlembicRevision]) -> Result<Graph, String> {
+    let specs = revisions
+        .iter()
+        .map(|r| RevisionSpec {
+            revision: r.revision.clone(),
+            down_revisions: r.down_revisions.clone(),
+            branch_labels: r.branch_labels.clone(),
+            depends_on: r.depends_on.clone(),
+            origin: Origin::file(r.shown.clone(), r.line),
+            lines: Default::default(),
+        })
+        .collect();
+    Graph::build(
+        specs,
+        &GraphOptions {
+            heads: HeadPolicy::Any,
+        },
+    )
+    .map_err(|p| {
+        format!("the Alembic history does not form a valid revision graph; nothing was written:\n{p}\nfix it in Alembic first (Alembic's own commands would misbehave on it too)")
+    })
+}
+
+/// The file-name prefix of each revision, and whether a sequence number was needed.
+struct Prefixes {
+    needed: Vec<String>,
+    ordinal: bool,
+}
+
+/// File names are `<create date>_<slug>_<rev>.sql` when sorting them keeps every
+/// pair of revisions on independent branches in Alembic's load order (which breaks
+/// ties between them, in Alembic and in our core alike). Otherwise every name starts
+/// with a sequence number in Alembic's load order: `0001_<date>_<slug>_<rev>.sql`.
+fn name_prefixes(revisions: &[AlembicRevision], graph: &Graph) -> Prefixes {
+    let dates: Vec<String> = revisions
+        .iter()
+        .map(|r| {
+            r.create_date
+                .as_deref()
+                .and_then(|d| d.get(..10))
+                .filter(|d| {
+                    d.bytes().enumerate().all(|(i, b)| {
+                        if i == 4 || i == 7 {
+                            b == b'-'
+                        } else {
+                            b.is_ascii_digit()
+                        }
+                    })
+                })
+                .unwrap_or("0000-00-00")
+                .to_string()
+        })
+        .collect();
+    let names: Vec<String> = revisions
+        .iter()
+        .zip(&dates)
+        .map(|(r, d)| format!("{d}_{}_{}.sql", import_output::slug(&r.message), r.revision))
+        .collect();
+    let mut sorted: Vec<usize> = (0..revisions.len()).collect();
+    sorted.sort_by(|&a, &b| names[a].cmp(&names[b]));
+    let mut position = vec![0; revisions.len()];
+    for (pos, &i) in sorted.iter().enumerate() {
+        position[i] = pos;
+    }
+    // Graph indices are load order (the specs were given in that order).
+    let ancestors: Vec<Vec<bool>> = (0..graph.len())
+        .map(|i| graph.ancestor_mask(&[i], true))
+        .collect();
+    let reordered = (0..revisions.len()).any(|i| {
+        (i + 1..revisions.len())
+            .any(|j| position[j] < position[i] && !ancestors[i][j] && !ancestors[j][i])
+    });
+    if !reordered {
+        return Prefixes {
+            needed: dates,
+            ordinal: false,
+        };
+    }
+    let width = revisions.len().to_string().len().max(4);
+    Prefixes {
+        needed: dates
+            .iter()
+            .enumerate()
+            .map(|(i, d)| format!("{:0width$}_{d}", i + 1))
+            .collect(),
+        ordinal: true,
+    }
+}
+
+/// How Alembic is run.
+struct AlembicCommand {
+    program: PathBuf,
+    pre_args: Vec<String>,
+    shown: String,
+}
+
+impl AlembicCommand {
+    fn command(&self) -> Command {
+        let mut cmd = Command::new(&self.program);
+        cmd.args(&self.pre_args)
+            .env("PYTHONDONTWRITEBYTECODE", "1")
+            .env("PYTHONIOENCODING", "utf-8");
+        cmd
+    }
+
+    fn works(&self) -> Result<(), String> {
+        let out = self
+            .command()
+            .arg("--version")
+            .output()
+            .map_err(|e| format!("`{}` cannot be started: {e}", self.shown))?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(format!(
+                "`{} --version` failed: {}",
+                self.shown,
+                last_line(&String::from_utf8_lossy(&out.stderr))
+            ))
+        }
+    }
+}
+
+/// The Alembic to run: `Ok(Err(why))` when none is available (placeholders follow),
+/// `Err` when the one the user named does not work.
+fn alembic_command(args: &ImportAlembic) -> Result<Result<AlembicCommand, String>, String> {
+    if let Some(python) = &args.python {
+        let cmd = AlembicCommand {
+            program: python.clone(),
+            pre_args: vec!["-m".into(), "alembic".into()],
+            shown: format!("{} -m alembic", python.display()),
+        };
+        return cmd.works().map(|()| Ok(cmd)).map_err(|e| {
+            format!("--python: {e}\ninstall Alembic into that Python (`{} -m pip install alembic` plus your project's packages), or drop --python", python.display())
+        });
+    }
+    if let Some(alembic) = &args.alembic {
+        let cmd = AlembicCommand {
+            program: alembic.clone(),
+            pre_args: Vec::new(),
+            shown: alembic.display().to_string(),
+        };
+        return cmd
+            .works()
+            .map(|()| Ok(cmd))
+            .map_err(|e| format!("--alembic: {e}"));
+    }
+    let candidates = [
+        AlembicCommand {
+            program: PathBuf::from("alembic"),
+            pre_args: Vec::new(),
+            shown: "alembic".into(),
+        },
+        AlembicCommand {
+            program: PathBuf::from("python3"),
+            pre_args: vec!["-m".into(), "alembic".into()],
+            shown: "python3 -m alembic".into(),
+        },
+    ];
+    let mut tried = Vec::new();
+    for cmd in candidates {
+        match cmd.works() {
+            Ok(()) => return Ok(Ok(cmd)),
+            Err(e) => tried.push(e),
+        }
+    }
+    Ok(Err(format!(
+        "Alembic is not available here ({})",
+        tried.join("; ")
+    )))
+}
+
+/// What offline mode gave for each revision.
+#[derive(Debug, Default)]
+struct Generated {
+    upgrades: HashMap<String, Cleaned>,
+    downgrades: HashMap<String, Cleaned>,
+    /// Why a revision has no upgrade/downgrade SQL.
+    upgrade_failures: HashMap<String, String>,
+    downgrade_failures: HashMap<String, String>,
+    /// Set when Alembic failed before any revision (env.py, the URL…).
+    environment_failure: Option<String>,
+    /// `SQLiteImpl`, `PostgresqlImpl`… as Alembic reports it.
+    dialect: Option<String>,
+    /// The version table env.py configures (`alembic_version` unless changed).
+    version_table: String,
+}
+
+enum SqlSource {
+    Unavailable(String),
+    Generated(Box<Generated>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    Upgrade,
+    Downgrade,
+}
+
+/// One Alembic run, cut into per-revision chunks.
+struct Run {
+    /// `(revision, chunk)` for every step that completed.
+    chunks: Vec<(String, String)>,
+    /// The statements before the first step (e.g. the version table's CREATE TABLE).
+    prologue: String,
+    /// When the run failed: the revision it was in (if any) and why.
+    failure: Option<(Option<String>, String)>,
+    dialect: Option<String>,
+}
+
+fn run_alembic(
+    cmd: &AlembicCommand,
+    ini: &Path,
+    args: &ImportAlembic,
+    direction: Direction,
+    range: &str,
+) -> Run {
+    let verb = match direction {
+        Direction::Upgrade => "upgrade",
+        Direction::Downgrade => "downgrade",
+    };
+    let mut command = cmd.command();
+    command.arg("-c").arg(ini).arg("-n").arg(&args.name);
+    for x in &args.x_args {
+        command.arg("-x").arg(x);
+    }
+    command.args([verb, range, "--sql"]);
+    if let Some(dir) = ini.parent() {
+        command.current_dir(dir);
+    }
+    let output = match command.output() {
+        Ok(o) => o,
+        Err(e) => {
+            return Run {
+                chunks: Vec::new(),
+                prologue: String::new(),
+                failure: Some((None, format!("`{}` cannot be started: {e}", cmd.shown))),
+                dialect: None,
+            }
+        }
+    };
+    let stdout = String::from_utf8_lossy(&output.stdout).replace("\r\n", "\n");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let dialect = stderr.lines().find_map(|l| {
+        l.split_once("Context impl ")
+            .map(|(_, d)| d.trim_end_matches('.').trim().to_string())
+    });
+    let (prologue, mut chunks) = split_chunks(&stdout, direction);
+    let failure = if output.status.success() {
+        None
+    } else {
+        // The last step did not finish: its chunk is incomplete.
+        let at = chunks.pop().map(|(rev, _)| rev);
+        Some((at, last_line(&stderr)))
+    };
+    Run {
+        chunks,
+        prologue,
+        failure,
+        dialect,
+    }
+}
+
+/// Cuts offline output at `-- Running upgrade A -> B` / `-- Running downgrade B -> A`.
+fn split_chunks(stdout: &str, direction: Direction) -> (String, Vec<(String, String)>) {
+    let prefix = match direction {
+        Direction::Upgrade => "-- Running upgrade ",
+        Direction::Downgrade => "-- Running downgrade ",
+    };
+    let mut prologue = String::new();
+    let mut chunks: Vec<(String, String)> = Vec::new();
+    for line in stdout.split_inclusive('\n') {
+        let marker = line
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.split_once("->"))
+            .map(|(from, to)| match direction {
+                Direction::Upgrade => to.trim().to_string(),
+                Direction::Downgrade => from.trim().to_string(),
+            });
+        match (marker, chunks.last_mut()) {
+            (Some(rev), _) => chunks.push((rev, String::new())),
+            (None, Some((_, text))) => text.push_str(line),
+            (None, None) => prologue.push_str(line),
+        }
+    }
+    (prologue, chunks)
+}
+
+fn last_line(text: &str) -> String {
+    let line = text
+        .lines()
+        .map(str::trim)
+        .rfind(|l| !l.is_empty())
+        .unwrap_or("no message");
+    let line = line.strip_prefix("FAILED: ").unwrap_or(line);
+    match line
+        .strip_prefix("ERROR [")
+        .and_then(|l| l.split_once("] "))
+    {
+        Some((_, message)) => message.to_string(),
+        None => line.to_string(),
+    }
+}
+
+/// A revision's SQL from offline mode, without Alembic's bookkeeping.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Cleaned {
+    /// Statements, each with `;`, separated by blank lines; standalone comments kept.
+    sql: String,
+    statements: usize,
+    /// Whether it committed mid-way (an `autocommit_block`).
+    autocommit: bool,
+}
+
+/// The version table's name, from the `CREATE TABLE … (version_num …` in a prologue.
+fn version_table(prologue: &str) -> Option<String> {
+    split_statements(prologue, 1).into_iter().find_map(|s| {
+        let words: Vec<&str> = s.sql.split_whitespace().collect();
+        match words.as_slice() {
+            [c, t, name, ..]
+                if c.eq_ignore_ascii_case("CREATE")
+                    && t.eq_ignore_ascii_case("TABLE")
+                    && s.sql.contains("version_num") =>
+            {
+                Some(table_name(name))
+            }
+            _ => None,
+        }
+    })
+}
+
+/// `"schema"."Table"(` → `table`.
+fn table_name(word: &str) -> String {
+    let word = word.split('(').next().unwrap_or(word);
+    let last = word.rsplit('.').next().unwrap_or(word);
+    last.trim_matches(['"', '`', '[', ']']).to_ascii_lowercase()
+}
+
+fn clean_chunk(chunk: &str, version_table: &str) -> Result<Cleaned, String> {
+    enum Kind {
+        Bookkeeping,
+        Transaction,
+        Sql,
+    }
+    let statements = split_statements(chunk, 1);
+    let mut cursor = 0;
+    let mut items: Vec<(Kind, String)> = Vec::new();
+    for stmt in &statements {
+        let Some(found) = chunk[cursor..].find(&stmt.sql) else {
+            continue;
+        };
+        let gap = &chunk[cursor..cursor + found];
+        for line in gap.lines().map(str::trim) {
+            let line = line.trim_start_matches(';').trim();
+            if line.starts_with("--") && !line.starts_with("-- Running ") {
+                items.push((Kind::Sql, line.to_string()));
+            }
+        }
+        cursor += found + stmt.sql.len();
+        let words: Vec<String> = stmt
+            .sql
+            .split_whitespace()
+            .take(3)
+            .map(str::to_ascii_uppercase)
+            .collect();
+        let target = match words
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .as_slice()
+        {
+            ["INSERT", "INTO", ..]
+            | ["DELETE", "FROM", ..]
+            | ["CREATE", "TABLE", ..]
+            | ["DROP", "TABLE", ..] => stmt.sql.split_whitespace().nth(2).map(table_name),
+            ["UPDATE", ..] => stmt.sql.split_whitespace().nth(1).map(table_name),
+            _ => None,
+        };
+        let kind = if target.as_deref() == Some(version_table) {
+            Kind::Bookkeeping
+        } else if matches!(
+            words
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+                .as_slice(),
+            ["BEGIN"]
+                | ["BEGIN", "TRANSACTION"]
+                | ["START", "TRANSACTION"]
+                | ["COMMIT"]
+                | ["COMMIT", "TRANSACTION"]
+        ) {
+            Kind::Transaction
+        } else {
+            Kind::Sql
+        };
+        items.push((kind, format!("{};", stmt.sql)));
+    }
+    items.retain(|(k, _)| !matches!(k, Kind::Bookkeeping));
+    // Alembic's own framing sits at the end of a step: COMMIT (and the next BEGIN).
+    while matches!(items.last(), Some((Kind::Transaction, _))) {
+        items.pop();
+    }
+    let autocommit = items.iter().any(|(k, _)| matches!(k, Kind::Transaction));
+    items.retain(|(k, _)| !matches!(k, Kind::Transaction));
+    let count = items
+        .iter()
+        .filter(|(_, text)| !text.starts_with("--"))
+        .count();
+    let sql = if count == 0 {
+        String::new()
+    } else {
+        items
+            .into_iter()
+            .map(|(_, t)| t)
+            .collect::<Vec<_>>()
+            .join("\n\n")
+    };
+    import_output::check_sql_body(&sql)?;
+    Ok(Cleaned {
+        sql,
+        statements: count,
+        autocommit,
+    })
+}
+
+/// Runs Alembic's offline mode and collects each revision's SQL both ways.
+///
+/// Few runs in the usual case: one `upgrade heads`, and after a revision X fails,
+/// `upgrade X:heads` (Alembic then takes X as applied and goes on past it) as long
+/// as each new failure lies past the previous one; downgrades likewise from each
+/// head, resuming below a failing revision from its parent. Whatever is still
+/// missing is tried one revision at a time.
+fn generate_sql(
+    cmd: &AlembicCommand,
+    ini: &Path,
+    args: &ImportAlembic,
+    revisions: &[AlembicRevision],
+    graph: &Graph,
+) -> Generated {
+    let mut g = Generated::default();
+    let mut collector = Collector {
+        wanted: revisions.iter().map(|r| r.revision.clone()).collect(),
+        table: "alembic_version".to_string(),
+    };
+    let run = |direction: Direction, range: &str| run_alembic(cmd, ini, args, direction, range);
+    let descends =
+        |later: &str, earlier: &str| match (graph.index_of(later), graph.index_of(earlier)) {
+            (Some(l), Some(e)) => l != e && graph.ancestor_mask(&[l], true)[e],
+            _ => false,
+        };
+
+    // Upgrade.
+    let first = run(Direction::Upgrade, "heads");
+    let started = !first.chunks.is_empty() || first.failure.as_ref().is_some_and(|f| f.0.is_some());
+    let mut failure = collector.absorb(&mut g, first, Direction::Upgrade);
+    if !started {
+        // Nothing to retry per revision: env.py, the URL or the output is the problem.
+        g.environment_failure = Some(match failure {
+            Some((_, why)) => format!(
+                "`{} upgrade heads --sql` failed before any revision: {why}",
+                cmd.shown
+            ),
+            None => format!(
+                "`{} upgrade heads --sql` printed no `-- Running upgrade` step (does env.py write the SQL elsewhere, e.g. one file per database?)",
+                cmd.shown
+            ),
+        });
+        g.version_table = collector.table;
+        return g;
+    }
+    while let Some((Some(failed), _)) = failure.take() {
+        let run_result = run(Direction::Upgrade, &format!("{failed}:heads"));
+        failure = collector
+            .absorb(&mut g, run_result, Direction::Upgrade)
+            .filter(|(at, _)| at.as_deref().is_some_and(|at| descends(at, &failed)));
+    }
+    for rev in revisions {
+        if g.upgrades.contains_key(&rev.revision)
+            || g.upgrade_failures.contains_key(&rev.revision)
+            || rev.upgrade_body == Body::Empty
+        {
+            continue;
+        }
+        let start = rev.down_revisions.first().map_or("base", String::as_str);
+        let result = run(Direction::Upgrade, &format!("{start}:{}", rev.revision));
+        let failure = collector.absorb(&mut g, result, Direction::Upgrade);
+        if !g.upgrades.contains_key(&rev.revision)
+            && !g.upgrade_failures.contains_key(&rev.revision)
+        {
+            let reason = match failure {
+                Some((Some(other), _)) => format!(
+                    "Alembic failed at revision {other} before reaching this one ({})",
+                    g.upgrade_failures
+                        .get(&other)
+                        .map_or("see above", String::as_str)
+                ),
+                Some((None, why)) => format!("Alembic failed: {why}"),
+                None => "Alembic's offline output has no step for this revision".to_string(),
+            };
+            g.upgrade_failures.insert(rev.revision.clone(), reason);
+        }
+    }
+
+    // Downgrade: from each head to base, resuming below a revision that fails.
+    let parent_of = |id: &str| -> Option<String> {
+        let idx = graph.index_of(id)?;
+        match graph.rev(idx).down.as_slice() {
+            [one] => Some(graph.rev(*one).id.clone()),
+            _ => None,
+        }
+    };
+    for &head in graph.heads() {
+        let mut start = Some(graph.rev(head).id.clone());
+        while let Some(from) = start.take() {
+            let result = run(Direction::Downgrade, &format!("{from}:base"));
+            if let Some((Some(failed), _)) = collector.absorb(&mut g, result, Direction::Downgrade)
+            {
+                start = parent_of(&failed).filter(|p| !g.downgrades.contains_key(p));
+            }
+        }
+    }
+    for rev in revisions {
+        if g.downgrades.contains_key(&rev.revision)
+            || g.downgrade_failures.contains_key(&rev.revision)
+            || matches!(rev.downgrade_body, Body::Raises | Body::Empty)
+        {
+            continue;
+        }
+        let target = rev.down_revisions.first().map_or("base", String::as_str);
+        let result = run(Direction::Downgrade, &format!("{}:{target}", rev.revision));
+        let failure = collector.absorb(&mut g, result, Direction::Downgrade);
+        if !g.downgrades.contains_key(&rev.revision)
+            && !g.downgrade_failures.contains_key(&rev.revision)
+        {
+            let reason = match failure {
+                Some((_, why)) => format!("Alembic failed: {why}"),
+                None => "Alembic's offline output has no step for this revision".to_string(),
+            };
+            g.downgrade_failures.insert(rev.revision.clone(), reason);
+        }
+    }
+    g.version_table = collector.table;
+    g
+}
+
+/// Files the chunks of Alembic runs under their revisions.
+struct Collector {
+    wanted: HashSet<String>,
+    /// The version table's name, as the first run's prologue creates it.
+    table: String,
+}
+
+impl Collector {
+    /// Records the complete steps of `run`; returns its failure (the revision it
+    /// stopped in, if any, and why).
+    fn absorb(
+        &mut self,
+        g: &mut Generated,
+        run: Run,
+        direction: Direction,
+    ) -> Option<(Option<String>, String)> {
+        if g.dialect.is_none() {
+            g.dialect = run.dialect.clone();
+        }
+        if let Some(t) = version_table(&run.prologue) {
+            self.table = t;
+        }
+        let (sqls, failures) = match direction {
+            Direction::Upgrade => (&mut g.upgrades, &mut g.upgrade_failures),
+            Direction::Downgrade => (&mut g.downgrades, &mut g.downgrade_failures),
+        };
+        for (rev, chunk) in run.chunks {
+            if !self.wanted.contains(&rev) || sqls.contains_key(&rev) {
+                continue;
+            }
+            match clean_chunk(&chunk, &self.table) {
+                Ok(c) => {
+                    failures.remove(&rev);
+                    sqls.insert(rev, c);
+                }
+                Err(why) => {
+                    failures.insert(rev, why);
+                }
+            }
+        }
+        if let Some((Some(rev), why)) = &run.failure {
+            if !sqls.contains_key(rev) {
+                failures.insert(
+                    rev.clone(),
+                    format!("Alembic failed in this revision: {why}"),
+                );
+            }
+        }
+        run.failure
+    }
+}
+
+/// What the report says about one revision.
+struct Status {
+    upgrade: String,
+    downgrade: String,
+    upgrade_filled: bool,
+    downgrade_filled: bool,
+}
+
+/// Chooses each section's content: Alembic's SQL, a statically known no-op or
+/// irreversible downgrade, or a placeholder saying why and what to do.
+fn bodies(rev: &AlembicRevision, sql: &SqlSource) -> (Upgrade, Downgrade, TransactionMode, Status) {
+    let file = &rev.file;
+    let (generated, unavailable) = match sql {
+        SqlSource::Generated(g) => (Some(g), g.environment_failure.clone()),
+        SqlSource::Unavailable(why) => (None, Some(why.clone())),
+    };
+    let up_sql = generated.and_then(|g| g.upgrades.get(&rev.revision));
+    let down_sql = generated.and_then(|g| g.downgrades.get(&rev.revision));
+    let why_not = |failures: Option<&HashMap<String, String>>| -> String {
+        unavailable
+            .clone()
+            .or_else(|| failures.and_then(|f| f.get(&rev.revision).cloned()))
+            .unwrap_or_else(|| "Alembic gave no SQL for it".to_string())
+    };
+    let mut status = Status {
+        upgrade: String::new(),
+        downgrade: String::new(),
+        upgrade_filled: false,
+        downgrade_filled: false,
+    };
+    let upgrade = match (up_sql, rev.upgrade_body) {
+        (Some(c), _) if c.statements > 0 => {
+            status.upgrade = format!("SQL from Alembic ({} statement(s))", c.statements);
+            status.upgrade_filled = true;
+            Upgrade::Sql(c.sql.clone())
+        }
+        (Some(_), Body::Empty) | (None, Body::Empty) => {
+            status.upgrade = if rev.is_merge() {
+                "none (merge)".to_string()
+            } else {
+                "no-op (upgrade() emits no SQL)".to_string()
+            };
+            status.upgrade_filled = up_sql.is_some();
+            Upgrade::Nothing(format!("upgrade() in {file} emits no SQL."))
+        }
+        (Some(_), _) => {
+            status.upgrade =
+                "PLACEHOLDER (upgrade() has code, but no SQL in offline mode)".to_string();
+            Upgrade::Placeholder(format!(
+                "upgrade() in {file} has code, but Alembic's offline mode emitted no SQL for it\n(does it skip offline mode, or change data from Python?). Write the SQL it runs;\nif it truly does nothing, write `SELECT 1;` and say so in a comment."
+            ))
+        }
+        (None, _) => {
+            let why = why_not(generated.map(|g| &g.upgrade_failures));
+            status.upgrade = placeholder_status(&why, unavailable.is_some());
+            Upgrade::Placeholder(format!(
+                "No SQL was imported: {}.\nWrite the SQL that upgrade() in {file} runs. Where Alembic works,\n`alembic upgrade {}:{} --sql` prints it (leave out the alembic_version statements).",
+                why.trim_end_matches('.'),
+                rev.down_revisions.first().map_or("base", String::as_str),
+                rev.revision
+            ))
+        }
+    };
+    let downgrade = match (down_sql, rev.downgrade_body) {
+        (Some(c), _) if c.statements > 0 => {
+            status.downgrade = format!("SQL from Alembic ({} statement(s))", c.statements);
+            status.downgrade_filled = true;
+            Downgrade::Sql(c.sql.clone())
+        }
+        (_, Body::Raises) => {
+            status.downgrade = "irreversible (downgrade() raises)".to_string();
+            Downgrade::Irreversible(format!(
+                "downgrade() in {file} raises an exception: Alembic cannot revert this revision either."
+            ))
+        }
+        (Some(_), Body::Empty) | (None, Body::Empty) => {
+            status.downgrade = if rev.is_merge() {
+                "none (merge)".to_string()
+            } else {
+                "no-op (downgrade() emits no SQL)".to_string()
+            };
+            status.downgrade_filled = down_sql.is_some();
+            Downgrade::Nothing(format!(
+                "downgrade() in {file} emits no SQL: nothing to revert."
+            ))
+        }
+        (Some(_), _) => {
+            status.downgrade =
+                "PLACEHOLDER (downgrade() has code, but no SQL in offline mode)".to_string();
+            Downgrade::Placeholder(format!(
+                "downgrade() in {file} has code, but Alembic's offline mode emitted no SQL for it\n(does it skip offline mode, or change data from Python?). Write the SQL it runs;\nif it truly reverts nothing, a comment alone marks a deliberate no-op."
+            ))
+        }
+        (None, _) => {
+            let why = why_not(generated.map(|g| &g.downgrade_failures));
+            status.downgrade = placeholder_status(&why, unavailable.is_some());
+            Downgrade::Placeholder(format!(
+                "No SQL was imported: {}.\nWrite the SQL that downgrade() in {file} runs, or replace this section with\n`-- migrate:irreversible`. Where Alembic works, `alembic downgrade {}:{} --sql` prints it.",
+                why.trim_end_matches('.'),
+                rev.revision,
+                rev.down_revisions.first().map_or("base", String::as_str)
+            ))
+        }
+    };
+    let autocommit = up_sql.is_some_and(|c| c.autocommit) || down_sql.is_some_and(|c| c.autocommit);
+    let transaction = if autocommit {
+        TransactionMode::None
+    } else {
+        TransactionMode::PerMigration
+    };
+    (upgrade, downgrade, transaction, status)
+}
+
+/// `PLACEHOLDER`, with the reason when it is this revision's own (a reason shared by
+/// every revision is printed once, at the end).
+fn placeholder_status(why: &str, shared: bool) -> String {
+    if shared {
+        "PLACEHOLDER".to_string()
+    } else {
+        format!("PLACEHOLDER ({why})")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+
+    #[test]
+    fn docstring_gives_message_and_date() {
+        let (m, d) = docstring_fields(
+            "add users\ntable\n\nRevision ID: a1\nRevises:\nCreate Date: 2024-05-06 07:08:09.123456\n\n",
+        );
+        assert_eq!(m, "add users table");
+        assert_eq!(d.as_deref(), Some("2024-05-06 07:08:09.123456"));
+        let (m, d) = docstring_fields("\nRevision ID: a1\nRevises:\nCreate Date:\n");
+        assert_eq!(m, "");
+        assert_eq!(d, None);
+    }
+
+    #[test]
+    fn chunks_are_cut_at_running_comments() {
+        let out = "CREATE TABLE alembic_version (\n    version_num VARCHAR(32) NOT NULL\n);\n\n-- Running upgrade  -> a1\n\nCREATE TABLE t (id INT);\n\nINSERT INTO alembic_version (version_num) VALUES ('a1') RETURNING version_num;\n\n-- Running upgrade a1, b2 -> m3\n\nUPDATE alembic_version SET version_num='m3' WHERE alembic_version.version_num = 'a1';\n\n";
+        let (prologue, chunks) = split_chunks(out, Direction::Upgrade);
+        assert_eq!(version_table(&prologue).as_deref(), Some("alembic_version"));
+        assert_eq!(
+            chunks.iter().map(|c| c.0.as_str()).collect::<Vec<_>>(),
+            ["a1", "m3"]
+        );
+        let a1 = clean_chunk(&chunks[0].1, "alembic_version").unwrap();
+        assert_eq!(a1.sql, "CREATE TABLE t (id INT);");
+        assert!(!a1.autocommit);
+        let m3 = clean_chunk(&chunks[1].1, "alembic_version").unwrap();
+        assert_eq!(m3.statements, 0);
+        let (_, down) = split_chunks(
+            "-- Running downgrade a1 -> \n\nDROP TABLE t;\n\n",
+            Direction::Downgrade,
+        );
+        assert_eq!(down[0].0, "a1");
+    }
+
+    #[test]
+    fn transaction_framing_is_removed_and_autocommit_detected() {
+        let step = "\nCREATE TABLE t (id INT);\n\nUPDATE \"myschema\".\"alembic_version\" SET version_num='b' WHERE version_num = 'a';\n\nCOMMIT;\n\nBEGIN;\n\n";
+        let c = clean_chunk(step, "alembic_version").unwrap();
+        assert_eq!(c.sql, "CREATE TABLE t (id INT);");
+        assert!(!c.autocommit);
+        let step = "\nALTER TABLE t ADD x INT;\n\nCOMMIT;\n\n-- a note\nCREATE INDEX CONCURRENTLY ix ON t (x);\n\nBEGIN;\n\nUPDATE alembic_version SET version_num='b';\n\nCOMMIT;\n\n";
+        let c = clean_chunk(step, "alembic_version").unwrap();
+        assert!(c.autocommit);
+        assert_eq!(
+            c.sql,
+            "ALTER TABLE t ADD x INT;\n\n-- a note\n\nCREATE INDEX CONCURRENTLY ix ON t (x);"
+        );
+        assert_eq!(c.statements, 2);
+    }
+
+    #[test]
+    fn ini_values_interpolate_here() {
+        let mut values = HashMap::new();
+        values.insert("base".to_string(), "db".to_string());
+        assert_eq!(interpolate("%(here)s/alembic", "/p", &values), "/p/alembic");
+        assert_eq!(interpolate("%(base)s/x %% y", "/p", &values), "db/x % y");
+    }
+
+    #[test]
+    fn last_line_drops_failed_prefix() {
+        assert_eq!(
+            last_line("INFO x\nFAILED: No such revision\n\n"),
+            "No such revision"
+        );
+        assert_eq!(
+            last_line("ERROR [alembic.util.messaging] Cannot proceed\n"),
+            "Cannot proceed"
+        );
+    }
+}

@@ -1,0 +1,580 @@
+//! Writing imported revisions (from Alembic or diesel) as migration files: rendered
+//! in the file format, checked with the core **before** anything is written, created
+//! with `create_new` (never overwriting), then the folder is loaded again to verify.
+//!
+//! SQL that could not be imported becomes a placeholder that fails the build until a
+//! person fills it: a `-- migrate:todo …` line, which the core rejects as an unknown
+//! section marker (naming the file and line) in any section, the upgrade of a merge
+//! and a downgrade included, where a comment alone would be valid.
+
+use migrate_core::scan::scan_folder;
+use migrate_core::{GraphOptions, HeadPolicy, MigrationSet, SourceFile, TransactionMode};
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+/// The start of a placeholder line; the core refuses it as an unknown section marker.
+pub const PLACEHOLDER_MARKER: &str = "-- migrate:todo";
+
+/// The upgrade section of an imported revision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Upgrade {
+    /// SQL statements, each terminated by `;`.
+    Sql(String),
+    /// The source applies nothing; the text says so (one line, no `--`).
+    Nothing(String),
+    /// The SQL is still to be written; the text says why and what to do (lines, no `--`).
+    Placeholder(String),
+}
+
+/// The downgrade section of an imported revision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Downgrade {
+    /// SQL statements, each terminated by `;`.
+    Sql(String),
+    /// The source reverts nothing: written as a comment, a deliberate no-op.
+    Nothing(String),
+    /// The source cannot be reverted: `-- migrate:irreversible` and this comment.
+    Irreversible(String),
+    /// The SQL is still to be written; the text says why and what to do.
+    Placeholder(String),
+}
+
+/// One revision to write, in the importer's order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportedRevision {
+    /// Where it came from, for the header comment and the report (a relative path).
+    pub source: String,
+    /// The revision id, kept as in the source.
+    pub revision: String,
+    /// Parents, in the source's order.
+    pub down_revisions: Vec<String>,
+    /// Branch labels declared on it.
+    pub branch_labels: Vec<String>,
+    /// Revisions or labels it depends on.
+    pub depends_on: Vec<String>,
+    /// One-line message.
+    pub message: String,
+    /// When it was created, as the source says.
+    pub create_date: Option<String>,
+    /// Transaction mode.
+    pub transaction: TransactionMode,
+    /// The file name is `<name_prefix>_<slug of message>_<revision>.sql`.
+    pub name_prefix: String,
+    /// The upgrade section.
+    pub upgrade: Upgrade,
+    /// The downgrade section.
+    pub downgrade: Downgrade,
+}
+
+impl ImportedRevision {
+    /// Whether either section is a placeholder.
+    pub fn has_placeholder(&self) -> bool {
+        matches!(self.upgrade, Upgrade::Placeholder(_))
+            || matches!(self.downgrade, Downgrade::Placeholder(_))
+    }
+
+    /// The file name this revision is written to.
+    pub fn file_name(&self) -> String {
+        format!(
+            "{}_{}_{}.sql",
+            self.name_prefix,
+            slug(&self.message),
+            self.revision
+        )
+    }
+
+    /// The file's text. `tool` names the command in comments (`import-alembic`).
+    pub fn render(&self, tool: &str) -> String {
+        let mut text = String::new();
+        let _ = writeln!(text, "-- revision: {}", self.revision);
+        let parents = if self.down_revisions.is_empty() {
+            "none".to_string()
+        } else {
+            self.down_revisions.join(", ")
+        };
+        let _ = writeln!(text, "-- down_revision: {parents}");
+        if !self.branch_labels.is_empty() {
+            let _ = writeln!(text, "-- branch_labels: {}", self.branch_labels.join(", "));
+        }
+        if !self.depends_on.is_empty() {
+            let _ = writeln!(text, "-- depends_on: {}", self.depends_on.join(", "));
+        }
+        let message = one_line(&self.message);
+        if !message.is_empty() {
+            let _ = writeln!(text, "-- message: {message}");
+        }
+        if let Some(date) = self.create_date.as_deref().map(one_line) {
+            if !date.is_empty() {
+                let _ = writeln!(text, "-- create_date: {date}");
+            }
+        }
+        if self.transaction == TransactionMode::None {
+            let _ = writeln!(text, "-- transaction: none");
+        }
+        let _ = writeln!(
+            text,
+            "-- Imported by `cargo xtask {tool}` from {}",
+            one_line(&self.source)
+        );
+        let merge = self.down_revisions.len() > 1;
+        text.push_str("\n-- migrate:upgrade\n");
+        match &self.upgrade {
+            Upgrade::Sql(sql) => push_sql(&mut text, sql),
+            Upgrade::Nothing(why) if merge => {
+                let _ = writeln!(text, "-- {}", one_line(why));
+            }
+            Upgrade::Nothing(why) => {
+                let _ = writeln!(
+                    text,
+                    "-- {}\n-- `SELECT 1` keeps the section valid: an upgrade needs a statement.\nSELECT 1;",
+                    one_line(why)
+                );
+            }
+            Upgrade::Placeholder(todo) => push_placeholder(&mut text, tool, "upgrade", todo),
+        }
+        text.push('\n');
+        match &self.downgrade {
+            Downgrade::Sql(sql) => {
+                text.push_str("-- migrate:downgrade\n");
+                push_sql(&mut text, sql);
+            }
+            Downgrade::Nothing(why) => {
+                let _ = writeln!(text, "-- migrate:downgrade\n-- {}", one_line(why));
+            }
+            Downgrade::Irreversible(why) => {
+                let _ = writeln!(text, "-- migrate:irreversible\n-- {}", one_line(why));
+            }
+            Downgrade::Placeholder(todo) => {
+                text.push_str("-- migrate:downgrade\n");
+                push_placeholder(&mut text, tool, "downgrade", todo);
+            }
+        }
+        text
+    }
+}
+
+fn push_sql(text: &mut String, sql: &str) {
+    text.push_str(sql.trim_end());
+    text.push('\n');
+}
+
+fn push_placeholder(text: &mut String, tool: &str, section: &str, todo: &str) {
+    for line in todo.lines() {
+        let _ = writeln!(text, "-- TODO({tool}): {}", line.trim_end());
+    }
+    let _ = writeln!(
+        text,
+        "{PLACEHOLDER_MARKER} ({tool}) write the {section} SQL here, then delete this line"
+    );
+}
+
+fn one_line(text: &str) -> String {
+    text.split(['\r', '\n'])
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The message as a file-name slug: lowercase words joined by `_`, at most 40
+/// characters (the same rule as `cargo xtask new-migration`).
+pub fn slug(message: &str) -> String {
+    let mut out = String::new();
+    for word in message
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
+        if out.len() + word.len() + 1 > 40 {
+            break;
+        }
+        if !out.is_empty() {
+            out.push('_');
+        }
+        out.push_str(&word.to_ascii_lowercase());
+    }
+    if out.is_empty() {
+        out.push_str("migration");
+    }
+    out
+}
+
+/// Checks that a body of imported SQL will not be read as part of the file format.
+pub fn check_sql_body(sql: &str) -> Result<(), String> {
+    match sql
+        .lines()
+        .enumerate()
+        .find(|(_, l)| l.trim_start().starts_with("-- migrate:"))
+    {
+        Some((n, l)) => Err(format!(
+            "line {} is `{}`, which the migration file format would read as a section marker; change that comment",
+            n + 1,
+            l.trim()
+        )),
+        None => Ok(()),
+    }
+}
+
+/// What the folder looked like after writing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verification {
+    /// The folder loads with the core: the history is valid.
+    Valid,
+    /// The folder fails to load only because of the placeholders in these files.
+    OnlyPlaceholders(Vec<String>),
+    /// Other problems (printed as the core reports them).
+    Problems(String),
+}
+
+/// The result of [`write_all`].
+#[derive(Debug, Clone)]
+pub struct Written {
+    /// The output folder as shown to the user.
+    pub shown_dir: PathBuf,
+    /// The file written for each revision, in the importer's order.
+    pub files: Vec<String>,
+    /// How many migrations the folder held before.
+    pub existing: usize,
+    /// The folder loaded again after writing.
+    pub verification: Verification,
+    /// Set when the build's default rule (one head, or one per branch label)
+    /// refuses the history that Alembic's rule (any heads) accepts.
+    pub heads_problem: Option<String>,
+}
+
+/// Writes `revisions` into `out` (default: the workspace's `migrations/`): checks
+/// first that no file or revision id is already there and that the history loads
+/// with them (placeholders aside), then creates every file, then loads the folder.
+pub fn write_all(
+    out: Option<&Path>,
+    revisions: &[ImportedRevision],
+    tool: &str,
+) -> Result<Written, String> {
+    let (dir, shown_dir) = match out {
+        Some(d) if d.is_absolute() => (d.to_path_buf(), d.to_path_buf()),
+        Some(d) => (
+            std::env::current_dir()
+                .map_err(|e| format!("cannot read the current directory: {e}"))?
+                .join(d),
+            d.to_path_buf(),
+        ),
+        None => (
+            crate::workspace_root().join("migrations"),
+            PathBuf::from("migrations"),
+        ),
+    };
+    if dir.exists() && !dir.is_dir() {
+        return Err(format!(
+            "--out `{}` is a file; give a folder for the migration files",
+            shown_dir.display()
+        ));
+    }
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| format!("cannot create the folder {}: {e}", shown_dir.display()))?;
+    let (root, rel) = match (dir.parent(), dir.file_name()) {
+        (Some(parent), Some(name)) => (parent.to_path_buf(), name.to_string_lossy().into_owned()),
+        _ => return Err(format!("`{}` is not a folder path", dir.display())),
+    };
+    let options = GraphOptions {
+        heads: HeadPolicy::Any,
+    };
+    // Placeholders left by an earlier import are probed, so they do not hide the
+    // checks below.
+    let existing: Vec<SourceFile> = scan_folder(&root, &rel)
+        .map_err(|p| {
+            format!(
+                "the output folder {} cannot be read:\n{p}",
+                shown_dir.display()
+            )
+        })?
+        .into_iter()
+        .map(|s| SourceFile {
+            text: probe(&s.text),
+            name: s.name,
+        })
+        .collect();
+    let existing_set = MigrationSet::from_sources(&existing, &options).map_err(|p| {
+        format!(
+            "the output folder {} already holds migrations that do not load:\n{p}\nfix them first, or import into another folder with --out",
+            shown_dir.display()
+        )
+    })?;
+
+    // Everything is checked before the first file is written.
+    let mut errors = Vec::new();
+    let mut names = Vec::with_capacity(revisions.len());
+    let mut sources = existing.clone();
+    for rev in revisions {
+        let name = rev.file_name();
+        let path = dir.join(&name);
+        if path.exists() {
+            errors.push(format!(
+                "{} already exists; this command never overwrites a file (move it away, or import into another folder with --out)",
+                shown_dir.join(&name).display()
+            ));
+        }
+        if let Some(i) = existing_set.graph().index_of(&rev.revision) {
+            errors.push(format!(
+                "revision {} (from {}) is already in {}: {}; was this history imported before? Import into an empty folder with --out",
+                rev.revision,
+                rev.source,
+                shown_dir.display(),
+                existing_set.file(i).file
+            ));
+        }
+        let text = rev.render(tool);
+        sources.push(SourceFile {
+            name: format!("{rel}/{name}"),
+            text: probe(&text),
+        });
+        names.push((name, text));
+    }
+    if !errors.is_empty() {
+        return Err(format!("nothing was written:\n{}", errors.join("\n")));
+    }
+    if let Err(problems) = MigrationSet::from_sources(&sources, &options) {
+        return Err(format!(
+            "nothing was written: the imported history would not load:\n{problems}"
+        ));
+    }
+
+    let mut files = Vec::with_capacity(names.len());
+    for (name, text) in &names {
+        let path = dir.join(name);
+        let result = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .and_then(|mut f| f.write_all(text.as_bytes()));
+        if let Err(e) = result {
+            let done = if files.is_empty() {
+                "no file was written".to_string()
+            } else {
+                format!("already written: {}", files.join(", "))
+            };
+            return Err(format!(
+                "cannot write {}: {e}\n{done}",
+                shown_dir.join(name).display()
+            ));
+        }
+        files.push(name.clone());
+    }
+
+    let verification = match verify(&root, &rel) {
+        Verification::OnlyPlaceholders(files) => Verification::OnlyPlaceholders(
+            files
+                .iter()
+                .map(|f| {
+                    let name = f.strip_prefix(&format!("{rel}/")).unwrap_or(f);
+                    shown_dir.join(name).display().to_string()
+                })
+                .collect(),
+        ),
+        other => other,
+    };
+    let heads_problem = heads_problem(&root, &rel);
+    Ok(Written {
+        shown_dir,
+        files,
+        existing: existing.len(),
+        verification,
+        heads_problem,
+    })
+}
+
+/// The text with each placeholder line replaced by a statement, to check the history
+/// without the placeholders.
+fn probe(text: &str) -> String {
+    text.lines()
+        .map(|l| {
+            if l.starts_with(PLACEHOLDER_MARKER) {
+                "SELECT 1;"
+            } else {
+                l
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Loads the folder with the core, as the macro will; when that fails, loads it
+/// again with the placeholder lines probed, to tell placeholders from real problems
+/// (a file that fails to parse also drops out of the graph, so its children would
+/// report a gap).
+fn verify(root: &Path, rel: &str) -> Verification {
+    let options = GraphOptions {
+        heads: HeadPolicy::Any,
+    };
+    let sources = match scan_folder(root, rel) {
+        Ok(s) => s,
+        Err(p) => return Verification::Problems(p.to_string()),
+    };
+    if MigrationSet::from_sources(&sources, &options).is_ok() {
+        return Verification::Valid;
+    }
+    let files: Vec<String> = sources
+        .iter()
+        .filter(|s| s.text.lines().any(|l| l.starts_with(PLACEHOLDER_MARKER)))
+        .map(|s| s.name.clone())
+        .collect();
+    let probed: Vec<SourceFile> = sources
+        .into_iter()
+        .map(|s| SourceFile {
+            text: probe(&s.text),
+            name: s.name,
+        })
+        .collect();
+    match MigrationSet::from_sources(&probed, &options) {
+        Ok(_) if !files.is_empty() => Verification::OnlyPlaceholders(files),
+        Ok(_) => Verification::Problems("the folder loads only when probed".to_string()),
+        Err(problems) => Verification::Problems(problems.to_string()),
+    }
+}
+
+/// The multiple-heads problem the build's default head rule reports, if any
+/// (placeholders probed, so only the graph counts).
+fn heads_problem(root: &Path, rel: &str) -> Option<String> {
+    let probed: Vec<SourceFile> = scan_folder(root, rel)
+        .ok()?
+        .into_iter()
+        .map(|s| SourceFile {
+            text: probe(&s.text),
+            name: s.name,
+        })
+        .collect();
+    let problems = MigrationSet::from_sources(&probed, &GraphOptions::default()).err()?;
+    let text: Vec<String> = problems
+        .iter()
+        .filter(|p| p.kind == migrate_core::ProblemKind::MultipleHeads)
+        .map(ToString::to_string)
+        .collect();
+    (!text.is_empty()).then(|| text.join("\n"))
+}
+
+/// Prints the verification result and the next steps.
+pub fn print_verification(written: &Written) {
+    match &written.verification {
+        Verification::Valid => println!(
+            "verified: {} loads with migrate-core (the same check the build runs)",
+            written.shown_dir.display()
+        ),
+        Verification::OnlyPlaceholders(files) => {
+            println!(
+                "verified: the history's graph is valid, but the build fails until the {} placeholder file(s) are filled:",
+                files.len()
+            );
+            for f in files {
+                println!("  {f}");
+            }
+            println!(
+                "next: in each, write the SQL where a `{PLACEHOLDER_MARKER}` line stands and delete that line"
+            );
+        }
+        Verification::Problems(problems) => {
+            println!("the written folder does not load with migrate-core:\n{problems}");
+        }
+    }
+    if let Some(problem) = &written.heads_problem {
+        println!(
+            "warning: the history is valid for Alembic (any number of heads), but the build's default rule refuses it:\n{problem}"
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+    use migrate_core::ProblemKind;
+
+    fn rev(upgrade: Upgrade, downgrade: Downgrade, parents: &[&str]) -> ImportedRevision {
+        ImportedRevision {
+            source: "versions/x.py".into(),
+            revision: "abc123".into(),
+            down_revisions: parents.iter().map(|p| p.to_string()).collect(),
+            branch_labels: vec![],
+            depends_on: vec![],
+            message: "Add users: table".into(),
+            create_date: Some("2024-01-02 03:04:05".into()),
+            transaction: TransactionMode::PerMigration,
+            name_prefix: "2024-01-02".into(),
+            upgrade,
+            downgrade,
+        }
+    }
+
+    fn is_placeholder_problem(p: &migrate_core::Problem) -> bool {
+        p.kind == ProblemKind::MalformedSections && p.message.contains("migrate:todo")
+    }
+
+    fn parse(
+        r: &ImportedRevision,
+    ) -> Result<migrate_core::MigrationFile, Vec<migrate_core::Problem>> {
+        migrate_core::file::parse(&format!("m/{}", r.file_name()), &r.render("import-test"))
+    }
+
+    #[test]
+    fn rendered_files_parse() {
+        let r = rev(
+            Upgrade::Sql("CREATE TABLE t (id INT);".into()),
+            Downgrade::Sql("DROP TABLE t;".into()),
+            &[],
+        );
+        assert_eq!(r.file_name(), "2024-01-02_add_users_table_abc123.sql");
+        let f = parse(&r).unwrap();
+        assert_eq!(f.message, "Add users: table");
+        assert_eq!(f.upgrade.statements.len(), 1);
+        let r = rev(
+            Upgrade::Nothing("nothing here".into()),
+            Downgrade::Irreversible("cannot".into()),
+            &["p"],
+        );
+        let f = parse(&r).unwrap();
+        assert_eq!(f.upgrade.statements[0].sql, "SELECT 1");
+        assert!(f.downgrade.is_none());
+        let r = rev(
+            Upgrade::Nothing("merge".into()),
+            Downgrade::Nothing("merge".into()),
+            &["p", "q"],
+        );
+        assert!(parse(&r).unwrap().upgrade.statements.is_empty());
+    }
+
+    #[test]
+    fn placeholders_fail_in_every_section() {
+        for r in [
+            rev(
+                Upgrade::Placeholder("fill me".into()),
+                Downgrade::Nothing("x".into()),
+                &["p"],
+            ),
+            rev(
+                Upgrade::Placeholder("fill me".into()),
+                Downgrade::Nothing("x".into()),
+                &["p", "q"],
+            ),
+            rev(
+                Upgrade::Sql("SELECT 2;".into()),
+                Downgrade::Placeholder("fill me".into()),
+                &[],
+            ),
+        ] {
+            let problems = parse(&r).unwrap_err();
+            assert!(problems.iter().any(is_placeholder_problem), "{problems:?}");
+            assert!(
+                problems
+                    .iter()
+                    .all(|p| is_placeholder_problem(p) || p.kind == ProblemKind::EmptyUpgrade),
+                "{problems:?}"
+            );
+            assert!(migrate_core::file::parse("m/x_abc123.sql", &probe(&r.render("t"))).is_ok());
+        }
+    }
+
+    #[test]
+    fn sql_bodies_cannot_carry_markers() {
+        assert!(check_sql_body("SELECT 1;\n  -- migrate:downgrade\n").is_err());
+        assert!(check_sql_body("SELECT 1; -- migrate: later\n").is_ok());
+    }
+}
