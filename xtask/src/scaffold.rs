@@ -1,5 +1,6 @@
 //! `new-migration` and `merge`: write a new migration file chained onto the history.
 
+use crate::import_output::slug;
 use clap::Args;
 use migrate_core::file::{check_label, check_revision_id};
 use migrate_core::scan::scan_folder;
@@ -326,27 +327,6 @@ fn fresh_revision_id() -> String {
     hasher.write_u128(nanos);
     hasher.write_u32(std::process::id());
     format!("{:012x}", hasher.finish() & 0xffff_ffff_ffff)
-}
-
-/// The message as a file-name slug: lowercase words joined by `_`, at most 40 characters.
-fn slug(message: &str) -> String {
-    let mut out = String::new();
-    for word in message
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty())
-    {
-        if out.len() + word.len() + 1 > 40 {
-            break;
-        }
-        if !out.is_empty() {
-            out.push('_');
-        }
-        out.push_str(&word.to_ascii_lowercase());
-    }
-    if out.is_empty() {
-        out.push_str("migration");
-    }
-    out
 }
 
 /// The current UTC date and time, without a date crate.
