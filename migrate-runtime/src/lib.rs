@@ -4,13 +4,118 @@
 //!
 //! ```ignore
 //! static MIGRATIONS: migrate_runtime::EmbeddedMigrations = migrate_runtime::embed_migrations!("migrations");
+//!
+//! fn main() -> Result<(), migrate_runtime::Error> {
+//!     let migrator = migrate_runtime::Migrator::from_embedded(&MIGRATIONS, Default::default())?;
+//!     let mut db = migrate_runtime::Database::connect(&std::env::var("DATABASE_URL").unwrap_or_default())?;
+//!     migrator.launch(&mut db)?; // upgrade heads; one query when already there
+//!     Ok(())
+//! }
 //! ```
+//!
+//! # What a [`Migrator`] does
+//!
+//! [`Migrator::upgrade`] / [`Migrator::downgrade`] take every Alembic target
+//! (`heads`, `head`, `<rev>` or a prefix, `+1`, `-1`, `<label>@head`,
+//! `<label>@base`, `base`, …; the core's planner decides, with Alembic's
+//! semantics) and return a [`Report`] of the steps with their durations.
+//! [`Migrator::stamp`], [`Migrator::current`], [`Migrator::heads`],
+//! [`Migrator::history`], [`Migrator::pending`], [`Migrator::is_up_to_date`],
+//! [`Migrator::check`] (drift and unknown revisions, changes nothing),
+//! [`Migrator::repair`] (the audited way out of a failed non-transactional
+//! step) and [`Migrator::offline_sql`] (the exact script, per dialect, without a
+//! connection) complete it. One [`Config`] holds the version table's name and
+//! schema, the lock timeout, the transaction mode and the policy for a database
+//! that is ahead of the binary.
+//!
+//! # How it keeps data safe
+//!
+//! - **Alembic's version table**, unchanged: `version_num VARCHAR(32) NOT NULL`,
+//!   primary key `<table>_pkc`, one row per head, so Python Alembic and this
+//!   runtime read and continue each other's databases. Beside it, a history
+//!   table `<table>_history` ([`HistoryEntry`]): every applied, reverted,
+//!   stamped, failed or repaired step, its parents, checksum, state, progress,
+//!   when and how long. No credentials ever reach it.
+//! - **One lock per run**: a session advisory lock on PostgreSQL, `GET_LOCK`
+//!   on MySQL/MariaDB, the write lock of `BEGIN IMMEDIATE` on SQLite; the rows
+//!   are re-read inside it; it is released on every path (a guard, and closing
+//!   the connection if releasing fails); a timeout error names the holder.
+//! - **One transaction per migration, bookkeeping included**, where DDL is
+//!   transactional (PostgreSQL, SQLite); `-- transaction: none` migrations run
+//!   outside one. On MySQL/MariaDB DDL commits implicitly, so progress is
+//!   recorded before and after every statement; after a failure, runs refuse
+//!   until [`Migrator::repair`] records what a person did.
+//! - **Fail closed before applying anything**: checksum drift of an applied
+//!   migration (line endings and a BOM are not drift), revisions the binary
+//!   does not contain ([`Error::DatabaseAhead`] vs [`Error::DatabaseDiverged`],
+//!   told apart by the parents in the history table), steps left unfinished,
+//!   irreversible downgrades.
+//! - **No injection, no leaks**: configured identifiers are validated
+//!   (`^[A-Za-z_][A-Za-z0-9_]{0,62}$`) and quoted before any SQL is sent; URLs
+//!   are redacted and driver messages scrubbed of the password in every error,
+//!   `Debug` output and `tracing` event.
+//!
+//! # Backends and what a machine needs
+//!
+//! | feature | backend | system packages (Debian/Ubuntu) |
+//! | --- | --- | --- |
+//! | `sqlite` (default) | SQLite, compiled in (`libsqlite3-sys/bundled`) | none (a C compiler, which Rust builds need anyway) |
+//! | `postgres` | PostgreSQL through libpq (`pq-sys`) | `libpq-dev` |
+//! | `mysql` | MySQL and MariaDB through the client library (`mysqlclient-sys`, found with `pkg-config`) | `default-libmysqlclient-dev` (pulls `libmariadb-dev` and `libmariadb-dev-compat`: MariaDB Connector/C, which serves MySQL servers too) and `pkg-config` |
+//!
+//! So a fresh machine builds and tests the default features with nothing
+//! installed; CI installs `libpq-dev default-libmysqlclient-dev pkg-config`
+//! for `--all-features`. The test-only feature `failpoints` adds the crash
+//! points of [`failpoint`].
+//!
+//! # Launch cost
+//!
+//! [`Migrator::launch`] (`upgrade heads`) first sends one query: the version
+//! rows and the newest history row's digest of the applied set. When the rows
+//! are the binary's heads and the digest matches, every applied checksum was
+//! verified against this binary's text by the run that wrote it, so nothing
+//! else is read and no lock is taken. Anything else takes the careful path
+//! (lock, full history, checks).
+//!
+//! # diesel's harness
+//!
+//! [`Migrator::diesel_source`] gives a `diesel::migration::MigrationSource`
+//! for teams that already call `diesel_migrations::MigrationHarness`; see
+//! [`DieselSource`] for what that path lacks (our lock, version table, checks).
 
 pub mod embedded;
 
 pub use embedded::{EmbeddedMigration, EmbeddedMigrations, EmbeddedStatement};
 pub use migrate_core as core;
 pub use migrate_macros::embed_migrations;
+
+mod assess;
+pub mod backend;
+pub mod config;
+pub mod dialect;
+pub mod diesel_source;
+pub mod error;
+pub mod failpoint;
+pub mod ident;
+mod lock;
+pub mod migrator;
+pub mod offline;
+mod planning;
+pub mod redact;
+pub mod report;
+pub mod version_table;
+
+pub use backend::Database;
+pub use config::{AheadPolicy, Config, RunTransaction};
+pub use dialect::Dialect;
+pub use diesel_source::DieselSource;
+pub use error::{Direction, Drift, Error, FailureOutcome, Result, Unfinished};
+pub use migrator::Migrator;
+pub use offline::OfflineCommand;
+pub use report::{
+    CheckReport, Current, HistoryItem, RepairAction, Report, StampMode, Standing, StepReport,
+};
+pub use version_table::HistoryEntry;
 
 /// What the code generated by `embed_migrations!` refers to. Not a public API.
 #[doc(hidden)]

@@ -1,0 +1,270 @@
+//! The runtime's typed errors: each names the revision, file and statement
+//! involved and says what to do next. None ever holds a database password:
+//! URLs are redacted and driver messages scrubbed before they get here.
+
+use migrate_core::Problems;
+use std::fmt;
+use std::time::Duration;
+
+pub use migrate_core::plan::Direction;
+use migrate_core::plan::PlanError;
+
+/// `upgrade` or `downgrade`.
+pub fn direction_name(direction: Direction) -> &'static str {
+    match direction {
+        Direction::Upgrade => "upgrade",
+        Direction::Downgrade => "downgrade",
+    }
+}
+
+/// What a failed migration left behind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureOutcome {
+    /// The migration's transaction was rolled back: the database, version table
+    /// and history included, is exactly as before the migration.
+    RolledBack,
+    /// The migration ran outside a transaction (MySQL/MariaDB DDL, or a
+    /// `-- transaction: none` migration): the statements before the failing one
+    /// stay applied, and the history table records the revision as `failed` with
+    /// that count. Launch refuses until [`Migrator::repair`](crate::Migrator::repair).
+    RecordedFailed,
+}
+
+/// A migration whose applied text changed since it was applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Drift {
+    /// The revision.
+    pub revision: String,
+    /// Its file in the binary's set.
+    pub file: String,
+    /// The checksum recorded when it was applied.
+    pub recorded: String,
+    /// The checksum of the binary's text.
+    pub current: String,
+}
+
+impl fmt::Display for Drift {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} ({}): applied with {}, the file now has {}",
+            self.revision, self.file, self.recorded, self.current
+        )
+    }
+}
+
+/// A revision that a history row leaves unfinished.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unfinished {
+    /// The revision.
+    pub revision: String,
+    /// Its file, when the binary contains it.
+    pub file: Option<String>,
+    /// `upgrade` or `downgrade`.
+    pub operation: String,
+    /// `failed` or `in_progress`.
+    pub state: String,
+    /// Statements that completed before it stopped.
+    pub statements_done: i32,
+    /// Statements in the section.
+    pub statements_total: i32,
+    /// The recorded error, if any.
+    pub error: Option<String>,
+}
+
+impl fmt::Display for Unfinished {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {} of revision {}",
+            self.state.replace('_', " "),
+            self.operation,
+            self.revision
+        )?;
+        if let Some(file) = &self.file {
+            write!(f, " ({file})")?;
+        }
+        write!(
+            f,
+            ": {} of {} statements ran",
+            self.statements_done, self.statements_total
+        )?;
+        if let Some(e) = &self.error {
+            write!(f, "; error: {e}")?;
+        }
+        if self.state == "in_progress" {
+            f.write_str(" (its process died, or is still running it: check before repairing)")?;
+        }
+        Ok(())
+    }
+}
+
+/// Every error of the runtime.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A configured identifier (version table, schema) is not acceptable. No SQL was sent.
+    #[error("invalid {setting} {name:?}: {reason}; use a plain name such as `alembic_version` (letters, digits, _; at most 63 characters)")]
+    InvalidIdentifier {
+        /// The setting (`version_table`, `version_table_schema`).
+        setting: String,
+        /// The rejected value (escaped).
+        name: String,
+        /// Why it was rejected.
+        reason: String,
+    },
+
+    /// A configuration that this backend cannot honour.
+    #[error("{0}")]
+    Unsupported(String),
+
+    /// The migration set itself is invalid (folder mode: bad files or graph).
+    #[error("the migration history is invalid:\n{0}")]
+    History(Problems),
+
+    /// The database URL names no backend compiled into this binary.
+    #[error("cannot tell the database from {url}: {reason}")]
+    Url {
+        /// The URL, password redacted.
+        url: String,
+        /// What is wrong and what to do.
+        reason: String,
+    },
+
+    /// Connecting failed.
+    #[error("cannot connect to {url}: {message}")]
+    Connect {
+        /// The URL, password redacted.
+        url: String,
+        /// The driver's message, scrubbed of secrets.
+        message: String,
+    },
+
+    /// A database error outside a migration's own SQL (bookkeeping, locking, reading).
+    #[error("database error while {doing}: {message}")]
+    Database {
+        /// What the runtime was doing.
+        doing: String,
+        /// The driver's message, scrubbed of secrets.
+        message: String,
+    },
+
+    /// A statement of a migration failed.
+    #[error("{} of revision {revision} failed at statement {statement} of {statement_count} ({file}:{line}): {message}\n  {}", direction_name(*.direction), outcome_help(*.outcome, revision))]
+    Migration {
+        /// The revision.
+        revision: String,
+        /// Its file.
+        file: String,
+        /// Which section ran.
+        direction: Direction,
+        /// 1-based index of the failing statement in its section.
+        statement: usize,
+        /// Statements in the section.
+        statement_count: usize,
+        /// 1-based line of the failing statement in the file.
+        line: u32,
+        /// The driver's message, scrubbed of secrets.
+        message: String,
+        /// What the failure left behind.
+        outcome: FailureOutcome,
+    },
+
+    /// The migration lock could not be taken in time.
+    #[error("gave up after {waited:?} waiting for the migration lock ({lock}); it is held by {holder}. Another process is migrating this database: wait for it, or stop it if it hangs, then retry")]
+    LockTimeout {
+        /// The lock (advisory key, lock name, or SQLite write lock).
+        lock: String,
+        /// How long we waited.
+        waited: Duration,
+        /// Who holds it, as far as the server tells.
+        holder: String,
+    },
+
+    /// Applied migrations whose text changed.
+    #[error("{} applied migration(s) changed since they were applied: {}. An applied migration must not be edited: restore the original text, or write a new migration for the change", .0.len(), join(.0))]
+    Drift(Vec<Drift>),
+
+    /// The database is at revisions the binary does not contain, which descend
+    /// from the binary's heads: a newer binary migrated it.
+    #[error("the database is ahead of this binary: it is at {} which this binary does not contain (they build on its head). Run the newer binary, or set `when_ahead: AheadPolicy::Allow` if this version is known to work with the newer schema", .unknown.join(", "))]
+    DatabaseAhead {
+        /// The unknown revisions in the version table.
+        unknown: Vec<String>,
+    },
+
+    /// The database is at revisions the binary does not contain that do not
+    /// descend from its heads: the histories went different ways.
+    #[error("the database has diverged from this binary: it is at {} which this binary does not contain and which do not build on its head{}. Find the binary (branch) that wrote them, downgrade the database with it, then run this one", .unknown.join(", "), fork_note(.fork))]
+    DatabaseDiverged {
+        /// The unknown revisions in the version table.
+        unknown: Vec<String>,
+        /// The newest revision both histories share, when the history table tells.
+        fork: Option<String>,
+    },
+
+    /// The database is at revisions the binary does not contain and the history
+    /// table does not say where they come from (e.g. written by Alembic).
+    #[error("the database is at revision(s) {} which this binary does not contain, and its history table does not say what they build on. Run the binary that contains them, or `stamp` the database if you know its schema", .unknown.join(", "))]
+    UnknownRevisions {
+        /// The unknown revisions in the version table.
+        unknown: Vec<String>,
+    },
+
+    /// A migration was left failed or in progress (non-transactional runs).
+    #[error("the database needs a repair before anything else runs: {}. Finish or undo those statements by hand, then call `Migrator::repair(revision, RepairAction::Completed | RepairAction::RolledBack, reason)`", join(.0))]
+    Unfinished(Vec<Unfinished>),
+
+    /// A target did not resolve, or the requested move is impossible (the
+    /// planner's words, Alembic's messages).
+    #[error("{0}")]
+    Plan(PlanError),
+
+    /// A downgrade would revert a migration that has no downgrade section.
+    #[error("revision {revision} ({file}) is irreversible (`-- migrate:irreversible`); it cannot be downgraded. Nothing was run")]
+    Irreversible {
+        /// The revision.
+        revision: String,
+        /// Its file.
+        file: String,
+    },
+
+    /// The version table does not hold the rows a step expects (Alembic's
+    /// "expected to match one row"): someone else changed it, or it is corrupt.
+    #[error("{0}")]
+    VersionTable(String),
+
+    /// `repair` was called for a revision that has nothing to repair, or with
+    /// arguments that do not fit.
+    #[error("cannot repair: {0}")]
+    Repair(String),
+}
+
+fn outcome_help(outcome: FailureOutcome, revision: &str) -> String {
+    match outcome {
+        FailureOutcome::RolledBack => {
+            "the migration was rolled back; the database is as it was before it. Fix the SQL and run again".to_string()
+        }
+        FailureOutcome::RecordedFailed => format!(
+            "the statements before the failing one stay applied (no transactional DDL here); the history table records revision {revision} as failed and launch will refuse until it is repaired: finish or undo the statements by hand, then call `Migrator::repair`"
+        ),
+    }
+}
+
+fn fork_note(fork: &Option<String>) -> String {
+    match fork {
+        Some(f) => format!(" (the histories split after {f})"),
+        None => String::new(),
+    }
+}
+
+fn join<T: fmt::Display>(items: &[T]) -> String {
+    items
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The runtime's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

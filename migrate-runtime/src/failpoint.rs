@@ -1,0 +1,62 @@
+//! Test-only crash points (cargo feature `failpoints`, off by default).
+//!
+//! When the environment variable `MIGRATE_FAILPOINT` names a point, the process
+//! prints `MIGRATE_FAILPOINT_HIT <point> <revision>` on stdout (flushed) and on
+//! stderr, then sleeps forever, so that a test parent can `SIGKILL` it at
+//! exactly that moment. `MIGRATE_FAILPOINT_REVISION`, when set, restricts the
+//! points to one revision's step. The points:
+//!
+//! | point | where |
+//! | --- | --- |
+//! | `after-lock` | the run lock is held, nothing applied yet (SQLite: inside the first step's `BEGIN IMMEDIATE`) |
+//! | `between-statements` | after a statement of a migration, before the next one |
+//! | `before-commit` | a migration and its bookkeeping ran, its `COMMIT` not sent |
+//! | `after-commit-before-unlock` | the last migration committed, the lock still held |
+//!
+//! Without the feature, [`hit`] compiles to nothing.
+
+/// The run lock is held, nothing applied yet.
+pub const AFTER_LOCK: &str = "after-lock";
+/// Between two statements of a migration.
+pub const BETWEEN_STATEMENTS: &str = "between-statements";
+/// Before a migration's `COMMIT`.
+pub const BEFORE_COMMIT: &str = "before-commit";
+/// After the last commit, before the lock is released.
+pub const AFTER_COMMIT_BEFORE_UNLOCK: &str = "after-commit-before-unlock";
+
+/// The variable naming the point to stop at.
+pub const ENV_POINT: &str = "MIGRATE_FAILPOINT";
+/// The variable restricting the point to one revision.
+pub const ENV_REVISION: &str = "MIGRATE_FAILPOINT_REVISION";
+/// The marker printed when a point is hit.
+pub const MARKER: &str = "MIGRATE_FAILPOINT_HIT";
+
+/// Stops here forever when the environment names `point` (feature `failpoints`).
+#[cfg(feature = "failpoints")]
+pub fn hit(point: &str, revision: Option<&str>) {
+    use std::io::Write;
+    let Ok(wanted) = std::env::var(ENV_POINT) else {
+        return;
+    };
+    if wanted != point {
+        return;
+    }
+    if let Ok(only) = std::env::var(ENV_REVISION) {
+        if revision != Some(only.as_str()) {
+            return;
+        }
+    }
+    let line = format!("{MARKER} {point} {}", revision.unwrap_or("-"));
+    let mut out = std::io::stdout();
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
+    eprintln!("{line}");
+    loop {
+        std::thread::sleep(std::time::Duration::from_secs(3600));
+    }
+}
+
+/// Does nothing: the `failpoints` feature is off.
+#[cfg(not(feature = "failpoints"))]
+#[inline(always)]
+pub fn hit(_point: &str, _revision: Option<&str>) {}

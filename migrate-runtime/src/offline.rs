@@ -1,0 +1,219 @@
+//! Offline SQL (Alembic's `--sql`): the exact script an upgrade, downgrade or
+//! stamp would run, version-table and history statements included, for a DBA
+//! to review or run by hand. No connection is made; the start is given.
+//!
+//! The shape follows Alembic's (`shared/alembic/SEMANTICS.md` §12): each
+//! statement ends with `;` and a blank line, each step is introduced by
+//! `-- Running upgrade <from> -> <to>`, and starting from an empty database
+//! the version table's `CREATE TABLE` comes first. Transactions follow the
+//! [`Config`](crate::Config) and the dialect as the online run would:
+//! `BEGIN;`/`COMMIT;` around each step (or once around everything with
+//! [`RunTransaction::WholeRun`]) on
+//! PostgreSQL and SQLite, none on MySQL/MariaDB and none around a
+//! `-- transaction: none` migration. The history table is created with
+//! `IF NOT EXISTS` (the script may be run against an Alembic-only database) and
+//! gets one row per step, without a duration.
+//!
+//! What differs from the online run: no lock is taken, nothing is checked
+//! against the database (drift, unknown revisions), and on MySQL/MariaDB the
+//! per-statement progress rows are not written.
+
+use crate::config::RunTransaction;
+use crate::dialect::{operation, state, Dialect, HistoryInsert, Sql};
+use crate::error::{Direction, Error, Result};
+use crate::migrator::{apply_to_rows, Migrator};
+use crate::planning::{self, PlannedStep};
+use migrate_core::TransactionMode;
+
+/// What an offline script is for. Ranges are Alembic's `start:target`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OfflineCommand<'a> {
+    /// `upgrade [start:]target`: without a start, from an empty database.
+    Upgrade(&'a str),
+    /// `downgrade start:target`: the start is required.
+    Downgrade(&'a str),
+    /// `stamp [start:]target`.
+    Stamp(&'a str),
+}
+
+impl Migrator {
+    /// The script `command` would run on `dialect`; no connection needed.
+    ///
+    /// ```
+    /// # use migrate_runtime::{Config, Dialect, Migrator, OfflineCommand};
+    /// # let set = migrate_runtime::core::MigrationSet::from_sources(&[], &Default::default()).unwrap();
+    /// let migrator = Migrator::new(set, Config::default()).unwrap();
+    /// let script = migrator.offline_sql(Dialect::Postgres, OfflineCommand::Upgrade("heads")).unwrap();
+    /// assert!(script.contains("CREATE TABLE \"alembic_version\""));
+    /// ```
+    pub fn offline_sql(&self, dialect: Dialect, command: OfflineCommand<'_>) -> Result<String> {
+        let sql = Sql::new(dialect, self.tables());
+        let graph = self.set().graph();
+        let (plan, steps) = match command {
+            OfflineCommand::Upgrade(range) => planning::upgrade_offline(graph, range)?,
+            OfflineCommand::Downgrade(range) => planning::downgrade_offline(graph, range)?,
+            OfflineCommand::Stamp(range) => planning::stamp_offline(graph, &[range])?,
+        };
+        let whole_run = self.config().transaction == RunTransaction::WholeRun;
+        if whole_run && !dialect.transactional_ddl() {
+            return Err(Error::Unsupported(format!(
+                "RunTransaction::WholeRun needs transactional DDL, which {} does not have",
+                dialect.name()
+            )));
+        }
+        let mut script = Script::default();
+        if whole_run {
+            script.statement("BEGIN");
+        }
+        // Starting from an empty database, Alembic creates its table first.
+        if plan.create_table || steps.iter().any(|s| s.create_table) {
+            script.statement(&sql.create_version_table(false));
+        }
+        script.statement(&sql.create_history_table());
+        let mut rows = plan.rows_before.clone();
+        for step in &steps {
+            apply_to_rows(&mut rows, step);
+            let digest = self.digest_of(&rows);
+            self.emit_step(&sql, step, whole_run, digest.as_deref(), &mut script)?;
+        }
+        if whole_run {
+            script.statement("COMMIT");
+        }
+        Ok(script.out)
+    }
+
+    fn emit_step(
+        &self,
+        sql: &Sql,
+        step: &PlannedStep,
+        whole_run: bool,
+        digest: Option<&str>,
+        script: &mut Script,
+    ) -> Result<()> {
+        let graph = self.set().graph();
+        let file = step.revision.map(|i| self.set().file(i));
+        let statements = match (file, step.stamp, step.direction) {
+            (Some(f), false, Direction::Upgrade) => f.upgrade.statements.as_slice(),
+            (Some(f), false, Direction::Downgrade) => match &f.downgrade {
+                Some(d) => d.statements.as_slice(),
+                None => {
+                    return Err(Error::Irreversible {
+                        revision: f.revision.clone(),
+                        file: f.file.clone(),
+                    })
+                }
+            },
+            _ => &[],
+        };
+        let non_tx = file.is_some_and(|f| f.transaction == TransactionMode::None);
+        if whole_run && non_tx && !step.stamp {
+            if let Some(f) = file {
+                return Err(Error::Unsupported(format!(
+                    "revision {} ({}) is marked `-- transaction: none`; it cannot run inside RunTransaction::WholeRun",
+                    f.revision, f.file
+                )));
+            }
+        }
+        let own_transaction =
+            !whole_run && sql.dialect.transactional_ddl() && (step.stamp || !non_tx);
+        if own_transaction {
+            script.statement("BEGIN");
+        }
+        let (from, to, verb) = match (step.stamp, step.direction, step.revision) {
+            (true, _, _) => (step.remove.join(","), step.add.join(","), "stamp_revision"),
+            (false, Direction::Upgrade, Some(i)) => (
+                graph.ids(&graph.rev(i).down).join(","),
+                graph.rev(i).id.clone(),
+                "upgrade",
+            ),
+            (false, Direction::Downgrade, Some(i)) => (
+                graph.rev(i).id.clone(),
+                graph.ids(&graph.rev(i).down).join(","),
+                "downgrade",
+            ),
+            (false, _, None) => (String::new(), String::new(), "stamp_revision"),
+        };
+        script.comment(&format!("-- Running {verb} {from} -> {to}"));
+        for statement in statements {
+            script.statement(&statement.sql);
+        }
+        let remove: Vec<&String> = step
+            .remove
+            .iter()
+            .filter(|r| !step.add.contains(r))
+            .collect();
+        let add: Vec<&String> = step
+            .add
+            .iter()
+            .filter(|a| !step.remove.contains(a))
+            .collect();
+        let pairs = remove.len().min(add.len());
+        for k in 0..pairs {
+            script.statement(&sql.update_row(remove[k], add[k]));
+        }
+        for r in &remove[pairs..] {
+            script.statement(&sql.delete_row(r));
+        }
+        for a in &add[pairs..] {
+            script.statement(&sql.insert_row(a));
+        }
+        let mut history = |idx: usize, op: &str, st: &str, total: usize| {
+            let rev = graph.rev(idx);
+            let f = self.set().file(idx);
+            script.statement(&sql.insert_history(&HistoryInsert {
+                revision: &rev.id,
+                down_revisions: &graph.ids(&rev.down).join(","),
+                depends_on: &graph.ids(&rev.deps).join(","),
+                operation: op,
+                state: st,
+                checksum: f.checksum.as_str(),
+                statements_done: total,
+                statements_total: total,
+                duration_ms: None,
+                message: &f.message,
+                detail: None,
+                applied_digest: digest,
+            }));
+        };
+        if step.stamp {
+            for a in &add {
+                if let Some(i) = graph.index_of(a) {
+                    history(i, operation::STAMP, state::STAMPED, 0);
+                }
+            }
+            for r in &remove {
+                if let Some(i) = graph.index_of(r) {
+                    history(i, operation::STAMP, state::UNSTAMPED, 0);
+                }
+            }
+        } else if let Some(i) = step.revision {
+            let (op, st) = match step.direction {
+                Direction::Upgrade => (operation::UPGRADE, state::APPLIED),
+                Direction::Downgrade => (operation::DOWNGRADE, state::REVERTED),
+            };
+            history(i, op, st, statements.len());
+        }
+        if own_transaction {
+            script.statement("COMMIT");
+        }
+        Ok(())
+    }
+}
+
+/// The script being written: statements end with `;` and a blank line.
+#[derive(Default)]
+struct Script {
+    out: String,
+}
+
+impl Script {
+    fn statement(&mut self, text: &str) {
+        self.out.push_str(text.trim_end());
+        self.out.push_str(";\n\n");
+    }
+
+    fn comment(&mut self, text: &str) {
+        self.out.push_str(text);
+        self.out.push_str("\n\n");
+    }
+}

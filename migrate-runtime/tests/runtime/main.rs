@@ -1,0 +1,14 @@
+//! Integration tests of the runtime against real databases: SQLite always,
+//! PostgreSQL and MariaDB/MySQL with the `postgres` / `mysql` features (see
+//! `support` for the servers and the skip rules).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+mod support;
+
+mod branched;
+mod diesel_harness;
+mod hostile;
+mod linear;
+mod offline;
+mod safety;
