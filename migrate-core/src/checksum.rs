@@ -1,6 +1,7 @@
 //! Checksums of migration text, stable across line endings and byte-order marks.
 
 use sha2::{Digest, Sha256};
+use std::borrow::Cow;
 use std::fmt;
 
 /// The algorithm tag written in front of every checksum we store.
@@ -19,6 +20,7 @@ impl Checksum {
     /// The checksum of `sql` after [`normalize`].
     pub fn of_sql(sql: &str) -> Self {
         let normalized = normalize(sql);
+        // `normalize` borrows when there is nothing to change.
         let digest = Sha256::digest(normalized.trim().as_bytes());
         let mut text = String::with_capacity(ALGORITHM.len() + 1 + 64);
         text.push_str(ALGORITHM);
@@ -50,8 +52,11 @@ impl fmt::Display for Checksum {
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// Strips a leading byte-order mark and turns CRLF (and lone CR) into LF.
-pub fn normalize(text: &str) -> String {
+pub fn normalize(text: &str) -> Cow<'_, str> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if !text.contains('\r') {
+        return Cow::Borrowed(text);
+    }
     let mut out = String::with_capacity(text.len());
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
@@ -64,7 +69,7 @@ pub fn normalize(text: &str) -> String {
             out.push(c);
         }
     }
-    out
+    Cow::Owned(out)
 }
 
 #[cfg(test)]

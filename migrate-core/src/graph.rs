@@ -137,6 +137,36 @@ pub struct Graph {
     heads: Vec<RevIdx>,
     real_heads: Vec<RevIdx>,
     bases: Vec<RevIdx>,
+    /// Normalized parents of every revision, flat (see [`Graph::parents`]).
+    parents: Adjacency,
+    /// Children and dependents of every revision, flat.
+    followers: Adjacency,
+}
+
+/// Adjacency lists of every revision in two flat arrays: traversals that touch
+/// the whole history read them sequentially instead of chasing each
+/// [`Revision`]'s own vectors.
+#[derive(Debug, Clone, Default)]
+struct Adjacency {
+    start: Vec<usize>,
+    list: Vec<RevIdx>,
+}
+
+impl Adjacency {
+    fn build<I: Iterator<Item = RevIdx>>(n: usize, mut of: impl FnMut(RevIdx) -> I) -> Self {
+        let mut start = Vec::with_capacity(n + 1);
+        let mut list = Vec::with_capacity(n);
+        start.push(0);
+        for i in 0..n {
+            list.extend(of(i));
+            start.push(list.len());
+        }
+        Adjacency { start, list }
+    }
+
+    fn of(&self, i: RevIdx) -> &[RevIdx] {
+        &self.list[self.start[i]..self.start[i + 1]]
+    }
 }
 
 impl Graph {
@@ -144,17 +174,19 @@ impl Graph {
     pub fn build(specs: Vec<RevisionSpec>, options: &GraphOptions) -> Result<Graph, Problems> {
         let mut problems = Vec::new();
         let mut by_id: HashMap<String, RevIdx> = HashMap::with_capacity(specs.len());
-        let mut kept: Vec<RevisionSpec> = Vec::with_capacity(specs.len());
+        // Positions in `specs` of the revisions kept (index = RevIdx); the specs
+        // stay where they are until they become revisions.
+        let mut kept: Vec<usize> = Vec::with_capacity(specs.len());
 
-        for spec in specs {
-            let here = spec.origin.clone();
+        for (pos, spec) in specs.iter().enumerate() {
+            let here = &spec.origin;
             if spec.down_revisions.iter().any(|d| d == &spec.revision) {
                 problems.push(
                     Problem::new(
                         ProblemKind::SelfLoop,
                         format!("revision {} names itself as its down_revision", spec.revision),
                     )
-                    .at_origin(&line_of(&here, spec.lines.down_revision))
+                    .at_origin(&line_of(here, spec.lines.down_revision))
                     .help("a down_revision is the revision this one builds on; name its parent, or `none` for a base"),
                 );
                 continue;
@@ -165,35 +197,36 @@ impl Graph {
                         ProblemKind::DependencySelfLoop,
                         format!("revision {} lists itself in depends_on", spec.revision),
                     )
-                    .at_origin(&line_of(&here, spec.lines.depends_on))
+                    .at_origin(&line_of(here, spec.lines.depends_on))
                     .help("remove it from depends_on"),
                 );
                 continue;
             }
             if let Some(&first) = by_id.get(&spec.revision) {
-                let first_at = describe(&kept[first].origin);
+                let first_at = describe(&specs[kept[first]].origin);
                 problems.push(
                     Problem::new(
                         ProblemKind::DuplicateRevision,
                         format!("revision id {} is used twice (first in {first_at})", spec.revision),
                     )
-                    .at_origin(&here)
+                    .at_origin(here)
                     .help("every migration needs its own id: give this one a fresh id (and rename the file), or delete the copy"),
                 );
                 continue;
             }
             by_id.insert(spec.revision.clone(), kept.len());
-            kept.push(spec);
+            kept.push(pos);
         }
 
         // Branch labels: unique, and never equal to a revision id.
         let mut by_label: HashMap<String, RevIdx> = HashMap::new();
-        for (i, spec) in kept.iter().enumerate() {
+        for (i, &pos) in kept.iter().enumerate() {
+            let spec = &specs[pos];
             for label in &spec.branch_labels {
                 let clash = by_label
                     .get(label)
-                    .map(|&j| kept[j].revision.clone())
-                    .or_else(|| by_id.get(label).map(|&j| kept[j].revision.clone()));
+                    .map(|&j| specs[kept[j]].revision.clone())
+                    .or_else(|| by_id.get(label).map(|&j| specs[kept[j]].revision.clone()));
                 if let Some(other) = clash {
                     problems.push(
                         Problem::new(
@@ -214,12 +247,20 @@ impl Graph {
 
         // Resolve parents and dependencies.
         let mut revs: Vec<Revision> = Vec::with_capacity(kept.len());
-        for spec in &kept {
+        let mut is_kept = vec![false; specs.len()];
+        for &pos in &kept {
+            is_kept[pos] = true;
+        }
+        for spec in specs
+            .into_iter()
+            .zip(is_kept)
+            .filter_map(|(spec, keep)| keep.then_some(spec))
+        {
             let mut down = Vec::with_capacity(spec.down_revisions.len());
             for d in &spec.down_revisions {
                 match by_id.get(d) {
                     Some(&j) => down.push(j),
-                    None => problems.push(missing(spec, d, true, &by_id)),
+                    None => problems.push(missing(&spec, d, true, &by_id)),
                 }
             }
             let mut deps = Vec::with_capacity(spec.depends_on.len());
@@ -230,20 +271,20 @@ impl Graph {
                             deps.push(j)
                         }
                     }
-                    None => problems.push(missing(spec, d, false, &by_id)),
+                    None => problems.push(missing(&spec, d, false, &by_id)),
                 }
             }
             revs.push(Revision {
-                id: spec.revision.clone(),
+                id: spec.revision,
                 down,
                 deps,
                 normalized_deps: Vec::new(),
                 children: Vec::new(),
                 dependents: Vec::new(),
-                declared_labels: spec.branch_labels.clone(),
+                declared_labels: spec.branch_labels,
                 labels: Vec::new(),
-                depends_on: spec.depends_on.clone(),
-                origin: spec.origin.clone(),
+                depends_on: spec.depends_on,
+                origin: spec.origin,
             });
         }
         for i in 0..revs.len() {
@@ -251,11 +292,10 @@ impl Graph {
                 let p = revs[i].down[k];
                 revs[p].children.push(i);
             }
+            // `deps` has no duplicates, so `i` is pushed once per dependency.
             for k in 0..revs[i].deps.len() {
                 let p = revs[i].deps[k];
-                if !revs[p].dependents.contains(&i) {
-                    revs[p].dependents.push(i);
-                }
+                revs[p].dependents.push(i);
             }
         }
         let heads: Vec<RevIdx> = (0..revs.len())
@@ -268,7 +308,14 @@ impl Graph {
             .filter(|&i| revs[i].down.is_empty())
             .collect();
 
-        if let Some(cycle) = detect_cycles(&revs, &heads, &bases, &real_heads) {
+        // One pass proves most histories acyclic; Alembic's reachability check,
+        // which names the revisions involved, only runs when there is a cycle.
+        let cycle = if is_acyclic(&revs) {
+            None
+        } else {
+            detect_cycles(&revs, &heads, &bases, &real_heads)
+        };
+        if let Some(cycle) = cycle {
             problems.push(cycle);
             return Err(Problems(problems));
         }
@@ -280,9 +327,17 @@ impl Graph {
             heads,
             real_heads,
             bases,
+            parents: Adjacency::default(),
+            followers: Adjacency::default(),
         };
         graph.normalize_dependencies();
         graph.propagate_labels();
+        let n = graph.revs.len();
+        graph.parents = Adjacency::build(n, |i| graph.revs[i].normalized_parents());
+        graph.followers = Adjacency::build(n, |i| {
+            let rev = &graph.revs[i];
+            rev.children.iter().chain(rev.dependents.iter()).copied()
+        });
         if problems.is_empty() {
             if let Some(p) = graph.check_heads(options.heads) {
                 problems.push(p);
@@ -295,43 +350,159 @@ impl Graph {
         }
     }
 
+    /// Alembic's `_normalize_depends_on`: a dependency is dropped when a versioned
+    /// ancestor already declares it.
+    ///
+    /// Only a target declared by several revisions can be dropped, so each such
+    /// target is checked once: for every declarer, is another declarer below it?
+    /// The walk down is memoized per target and never goes below the lowest
+    /// declarer (by depth), so the cost is the span between the declarers, not
+    /// the history down to the base.
     fn normalize_dependencies(&mut self) {
-        for i in 0..self.revs.len() {
-            if self.revs[i].deps.is_empty() {
+        let n = self.revs.len();
+        for rev in &mut self.revs {
+            rev.normalized_deps = rev.deps.clone();
+        }
+        let mut declarers: HashMap<RevIdx, Vec<RevIdx>> = HashMap::new();
+        for (i, rev) in self.revs.iter().enumerate() {
+            for &d in &rev.deps {
+                declarers.entry(d).or_default().push(i);
+            }
+        }
+        declarers.retain(|_, v| v.len() > 1);
+        if declarers.is_empty() {
+            return;
+        }
+        let depth = self.depths();
+        // Per target: visited in round `round`, and whether a declarer is at or below.
+        let mut round_of = vec![0u32; n];
+        let mut below = vec![false; n];
+        let mut is_declarer = vec![false; n];
+        let mut round = 0u32;
+        let mut targets: Vec<(RevIdx, Vec<RevIdx>)> = declarers.into_iter().collect();
+        targets.sort_unstable();
+        for (target, revs) in targets {
+            round += 1;
+            for &r in &revs {
+                is_declarer[r] = true;
+            }
+            let floor = revs.iter().map(|&r| depth[r]).min().unwrap_or(0);
+            for &r in &revs {
+                let mut found = false;
+                for k in 0..self.revs[r].down.len() {
+                    let p = self.revs[r].down[k];
+                    if self.declarer_at_or_below(
+                        p,
+                        floor,
+                        &depth,
+                        round,
+                        &mut round_of,
+                        &mut below,
+                        &is_declarer,
+                    ) {
+                        found = true;
+                        break;
+                    }
+                }
+                if found {
+                    self.revs[r].normalized_deps.retain(|&d| d != target);
+                }
+            }
+            for &r in &revs {
+                is_declarer[r] = false;
+            }
+        }
+    }
+
+    /// Whether `start` or one of its versioned ancestors (no deeper than `floor`)
+    /// is a declarer; memoized for the current `round`.
+    #[allow(clippy::too_many_arguments)]
+    fn declarer_at_or_below(
+        &self,
+        start: RevIdx,
+        floor: u32,
+        depth: &[u32],
+        round: u32,
+        round_of: &mut [u32],
+        below: &mut [bool],
+        is_declarer: &[bool],
+    ) -> bool {
+        if round_of[start] == round {
+            return below[start];
+        }
+        // Iterative post-order: (revision, next parent to look at).
+        let mut stack: Vec<(RevIdx, usize)> = vec![(start, 0)];
+        round_of[start] = round;
+        below[start] = is_declarer[start];
+        while let Some(&mut (x, ref mut k)) = stack.last_mut() {
+            if below[x] {
+                stack.pop();
+                if let Some(&(parent, _)) = stack.last() {
+                    below[parent] = true;
+                }
                 continue;
             }
-            let mut keep = self.revs[i].deps.clone();
-            let mut stack: Vec<RevIdx> = self.revs[i].down.clone();
-            let mut seen = vec![false; 0];
-            seen.resize(self.revs.len(), false);
-            while let Some(a) = stack.pop() {
-                if std::mem::replace(&mut seen[a], true) {
+            let down = &self.revs[x].down;
+            if *k < down.len() {
+                let p = down[*k];
+                *k += 1;
+                if depth[p] < floor {
                     continue;
                 }
-                let declared = &self.revs[a].deps;
-                keep.retain(|d| !declared.contains(d));
-                if keep.is_empty() {
-                    break;
+                if round_of[p] == round {
+                    if below[p] {
+                        below[x] = true;
+                    }
+                    continue;
                 }
-                stack.extend(self.revs[a].down.iter().copied());
+                round_of[p] = round;
+                below[p] = is_declarer[p];
+                stack.push((p, 0));
+            } else {
+                stack.pop();
+                let found = below[x];
+                if let Some(&(parent, _)) = stack.last() {
+                    if found {
+                        below[parent] = true;
+                    }
+                }
             }
-            self.revs[i].normalized_deps = keep;
         }
+        below[start]
+    }
+
+    /// Longest `down_revision` path from a base, per revision (the graph has no cycle here).
+    fn depths(&self) -> Vec<u32> {
+        let n = self.revs.len();
+        let mut missing: Vec<usize> = self.revs.iter().map(|r| r.down.len()).collect();
+        let mut depth = vec![0u32; n];
+        let mut ready: Vec<RevIdx> = (0..n).filter(|&i| missing[i] == 0).collect();
+        while let Some(x) = ready.pop() {
+            for &c in &self.revs[x].children {
+                depth[c] = depth[c].max(depth[x] + 1);
+                missing[c] -= 1;
+                if missing[c] == 0 {
+                    ready.push(c);
+                }
+            }
+        }
+        depth
     }
 
     fn propagate_labels(&mut self) {
         let labelled: Vec<RevIdx> = (0..self.revs.len())
             .filter(|&i| !self.revs[i].declared_labels.is_empty())
             .collect();
-        for r in labelled {
+        // One stamp array for every label: round `k` marks what label `k` visited.
+        let mut seen = vec![0u32; self.revs.len()];
+        for (round, r) in (1u32..).zip(labelled) {
             let labels = self.revs[r].declared_labels.clone();
             // R and all its versioned descendants.
             let mut stack = vec![r];
-            let mut seen = vec![false; self.revs.len()];
             let mut chain = true;
             let mut tip = r;
             while let Some(n) = stack.pop() {
-                if std::mem::replace(&mut seen[n], true) {
+                if std::mem::replace(&mut seen[n], round) == round {
                     continue;
                 }
                 add_labels(&mut self.revs[n].labels, &labels);
@@ -362,12 +533,13 @@ impl Graph {
     }
 
     fn check_heads(&self, policy: HeadPolicy) -> Option<Problem> {
-        if policy == HeadPolicy::Any || self.heads.len() <= 1 {
+        if policy == HeadPolicy::Any || self.real_heads.len() <= 1 {
             return None;
         }
-        // Independent labelled branches are fine: every head carries labels that no
+        // Effective heads: a revision that another one depends on is not left
+        // unmerged (Alembic's `heads` target agrees). Independent labelled branches are fine: every head carries labels that no
         // other head carries.
-        let independent = self.heads.iter().all(|&h| {
+        let independent = self.real_heads.iter().all(|&h| {
             let mine = &self.revs[h].labels;
             !mine.is_empty()
                 && self
@@ -384,8 +556,8 @@ impl Graph {
             .iter()
             .map(|&h| self.revs[h].id.as_str())
             .collect();
-        let last = *self.heads.last()?;
-        let fork = self.fork_point(&self.heads);
+        let last = *self.real_heads.last()?;
+        let fork = self.fork_point(&self.real_heads);
         let files: Vec<String> = self
             .heads
             .iter()
@@ -429,36 +601,52 @@ impl Graph {
 
     /// Marks every ancestor of `from` (itself included); with `deps`, through `depends_on` too.
     pub fn ancestor_mask(&self, from: &[RevIdx], deps: bool) -> Vec<bool> {
+        // Through `depends_on`, the normalized parents reach the same revisions as
+        // all declared dependencies (a dependency is only dropped when an
+        // ancestor declares it), with fewer edges.
+        if deps {
+            self.reach(from, |n| self.parents.of(n))
+        } else {
+            self.reach(from, |n| &self.revs[n].down)
+        }
+    }
+
+    /// Marks every descendant of `from` (itself included); with `deps`, through dependents too.
+    pub fn descendant_mask(&self, from: &[RevIdx], deps: bool) -> Vec<bool> {
+        if deps {
+            self.reach(from, |n| self.followers.of(n))
+        } else {
+            self.reach(from, |n| &self.revs[n].children)
+        }
+    }
+
+    fn reach<'a>(&'a self, from: &[RevIdx], next: impl Fn(RevIdx) -> &'a [RevIdx]) -> Vec<bool> {
         let mut seen = vec![false; self.revs.len()];
-        let mut stack: Vec<RevIdx> = from.to_vec();
-        while let Some(n) = stack.pop() {
-            if std::mem::replace(&mut seen[n], true) {
-                continue;
+        let mut stack: Vec<RevIdx> = Vec::with_capacity(from.len().max(16));
+        for &f in from {
+            if !std::mem::replace(&mut seen[f], true) {
+                stack.push(f);
             }
-            let rev = &self.revs[n];
-            stack.extend(rev.down.iter().copied());
-            if deps {
-                stack.extend(rev.deps.iter().copied());
+        }
+        while let Some(n) = stack.pop() {
+            for &m in next(n) {
+                if !std::mem::replace(&mut seen[m], true) {
+                    stack.push(m);
+                }
             }
         }
         seen
     }
 
-    /// Marks every descendant of `from` (itself included); with `deps`, through dependents too.
-    pub fn descendant_mask(&self, from: &[RevIdx], deps: bool) -> Vec<bool> {
-        let mut seen = vec![false; self.revs.len()];
-        let mut stack: Vec<RevIdx> = from.to_vec();
-        while let Some(n) = stack.pop() {
-            if std::mem::replace(&mut seen[n], true) {
-                continue;
-            }
-            let rev = &self.revs[n];
-            stack.extend(rev.children.iter().copied());
-            if deps {
-                stack.extend(rev.dependents.iter().copied());
-            }
-        }
-        seen
+    /// Parents used for ordering and bookkeeping, as a slice: `down_revision`s,
+    /// then normalized dependencies (same as [`Revision::normalized_parents`]).
+    pub fn parents(&self, idx: RevIdx) -> &[RevIdx] {
+        self.parents.of(idx)
+    }
+
+    /// Revisions that build on `idx` (children) or depend on it (dependents), as a slice.
+    pub fn followers(&self, idx: RevIdx) -> &[RevIdx] {
+        self.followers.of(idx)
     }
 
     /// All revisions in load order.
@@ -593,6 +781,25 @@ fn missing(
     .help(help)
 }
 
+/// Whether no revision is its own ancestor through `down_revision` and
+/// `depends_on` (Kahn's algorithm). An acyclic history always passes
+/// [`detect_cycles`]: every revision lies below a head and above a base.
+fn is_acyclic(revs: &[Revision]) -> bool {
+    let mut missing: Vec<usize> = revs.iter().map(|r| r.down.len() + r.deps.len()).collect();
+    let mut ready: Vec<RevIdx> = (0..revs.len()).filter(|&i| missing[i] == 0).collect();
+    let mut done = 0usize;
+    while let Some(x) = ready.pop() {
+        done += 1;
+        for &c in revs[x].children.iter().chain(revs[x].dependents.iter()) {
+            missing[c] -= 1;
+            if missing[c] == 0 {
+                ready.push(c);
+            }
+        }
+    }
+    done == revs.len()
+}
+
 /// Alembic's cycle check: everything must be reachable down from a head and up from a base.
 fn detect_cycles(
     revs: &[Revision],
@@ -604,14 +811,15 @@ fn detect_cycles(
         return None;
     }
     let n = revs.len();
-    let reach = |from: &[RevIdx], next: &dyn Fn(&Revision) -> Vec<RevIdx>| {
+    // Everything reachable from `from` through `next` (no allocation per revision).
+    let reach = |from: &[RevIdx], next: &dyn Fn(&Revision, &mut Vec<RevIdx>)| {
         let mut seen = vec![false; n];
         let mut stack = from.to_vec();
         while let Some(x) = stack.pop() {
             if std::mem::replace(&mut seen[x], true) {
                 continue;
             }
-            stack.extend(next(&revs[x]));
+            next(&revs[x], &mut stack);
         }
         seen
     };
@@ -626,8 +834,8 @@ fn detect_cycles(
     if heads.is_empty() || bases.is_empty() {
         return Some(report(ProblemKind::Cycle, "a cycle", (0..n).collect()));
     }
-    let down = reach(heads, &|r| r.down.clone());
-    let up = reach(bases, &|r| r.children.clone());
+    let down = reach(heads, &|r, out| out.extend_from_slice(&r.down));
+    let up = reach(bases, &|r, out| out.extend_from_slice(&r.children));
     let bad: Vec<RevIdx> = (0..n).filter(|&i| !(down[i] && up[i])).collect();
     if !bad.is_empty() {
         return Some(report(ProblemKind::Cycle, "a cycle", bad));
@@ -642,16 +850,10 @@ fn detect_cycles(
             (0..n).collect(),
         ));
     }
-    let down = reach(real_heads, &|r| r.all_parents().collect());
-    let up = reach(&real_bases, &|r| {
-        let mut v = r.children.clone();
-        v.extend(
-            r.dependents
-                .iter()
-                .copied()
-                .filter(|d| !r.children.contains(d)),
-        );
-        v
+    let down = reach(real_heads, &|r, out| out.extend(r.all_parents()));
+    let up = reach(&real_bases, &|r, out| {
+        out.extend_from_slice(&r.children);
+        out.extend_from_slice(&r.dependents);
     });
     let bad: Vec<RevIdx> = (0..n).filter(|&i| !(down[i] && up[i])).collect();
     if !bad.is_empty() {

@@ -24,19 +24,32 @@
 //! DROP TABLE invoices;
 //! ```
 //!
-//! See [`file`] for every rule.
+//! See [`mod@file`] for every rule.
 
 pub mod checksum;
 pub mod file;
 pub mod graph;
+pub mod order;
+pub mod plan;
 pub mod problem;
+pub mod resolve;
 pub mod scan;
 pub mod set;
 pub mod sql;
+pub mod status;
 
 pub use checksum::Checksum;
 pub use file::{MigrationFile, Section, TransactionMode};
 pub use graph::{Graph, GraphOptions, HeadPolicy, RevIdx, Revision, RevisionSpec};
+pub use order::topological_sort;
+pub use plan::{
+    check_heads, current, current_head, history, iterate, new_revision_parents, plan_downgrade,
+    plan_downgrade_offline, plan_stamp, plan_stamp_offline, plan_upgrade, plan_upgrade_offline,
+    resolve_depends_on, Change, Direction, HeadMaintainer, IterateOptions, Plan, PlanError,
+    PlanErrorKind, Step,
+};
 pub use problem::{Origin, Problem, ProblemKind, Problems};
+pub use resolve::{parse_relative, resolve, resolve_many, RevArg};
 pub use set::{MigrationSet, SourceFile};
 pub use sql::Statement;
+pub use status::{assess, drift, Assessment, Drift};

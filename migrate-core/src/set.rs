@@ -60,8 +60,15 @@ impl MigrationSet {
     }
 
     /// Validates already-parsed files (e.g. an embedded set turned back into files).
-    pub fn from_files(mut files: Vec<MigrationFile>, options: &GraphOptions) -> Result<MigrationSet, Problems> {
-        files.sort_by(|a, b| file_name(&a.file).cmp(file_name(&b.file)).then(a.file.cmp(&b.file)));
+    pub fn from_files(
+        mut files: Vec<MigrationFile>,
+        options: &GraphOptions,
+    ) -> Result<MigrationSet, Problems> {
+        files.sort_by(|a, b| {
+            file_name(&a.file)
+                .cmp(file_name(&b.file))
+                .then(a.file.cmp(&b.file))
+        });
         let specs = files.iter().map(spec_of).collect();
         let graph = Graph::build(specs, options)?;
         Ok(MigrationSet { files, graph })

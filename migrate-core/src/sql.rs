@@ -228,11 +228,11 @@ mod tests {
             "INSERT INTO t VALUES ('a;b', \"c;d\", `e;f`, 'it''s;')"
         );
         assert_eq!(
-            got[1].0, 11,
-            "a statement after a comment starts at the comment line"
+            got[1].0, 12,
+            "a statement starts at its first code, after comments"
         );
         assert!(got[2].1.ends_with("LANGUAGE sql"));
-        assert_eq!(got[3].0, 13);
+        assert_eq!(got[3].0, 14);
     }
 
     #[test]

@@ -146,7 +146,11 @@ fn history_cases() {
                 render_problems(&problems.0)
             }
         };
-        check(&root.join(format!("{case}.expected")), &actual, &mut failures);
+        check(
+            &root.join(format!("{case}.expected")),
+            &actual,
+            &mut failures,
+        );
     }
     assert!(dirs.len() >= 14, "only {} history cases found", dirs.len());
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
