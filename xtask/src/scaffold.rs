@@ -3,8 +3,9 @@
 use crate::import_output::slug;
 use clap::Args;
 use migrate_core::file::{check_label, check_revision_id};
+use migrate_core::plan::{new_revision_parents, resolve_depends_on};
 use migrate_core::scan::scan_folder;
-use migrate_core::{GraphOptions, HeadPolicy, MigrationSet, RevIdx, SourceFile};
+use migrate_core::{GraphOptions, HeadPolicy, MigrationSet, SourceFile};
 use std::fmt::Write as _;
 use std::hash::{BuildHasher, Hasher};
 use std::io::Write as _;
@@ -26,6 +27,9 @@ pub struct NewMigration {
     /// Revision(s) or branch label(s) that must be applied first.
     #[arg(long = "depends-on")]
     depends_on: Vec<String>,
+    /// Allow `--head` to name a revision that is not a head (starts a new branch).
+    #[arg(long)]
+    splice: bool,
     /// Use this revision id instead of a fresh random one.
     #[arg(long)]
     rev_id: Option<String>,
@@ -89,80 +93,23 @@ fn load(dir: Option<&Path>) -> Result<Folder, String> {
     })
 }
 
-/// Resolves a revision argument: an exact id, a unique id prefix, or a branch label.
-fn resolve(set: &MigrationSet, ident: &str) -> Result<RevIdx, String> {
-    let graph = set.graph();
-    if let Some(i) = graph.index_of(ident) {
-        return Ok(i);
-    }
-    let label = ident.strip_suffix("@head").unwrap_or(ident);
-    if let Some(owner) = graph.label_owner(label) {
-        let in_branch: Vec<RevIdx> = graph
-            .heads()
-            .iter()
-            .copied()
-            .filter(|&h| graph.rev(h).labels.iter().any(|l| l == label) || h == owner)
-            .collect();
-        return match in_branch.as_slice() {
-            [one] => Ok(*one),
-            _ => Err(format!(
-                "branch `{label}` has several heads: {}",
-                graph.ids(&in_branch).join(", ")
-            )),
-        };
-    }
-    let candidates: Vec<RevIdx> = graph
-        .revisions()
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| r.id.starts_with(ident))
-        .map(|(i, _)| i)
-        .collect();
-    match candidates.as_slice() {
-        [one] => Ok(*one),
-        [] => Err(format!(
-            "no revision `{ident}` in the history (`cargo xtask heads` lists the heads)"
-        )),
-        many => Err(format!(
-            "`{ident}` is ambiguous: it starts {}; give more characters",
-            graph.ids(many).join(", ")
-        )),
-    }
-}
-
 /// Runs `new-migration`.
 pub fn new_migration(args: &NewMigration) -> Result<(), String> {
     let folder = load(args.dir.as_deref())?;
     let graph = folder.set.graph();
-    let parents: Vec<String> = match args.head.as_deref() {
-        Some("base") => Vec::new(),
-        Some(ident) => vec![graph.rev(resolve(&folder.set, ident)?).id.clone()],
-        None => match graph.heads() {
-            [] => Vec::new(),
-            [head] => vec![graph.rev(*head).id.clone()],
-            heads => {
-                return Err(format!(
-                    "the history has {} heads: {}; merge them first with `cargo xtask merge`, or choose one with `--head <revision>`",
-                    heads.len(),
-                    graph.ids(heads).join(", ")
-                ))
-            }
-        },
+    let heads: Vec<&str> = args.head.iter().map(String::as_str).collect();
+    let parents = if heads == ["base"] {
+        Vec::new()
+    } else {
+        let parents =
+            new_revision_parents(graph, &heads, args.splice).map_err(|e| e.to_string())?;
+        graph.ids(&parents)
     };
     for label in &args.branch_labels {
         check_label(label).map_err(|why| format!("branch label `{label}` {why}"))?;
     }
-    let depends_on = args
-        .depends_on
-        .iter()
-        .map(|d| {
-            if graph.label_owner(d).is_some() {
-                Ok(d.clone())
-            } else {
-                resolve(&folder.set, d).map(|i| graph.rev(i).id.clone())
-            }
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let depends: Vec<&str> = args.depends_on.iter().map(String::as_str).collect();
+    let depends_on = resolve_depends_on(graph, &depends).map_err(|e| e.to_string())?;
     let draft = Draft {
         message: &args.message,
         parents,
@@ -178,25 +125,12 @@ pub fn new_migration(args: &NewMigration) -> Result<(), String> {
 pub fn merge(args: &Merge) -> Result<(), String> {
     let folder = load(args.dir.as_deref())?;
     let graph = folder.set.graph();
-    let parents: Vec<RevIdx> = if args.revisions.is_empty() {
-        graph.real_heads().to_vec()
+    let revisions: Vec<&str> = if args.revisions.is_empty() {
+        vec!["heads"]
     } else {
-        let mut out = Vec::new();
-        for ident in &args.revisions {
-            let i = resolve(&folder.set, ident)?;
-            if out.contains(&i) {
-                return Err(format!("{} is given twice", graph.rev(i).id));
-            }
-            if !graph.rev(i).is_head() {
-                return Err(format!(
-                    "revision {} is not a head; a merge joins heads (`cargo xtask heads` lists them)",
-                    graph.rev(i).id
-                ));
-            }
-            out.push(i);
-        }
-        out
+        args.revisions.iter().map(String::as_str).collect()
     };
+    let parents = new_revision_parents(graph, &revisions, false).map_err(|e| e.to_string())?;
     if parents.len() < 2 {
         return Err(format!(
             "nothing to merge: the history has {} head(s) ({}); a merge needs two or more",
