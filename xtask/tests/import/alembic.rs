@@ -129,11 +129,11 @@ fn keeps_ids_parents_labels_dependencies_and_load_order() {
     let graph = set.graph();
     assert_eq!(graph.ids(graph.heads()), ["44ee00000004", "77bb00000007"]);
     assert_eq!(graph.ids(graph.real_heads()), ["77bb00000007"]);
-    // Alembic's rule accepts these two heads; the build's default rule does not.
+    // 44ee00000004 is a versioned head only reached through depends_on: not an
+    // unmerged head, so the build's default rule accepts the history as Alembic does.
     assert!(
-        run.stdout
-            .contains("but the build's default rule refuses it")
-            && run.stdout.contains("the history has 2 heads: 44ee00000004"),
+        !run.stdout
+            .contains("but the build's default rule refuses it"),
         "{run:?}"
     );
     assert!(file_of(&out, "1a2b3c4d5e6f")
