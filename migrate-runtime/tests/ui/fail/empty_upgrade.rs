@@ -1,0 +1,11 @@
+//! An upgrade section with no statement.
+//! The static is used below: the placeholder keeps it from causing a second error.
+
+use migrate_runtime::EmbeddedMigrations;
+
+static MIGRATIONS: EmbeddedMigrations =
+    migrate_runtime::embed_migrations!("tests/ui/fixtures/empty_upgrade");
+
+fn main() {
+    println!("{}", MIGRATIONS.len());
+}
