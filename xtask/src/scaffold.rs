@@ -246,10 +246,50 @@ fn write(folder: &Folder, draft: &Draft<'_>, rev_id: Option<&str>) -> Result<(),
         .map(|p| format!("{}", p.display()))
         .unwrap_or_else(|_| path.display().to_string());
     println!("created {shown} (revision {revision}, down_revision {parents})");
+    ensure_build_script(folder);
     if !draft.merge {
         println!("next: write its SQL after `-- migrate:upgrade` and the SQL that reverts it after `-- migrate:downgrade`");
     }
     Ok(())
+}
+
+/// Makes sure the crate that embeds `folder` rebuilds when a file is added to it.
+///
+/// `embed_migrations!` tracks edits and deletions itself; a stable proc macro
+/// cannot see a new file, so the embedding crate needs one `build.rs` line. We
+/// create `build.rs` when the crate has none, and otherwise only say what to add.
+fn ensure_build_script(folder: &Folder) {
+    let crate_dir = &folder.root;
+    if !crate_dir.join("Cargo.toml").is_file() {
+        return;
+    }
+    let line = format!("cargo:rerun-if-changed={}", folder.rel);
+    let path = crate_dir.join("build.rs");
+    match std::fs::read_to_string(&path) {
+        Ok(text) if text.contains(&line) => {}
+        Ok(_) => println!(
+            "note: add `println!(\"{line}\");` to {} so the next build sees new migration files",
+            path.display()
+        ),
+        Err(_) => {
+            let text = format!(
+                "//! Rebuilds this crate when a migration file is added to `{rel}/`\n//! (`embed_migrations!` tracks edits and deletions by itself).\n\nfn main() {{\n    println!(\"{line}\");\n}}\n",
+                rel = folder.rel
+            );
+            let created = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+                .and_then(|mut f| f.write_all(text.as_bytes()));
+            match created {
+                Ok(()) => println!(
+                    "created {} so that new migration files are embedded by the next build",
+                    path.display()
+                ),
+                Err(e) => println!("note: could not create {}: {e}", path.display()),
+            }
+        }
+    }
 }
 
 /// A fresh 12-hex-digit revision id, like Alembic's.
