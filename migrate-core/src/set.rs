@@ -4,7 +4,7 @@
 //! xtask call, so a rule checked at build time and at launch can never drift.
 
 use crate::file::{self, MigrationFile};
-use crate::graph::{Graph, GraphOptions, RevIdx, RevisionSpec};
+use crate::graph::{Graph, GraphOptions, HeadPolicy, RevIdx, RevisionSpec};
 use crate::problem::{Origin, Problem, Problems};
 
 /// A file handed to the core: a name relative to the crate or project root, and its text.
@@ -39,14 +39,26 @@ impl MigrationSet {
         });
         let mut problems: Vec<Problem> = Vec::new();
         let mut files = Vec::with_capacity(order.len());
+        let mut stand_ins = Vec::new();
         for source in order {
             match file::parse(&source.name, &source.text) {
                 Ok(f) => files.push(f),
-                Err(mut ps) => problems.append(&mut ps),
+                Err(mut ps) => {
+                    problems.append(&mut ps);
+                    stand_ins.extend(stand_in(source));
+                }
             }
         }
-        let specs = files.iter().map(spec_of).collect();
-        match Graph::build(specs, options) {
+        let mut specs: Vec<RevisionSpec> = files.iter().map(spec_of).collect();
+        let mut options = *options;
+        if !problems.is_empty() {
+            // A file that failed to parse still declares its revision as far as we can
+            // read it, so the files that build on it get no second, misleading "names
+            // X, which is not in the history". Heads are not judged on a partial history.
+            specs.extend(stand_ins);
+            options.heads = HeadPolicy::Any;
+        }
+        match Graph::build(specs, &options) {
             Ok(graph) if problems.is_empty() => {
                 // Graph::build drops nothing when it succeeds, so indices line up.
                 Ok(MigrationSet { files, graph })
@@ -88,6 +100,45 @@ impl MigrationSet {
     pub fn file(&self, idx: RevIdx) -> &MigrationFile {
         &self.files[idx]
     }
+}
+
+/// What a file that failed to parse declares, read leniently from its header:
+/// its revision id and, when readable, its `down_revision`.
+fn stand_in(source: &SourceFile) -> Option<RevisionSpec> {
+    let mut revision = None;
+    let mut down_revisions = Vec::new();
+    for (index, line) in source.text.lines().enumerate() {
+        let line = line.trim().trim_start_matches('\u{feff}');
+        if line.starts_with("-- migrate:") {
+            break;
+        }
+        let Some((key, value)) = line.strip_prefix("--").and_then(|l| l.split_once(':')) else {
+            continue;
+        };
+        let value = value.trim();
+        match key.trim() {
+            "revision" if file::check_revision_id(value).is_ok() => {
+                revision = Some((
+                    value.to_string(),
+                    u32::try_from(index + 1).unwrap_or(u32::MAX),
+                ));
+            }
+            "down_revision" => {
+                let ids: Vec<String> = value.split(',').map(|v| v.trim().to_string()).collect();
+                if ids.iter().all(|id| file::check_revision_id(id).is_ok()) {
+                    down_revisions = ids;
+                }
+            }
+            _ => {}
+        }
+    }
+    let (revision, line) = revision?;
+    Some(RevisionSpec {
+        revision,
+        down_revisions,
+        origin: Origin::file(source.name.clone(), line),
+        ..RevisionSpec::default()
+    })
 }
 
 /// The graph input for one parsed file.

@@ -1,0 +1,7 @@
+-- revision: a1
+-- down_revision: none
+
+-- migrate:upgrade
+CREATE TABLE t1 (id int);
+-- migrate:downgrade
+DROP TABLE t1;
