@@ -1,37 +1,101 @@
 //! The example service: a community chat bot that migrates its own database.
 //!
-//! For now it validates the workspace's `migrations/` history with the core and
-//! prints it; the runtime issue turns this into a real launch-time migration.
+//! `chatbot` brings its database (a SQLite file by default, `--db` for
+//! PostgreSQL or MySQL/MariaDB) to the head of the history built into the
+//! binary from `migrations/`, says what it did, then does its small job:
+//! registers a demo guild and prints a summary of every guild it knows.
+//! `chatbot migrate <command>` runs Alembic's commands (`current`, `history`,
+//! `upgrade`, `downgrade`, `stamp`, `check`, …) against the same embedded
+//! history.
 
-use migrate_core::scan::scan_folder;
-use migrate_core::{GraphOptions, MigrationSet};
-use std::path::Path;
+mod bot;
+
+use clap::{Parser, Subcommand};
+use migrate_runtime::cli::{MigrateArgs, Progress, Runner};
+use migrate_runtime::{Config, Database, EmbeddedMigrations, Migrator};
 use std::process::ExitCode;
 
+/// The history in `migrations/`, checked and embedded at build time.
+static MIGRATIONS: EmbeddedMigrations = migrate_runtime::embed_migrations!("migrations");
+
+/// Where the bot keeps its data unless told otherwise.
+const DEFAULT_DATABASE: &str = "sqlite://chatbot.sqlite";
+
+/// A community chat bot: guilds, users, GitHub and forum settings, permission lists.
+#[derive(Debug, Parser)]
+#[command(name = "chatbot", version)]
+struct Cli {
+    /// Database URL (default: $DATABASE_URL, else sqlite://chatbot.sqlite in the current directory).
+    #[arg(long, value_name = "URL")]
+    db: Option<String>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Alembic's commands over the migrations built into this binary.
+    Migrate(MigrateArgs),
+}
+
 fn main() -> ExitCode {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let set = match scan_folder(root, "migrations")
-        .and_then(|sources| MigrationSet::from_sources(&sources, &GraphOptions::default()))
-    {
-        Ok(set) => set,
-        Err(problems) => {
-            eprintln!("error: {problems}");
-            return ExitCode::FAILURE;
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Command::Migrate(_)) if cli.db.is_some() => {
+            eprintln!("error: write `--db` after the migrate command, e.g. `chatbot migrate current --db URL`");
+            ExitCode::from(2)
         }
-    };
-    let graph = set.graph();
-    println!(
-        "{} migrations, head {}",
-        graph.len(),
-        graph.ids(graph.heads()).join(", ")
-    );
-    for (rev, file) in graph.revisions().iter().zip(set.files()).rev() {
-        let parents = if rev.down.is_empty() {
-            "<base>".to_string()
-        } else {
-            graph.ids(&rev.down).join(", ")
-        };
-        println!("{parents} -> {}, {}", rev.id, file.message);
+        Some(Command::Migrate(args)) => Runner::embedded(&MIGRATIONS)
+            .default_database(DEFAULT_DATABASE)
+            .program("chatbot migrate")
+            .run(&args.command)
+            .into(),
+        None => {
+            let url = cli
+                .db
+                .or_else(|| std::env::var("DATABASE_URL").ok())
+                .unwrap_or_else(|| DEFAULT_DATABASE.to_string());
+            match serve(&url) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(message) => {
+                    eprintln!("error: {message}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
     }
-    ExitCode::SUCCESS
+}
+
+/// Migrates the database on launch, then does the bot's job.
+fn serve(url: &str) -> Result<(), String> {
+    let migrator =
+        Migrator::from_embedded(&MIGRATIONS, Config::default()).map_err(|e| e.to_string())?;
+    let mut db = Database::connect(url).map_err(|e| e.to_string())?;
+    println!("chatbot: database {}", db.redacted_url());
+
+    // Launch: one query when already at head; otherwise a line per migration.
+    let progress = Progress::new(migrator.set(), true);
+    let report = progress.watch(|| migrator.launch(&mut db));
+    progress.finish(report.as_ref().ok());
+    let report = report.map_err(|e| e.to_string())?;
+    let head = report.rows_after.join(", ");
+    if report.is_empty() {
+        println!("schema up to date at {head}");
+    } else {
+        println!(
+            "migrated to {head}: {} migration(s) in {} ms",
+            report.steps.len(),
+            report.duration.as_millis()
+        );
+    }
+    drop(db);
+
+    let mut conn = bot::Conn::connect(url)?;
+    if conn.register_demo_guild().map_err(|e| e.to_string())? {
+        println!("registered the demo guild");
+    }
+    for guild in conn.guilds().map_err(|e| e.to_string())? {
+        print!("{guild}");
+    }
+    Ok(())
 }

@@ -1,0 +1,19 @@
+//! End-to-end tests of the example service and the command set, through the
+//! real binaries (`chatbot`, `cargo xtask`) and real databases.
+//!
+//! - `offline`: commands that need no database, `--sql`, usage errors;
+//! - `backends`: every database command on SQLite, PostgreSQL and MariaDB
+//!   (the servers with `--features postgres,mysql`; see `support`);
+//! - `service`: the service's own defaults;
+//! - `xtask`: the command set mounted in `cargo xtask`, over a folder;
+//! - `scaffold`: `new-migration` / `merge` and the next `cargo build`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+mod support;
+
+mod backends;
+mod offline;
+mod scaffold;
+mod service;
+mod xtask;

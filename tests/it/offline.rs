@@ -1,0 +1,270 @@
+//! The commands that need no database (`heads`, `branches`, `history`, `show`,
+//! `--sql`), usage errors and their exit codes, through `chatbot migrate`.
+
+use crate::support::{chatbot, revisions, scratch_dir, strs, Run, TempDir, HEAD, REVISIONS};
+
+fn migrate(args: &[&str]) -> Run {
+    let dir = TempDir(scratch_dir("chatbot-offline"));
+    let mut all = vec!["migrate"];
+    all.extend_from_slice(args);
+    let run = chatbot(&dir.0, &all);
+    let left: Vec<_> = std::fs::read_dir(&dir.0)
+        .map(|d| d.filter_map(Result::ok).map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(
+        left.is_empty(),
+        "`migrate {}` wrote files without a database: {left:?}",
+        args.join(" ")
+    );
+    run
+}
+
+#[test]
+fn heads_text_and_json() {
+    assert_eq!(migrate(&["heads"]).ok().stdout, format!("{HEAD} (head)\n"));
+    let doc = migrate(&["heads", "--json"]).ok().json();
+    assert_eq!(doc["command"], "heads");
+    let heads = doc["heads"].as_array().expect("heads array");
+    assert_eq!(heads.len(), 1);
+    let head = &heads[0];
+    assert_eq!(head["revision"], HEAD);
+    assert_eq!(strs(&head["down_revisions"]), ["e1f2a3b4c5d6"]);
+    assert_eq!(strs(&head["depends_on"]), Vec::<&str>::new());
+    assert_eq!(strs(&head["branch_labels"]), Vec::<&str>::new());
+    assert_eq!(
+        head["file"],
+        "migrations/2026-11-08_backfill_display_names_f6a7b8c9d0e1.sql"
+    );
+    assert!(head["message"]
+        .as_str()
+        .is_some_and(|m| m.starts_with("backfill display names")));
+    assert_eq!(strs(&head["children"]), Vec::<&str>::new());
+    assert_eq!(head["is_head"], true);
+    assert_eq!(head["is_base"], false);
+    assert_eq!(head["is_branch_point"], false);
+    assert_eq!(head["is_merge_point"], false);
+    assert!(
+        head.get("applied").is_none(),
+        "no database was read: {head}"
+    );
+}
+
+#[test]
+fn branches_text_and_json() {
+    assert_eq!(
+        migrate(&["branches"]).ok().stdout,
+        "7d4e8a0b6c52 (branchpoint)\n             -> 5e6f7a8b9c0d\n             -> a93b1f7e2d04\n\n"
+    );
+    let doc = migrate(&["branches", "--json"]).ok().json();
+    assert_eq!(doc["command"], "branches");
+    assert_eq!(revisions(&doc["branch_points"]), ["7d4e8a0b6c52"]);
+    let point = &doc["branch_points"][0];
+    assert_eq!(strs(&point["children"]), ["5e6f7a8b9c0d", "a93b1f7e2d04"]);
+    assert_eq!(point["is_branch_point"], true);
+}
+
+#[test]
+fn history_text_ranges_and_json() {
+    let text = migrate(&["history"]).ok().stdout;
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 9, "{text}");
+    assert!(lines[0].starts_with("e1f2a3b4c5d6 -> f6a7b8c9d0e1 (head), backfill display names"));
+    assert!(lines.contains(
+        &"a93b1f7e2d04, 5e6f7a8b9c0d -> 3b2c1d0e9f8a (mergepoint), merge the github and forum branches"
+    ));
+    assert!(lines.contains(&"1c0f5e2a9b31 -> 7d4e8a0b6c52 (branchpoint), create users"));
+    assert_eq!(lines[8], "<base> -> 1c0f5e2a9b31, create guilds");
+
+    let doc = migrate(&["history", "-r", "7d4e8a0b6c52:3b2c1d0e9f8a", "--json"])
+        .ok()
+        .json();
+    assert_eq!(doc["command"], "history");
+    assert_eq!(doc["range"], "7d4e8a0b6c52:3b2c1d0e9f8a");
+    assert_eq!(
+        revisions(&doc["revisions"]),
+        [
+            "3b2c1d0e9f8a",
+            "a93b1f7e2d04",
+            "5e6f7a8b9c0d",
+            "7d4e8a0b6c52"
+        ]
+    );
+    let merge = &doc["revisions"][0];
+    assert_eq!(
+        strs(&merge["down_revisions"]),
+        ["a93b1f7e2d04", "5e6f7a8b9c0d"]
+    );
+    assert_eq!(merge["is_merge_point"], true);
+    assert!(merge.get("current").is_none());
+
+    // Relative and open ranges.
+    let doc = migrate(&["history", "-r", "-2:", "--json"]).ok().json();
+    assert_eq!(
+        revisions(&doc["revisions"]),
+        [HEAD, "e1f2a3b4c5d6", "d8e9f0a1b2c3"]
+    );
+
+    let verbose = migrate(&["history", "-v", "-r", "3b2c1d0e9f8a:3b2c1d0e9f8a"])
+        .ok()
+        .stdout;
+    assert!(
+        verbose.starts_with(
+            "Rev: 3b2c1d0e9f8a (mergepoint)\nMerges: a93b1f7e2d04, 5e6f7a8b9c0d\nPath: migrations/2026-11-04_merge_integrations_3b2c1d0e9f8a.sql\n"
+        ),
+        "{verbose}"
+    );
+
+    let bad = migrate(&["history", "-r", "5e6f7a8b9c0d:a93b1f7e2d04", "--json"]).code(1);
+    let doc = bad.json();
+    assert_eq!(doc["command"], "history");
+    assert_eq!(doc["error"]["kind"], "plan");
+    assert_eq!(doc["exit_code"], 1);
+    assert!(bad
+        .stderr
+        .contains("does not refer to ancestor/descendant revisions"));
+}
+
+#[test]
+fn show_resolves_every_identifier_form() {
+    let doc = migrate(&["show", "3b2c", "--json"]).ok().json();
+    assert_eq!(doc["command"], "show");
+    let merge = &doc["revisions"][0];
+    assert_eq!(merge["revision"], "3b2c1d0e9f8a");
+    assert_eq!(merge["create_date"], "2026-11-04 08:00:00");
+    assert_eq!(merge["transaction"], "per-migration");
+    assert_eq!(merge["reversible"], true);
+    assert_eq!(merge["upgrade_statements"], 0);
+    assert_eq!(merge["downgrade_statements"], 0);
+    assert!(merge["checksum"]
+        .as_str()
+        .is_some_and(|c| c.starts_with("sha256:") && c.len() == 71));
+
+    let backfill = migrate(&["show", "head", "--json"]).ok().json();
+    assert_eq!(revisions(&backfill["revisions"]), [HEAD]);
+    assert_eq!(backfill["revisions"][0]["transaction"], "none");
+    assert_eq!(backfill["revisions"][0]["upgrade_statements"], 2);
+
+    let text = migrate(&["show", "7d4e"]).ok().stdout;
+    assert!(text.starts_with("Rev: 7d4e8a0b6c52 (branchpoint)\nParent: 1c0f5e2a9b31\nBranches into: 5e6f7a8b9c0d, a93b1f7e2d04\n"), "{text}");
+    assert!(
+        text.contains("Statements: upgrade 2, downgrade 1\n"),
+        "{text}"
+    );
+
+    let missing = migrate(&["show", "0000", "--json"]).code(1);
+    assert_eq!(missing.json()["error"]["kind"], "plan");
+    let base = migrate(&["show", "base"]).code(2);
+    assert!(base.stderr.contains("not a revision"), "{base:?}");
+}
+
+#[test]
+fn offline_sql_per_dialect() {
+    let pg = migrate(&["upgrade", "heads", "--sql", "--dialect", "postgresql"])
+        .ok()
+        .stdout;
+    assert!(pg.starts_with("CREATE TABLE \"alembic_version\""), "{pg}");
+    for rev in REVISIONS {
+        assert!(pg.contains(&format!(" -> {rev}\n")), "{rev} missing:\n{pg}");
+    }
+    assert!(pg.contains("BEGIN;"));
+
+    let mysql = migrate(&["upgrade", "heads", "--sql", "--dialect", "mariadb"])
+        .ok()
+        .stdout;
+    assert!(mysql.contains("CREATE TABLE `alembic_version`"));
+    assert!(!mysql.contains("BEGIN;"), "no transactional DDL on MySQL");
+
+    // The dialect can come from the URL, which is not connected to.
+    let from_url = migrate(&[
+        "upgrade",
+        "1c0f5e2a9b31:7d4e8a0b6c52",
+        "--sql",
+        "--db",
+        "postgres://nobody:secret@203.0.113.1:9/none",
+        "--json",
+    ])
+    .ok()
+    .json();
+    assert_eq!(from_url["command"], "upgrade");
+    assert_eq!(from_url["offline"], true);
+    assert_eq!(from_url["dialect"], "postgresql");
+    assert_eq!(from_url["range"], "1c0f5e2a9b31:7d4e8a0b6c52");
+    let sql = from_url["sql"].as_str().expect("sql");
+    assert!(sql.contains("-- Running upgrade 1c0f5e2a9b31 -> 7d4e8a0b6c52"));
+    assert!(!sql.contains("create guilds"));
+
+    let down = migrate(&[
+        "downgrade",
+        "f6a7b8c9d0e1:base",
+        "--sql",
+        "--dialect",
+        "sqlite",
+    ])
+    .ok()
+    .stdout;
+    assert!(down.contains("DROP TABLE guilds;"));
+    assert!(down.contains("-- Running downgrade 1c0f5e2a9b31 -> "));
+
+    let stamp = migrate(&["stamp", "heads", "--sql", "--dialect", "mysql"])
+        .ok()
+        .stdout;
+    assert!(
+        stamp.contains("INSERT INTO `alembic_version` (version_num) VALUES ('f6a7b8c9d0e1')"),
+        "{stamp}"
+    );
+
+    // Alembic's rules: offline downgrade needs a start; live moves take no range.
+    let needs_start = migrate(&["downgrade", "-1", "--sql", "--dialect", "sqlite"]).code(1);
+    assert!(needs_start.stderr.contains("requires <fromrev>:<torev>"));
+    let range_live = migrate(&[
+        "upgrade",
+        "1c0f5e2a9b31:heads",
+        "--db",
+        "sqlite::memory:",
+        "--json",
+    ])
+    .code(1);
+    assert_eq!(range_live.json()["error"]["kind"], "plan");
+}
+
+#[test]
+fn usage_errors_exit_2_and_say_what_to_do() {
+    let no_dialect = migrate(&[
+        "upgrade",
+        "heads",
+        "--sql",
+        "--db",
+        "oracle://h/db",
+        "--json",
+    ])
+    .code(2);
+    assert_eq!(no_dialect.json()["error"]["kind"], "usage");
+    assert!(no_dialect.stderr.contains("--dialect"));
+
+    let purge = migrate(&["stamp", "heads", "--purge", "--sql", "--dialect", "sqlite"]).code(2);
+    assert!(purge.stderr.contains("--purge"));
+    let several = migrate(&["stamp", "a93b", "5e6f", "--sql", "--dialect", "sqlite"]).code(2);
+    assert!(several.stderr.contains("one [FROM:]TO target"));
+
+    // clap's own usage errors.
+    migrate(&["upgrade"]).code(2);
+    migrate(&["frobnicate"]).code(2);
+    let dir = TempDir(scratch_dir("chatbot-usage"));
+    let misplaced = chatbot(&dir.0, &["--db", "sqlite://x.sqlite", "migrate", "current"]).code(2);
+    assert!(misplaced.stderr.contains("after the migrate command"));
+}
+
+#[test]
+fn no_password_in_errors() {
+    let marker = "pw-marker-7f3a9";
+    for url in [
+        format!("postgres://user:{marker}@127.0.0.1:1/db"),
+        format!("mysql://user:{marker}@127.0.0.1:1/db"),
+        format!("oracle://user:{marker}@127.0.0.1:1/db"),
+    ] {
+        let run = migrate(&["current", "--db", &url, "--json"]);
+        assert_ne!(run.code, 0);
+        assert!(!run.all().contains(marker), "password leaked: {run:#?}");
+        assert!(run.json()["error"]["message"].is_string());
+    }
+}
