@@ -27,6 +27,7 @@
 //! See [`mod@file`] for every rule.
 
 pub mod checksum;
+pub mod diesel_compat;
 pub mod file;
 pub mod graph;
 pub mod order;

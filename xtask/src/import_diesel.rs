@@ -32,12 +32,10 @@
 
 use crate::import_output::{self, Downgrade, ImportedRevision, Upgrade};
 use clap::Args;
-use migrate_core::file::MAX_REVISION_LEN;
 use migrate_core::TransactionMode;
 use std::path::{Path, PathBuf};
 
 const TOOL: &str = "import-diesel";
-const PREFIX: &str = "diesel_";
 
 /// Arguments of `cargo xtask import-diesel`.
 #[derive(Debug, Args)]
@@ -51,35 +49,10 @@ pub struct ImportDiesel {
     out: Option<PathBuf>,
 }
 
-/// The revision id of the diesel migration whose version (as diesel stores it in
-/// `__diesel_schema_migrations.version`: the folder name up to the first `_`, `-`
-/// removed) is `version`.
-///
-/// `diesel_<version>` when the version is 1 to 25 ASCII letters and digits (so the
-/// id fits `version_num VARCHAR(32)`), which covers diesel-cli's 14-digit timestamps
-/// (`diesel_20240101120000`) and `00000000000000`. Any other version maps to
-/// `diesel__` and 16 hex digits of its FNV-1a hash: deterministic, and never equal
-/// to a plain form (a version never holds `_`). Pure, so the runtime can map the
-/// rows of `__diesel_schema_migrations` with the very same rule.
-pub fn revision_for_diesel_version(version: &str) -> String {
-    let fits = !version.is_empty()
-        && version.len() <= MAX_REVISION_LEN - PREFIX.len()
-        && version.bytes().all(|b| b.is_ascii_alphanumeric());
-    if fits {
-        format!("{PREFIX}{version}")
-    } else {
-        format!("{PREFIX}_{:016x}", fnv1a64(version.as_bytes()))
-    }
-}
-
-fn fnv1a64(bytes: &[u8]) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bytes {
-        hash ^= u64::from(b);
-        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    hash
-}
+/// The revision id of a diesel version: `diesel_<version>` (see
+/// [`migrate_core::diesel_compat::revision_for_diesel_version`], shared with the
+/// runtime's takeover of a diesel-migrated database).
+pub use migrate_core::diesel_compat::revision_for_diesel_version;
 
 /// diesel's version of a migration folder name: up to the first `_`, `-` removed.
 pub fn diesel_version(folder_name: &str) -> String {
