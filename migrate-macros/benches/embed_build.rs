@@ -21,7 +21,7 @@
 //! - **release size added**: size of the `--release` binary minus that of the same
 //!   crate embedding an empty folder.
 //!
-//! Timings are the best of `--runs` (default 1). It prints a Markdown table.
+//! Timings are the median of `--runs` (default 1). It prints a Markdown table.
 //! Run by `cargo test` (without `--bench`) it does nothing.
 
 use std::fmt::Write as _;
@@ -152,14 +152,15 @@ impl Bench {
         // Dependencies (and the crate once), so later timings are the crate alone.
         self.cargo(&krate, &["build"])?;
 
-        let mut clean = Duration::MAX;
-        let mut rebuild = Duration::MAX;
+        let mut clean = Vec::with_capacity(runs);
+        let mut rebuild = Vec::with_capacity(runs);
         for run in 0..runs {
             self.cargo(&krate, &["clean", "-p", &crate_name(tool, n)])?;
-            clean = clean.min(self.cargo(&krate, &["build"])?);
+            clean.push(self.cargo(&krate, &["build"])?);
             write_migration(tool, &krate.join("migrations"), n + run)?;
-            rebuild = rebuild.min(self.cargo(&krate, &["build"])?);
+            rebuild.push(self.cargo(&krate, &["build"])?);
         }
+        eprintln!("   clean {clean:.2?}, +1 rebuild {rebuild:.2?}");
         // Back to N migrations for the release build.
         for extra in 0..runs {
             remove_migration(tool, &krate.join("migrations"), n + extra)?;
@@ -172,8 +173,8 @@ impl Bench {
         };
         let size_added = size(crate_name(tool, n))? - size(crate_name(tool, 0))?;
         Ok(Row {
-            clean,
-            rebuild,
+            clean: median(clean),
+            rebuild: median(rebuild),
             size_added,
         })
     }
@@ -254,6 +255,15 @@ impl Bench {
         }
         Ok(took)
     }
+}
+
+/// The middle timing (the lower middle of an even count).
+fn median(mut timings: Vec<Duration>) -> Duration {
+    timings.sort();
+    timings
+        .get(timings.len().saturating_sub(1) / 2)
+        .copied()
+        .unwrap_or_default()
 }
 
 fn crate_name(tool: Tool, n: usize) -> String {

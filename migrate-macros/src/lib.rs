@@ -5,11 +5,13 @@
 //! the generated code only names `::migrate_runtime::__private`.
 //!
 //! The pipeline, one file per stage: `read` finds the folder and scans it with the
-//! core, `validate` parses and validates it with the core, `expand` writes the
-//! `&'static` data; `report` turns the problems of any stage into compile errors.
+//! core, `validate` parses and validates it with the core, `layout` lays the
+//! history out as the runtime's two constants and `expand` writes the code around
+//! them; `report` turns the problems of any stage into compile errors.
 
 mod embed;
 mod expand;
+mod layout;
 mod read;
 mod report;
 mod validate;

@@ -23,37 +23,37 @@ fn scanned(folder: &str) -> Result<MigrationSet, Box<dyn std::error::Error>> {
 fn assert_same(embedded: &EmbeddedMigrations, folder: &str) -> TestResult {
     let scanned = scanned(folder)?;
     assert_eq!(embedded.len(), scanned.files().len());
-    for (m, f) in embedded.migrations().iter().zip(scanned.files()) {
+    assert_eq!(embedded.migrations().len(), scanned.files().len());
+    for (m, f) in embedded.migrations().zip(scanned.files()) {
         // Field by field, through the public accessors…
         assert_eq!(m.revision(), f.revision);
-        assert_eq!(m.down_revisions(), f.down_revisions);
-        assert_eq!(m.branch_labels(), f.branch_labels);
-        assert_eq!(m.depends_on(), f.depends_on);
+        assert_eq!(m.down_revisions().collect::<Vec<_>>(), f.down_revisions);
+        assert_eq!(m.branch_labels().collect::<Vec<_>>(), f.branch_labels);
+        assert_eq!(m.depends_on().collect::<Vec<_>>(), f.depends_on);
         assert_eq!(m.message(), f.message);
         assert_eq!(m.create_date(), f.create_date.as_deref());
         assert_eq!(m.file(), f.file);
         assert_eq!(m.transaction(), f.transaction);
-        assert_eq!(m.checksum(), f.checksum.as_str());
-        assert_eq!(m.checksum(), Checksum::of_sql(&f.upgrade.sql).as_str());
+        assert_eq!(m.checksum().to_string(), f.checksum.as_str());
+        assert_eq!(m.checksum(), Checksum::of_sql(&f.upgrade.sql));
+        assert_eq!(m.header_lines(), f.lines);
         assert_eq!(m.upgrade().line(), f.upgrade.line);
         assert_eq!(m.upgrade().sql(), f.upgrade.sql);
-        let statements: Vec<(u32, &str)> = m
-            .upgrade()
-            .statements()
-            .iter()
-            .map(|s| (s.line(), s.sql()))
-            .collect();
-        let expected: Vec<(u32, &str)> = f
-            .upgrade
-            .statements
-            .iter()
-            .map(|s| (s.line, s.sql.as_str()))
-            .collect();
-        assert_eq!(statements, expected);
-        assert_eq!(
-            m.downgrade().map(|d| d.sql()),
-            f.downgrade.as_ref().map(|d| d.sql.as_str())
-        );
+        let sections = [Some(m.upgrade()), m.downgrade()];
+        let expected = [Some(&f.upgrade), f.downgrade.as_ref()];
+        for (section, expected) in sections.iter().zip(expected) {
+            assert_eq!(section.map(|s| s.line()), expected.map(|s| s.line));
+            assert_eq!(section.map(|s| s.sql()), expected.map(|s| s.sql.as_str()));
+            let statements: Option<Vec<(u32, &str)>> =
+                section.map(|s| s.statements().map(|s| (s.line(), s.sql())).collect());
+            let expected: Option<Vec<(u32, &str)>> = expected.map(|s| {
+                s.statements
+                    .iter()
+                    .map(|s| (s.line, s.sql.as_str()))
+                    .collect()
+            });
+            assert_eq!(statements, expected);
+        }
         // …and whole, through the core's type.
         assert_eq!(&m.to_file(), f);
     }

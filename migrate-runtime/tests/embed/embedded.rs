@@ -9,10 +9,10 @@ static LABELLED_HEADS: EmbeddedMigrations =
     migrate_runtime::embed_migrations!("tests/ui/fixtures/labelled_heads");
 
 #[test]
-fn migrations_are_in_load_order_with_their_header() {
+fn migrations_are_in_load_order_with_their_header() -> TestResult {
     assert_eq!(MERGED.len(), 8);
     assert!(!MERGED.is_empty());
-    let first = &MERGED.migrations()[0];
+    let first = MERGED.migrations().get(0).ok_or("no migration")?;
     assert_eq!(first.revision(), "1a2b3c4d5e6f");
     assert!(first.down_revisions().is_empty());
     assert_eq!(first.message(), "create users");
@@ -24,11 +24,33 @@ fn migrations_are_in_load_order_with_their_header() {
     assert_eq!(first.transaction(), TransactionMode::PerMigration);
     assert_eq!(first.header_lines().revision, 1);
     assert_eq!(first.header_lines().down_revision, 2);
-    assert!(first.checksum().starts_with("sha256:"));
+    assert!(first.checksum().to_string().starts_with("sha256:"));
+    assert_eq!(first.checksum(), first.checksum().to_string().as_str());
+    assert_ne!(first.checksum(), "sha256:0000");
 
     let notes = MERGED.get("5e6f708192a3");
-    assert_eq!(notes.map(|m| m.depends_on()), Some(&["search"][..]));
+    assert_eq!(
+        notes.map(|m| m.depends_on().collect()),
+        Some(vec!["search"])
+    );
     assert_eq!(MERGED.get("ffffffffffff").map(|m| m.revision()), None);
+
+    // The list of migrations is an iterator that also answers by position.
+    let mut migrations = MERGED.migrations();
+    assert_eq!(migrations.len(), 8);
+    assert_eq!(
+        migrations.nth(6).map(|m| m.revision()),
+        Some("708192a3b4c5")
+    );
+    assert_eq!(
+        migrations.get(0).map(|m| m.revision()),
+        Some("8192a3b4c5d6")
+    );
+    assert_eq!(migrations.get(1).map(|m| m.revision()), None);
+    let backwards: Vec<&str> = MERGED.migrations().rev().map(|m| m.revision()).collect();
+    assert_eq!(backwards.first(), Some(&"8192a3b4c5d6"));
+    assert_eq!(backwards.len(), 8);
+    Ok(())
 }
 
 #[test]
@@ -39,11 +61,7 @@ fn sections_keep_their_text_and_statements() -> TestResult {
     let upgrade = email.upgrade();
     assert_eq!(upgrade.line(), 6);
     assert!(upgrade.sql().contains("-- a comment between statements"));
-    let statements: Vec<(u32, &str)> = upgrade
-        .statements()
-        .iter()
-        .map(|s| (s.line(), s.sql()))
-        .collect();
+    let statements: Vec<(u32, &str)> = upgrade.statements().map(|s| (s.line(), s.sql())).collect();
     assert_eq!(
         statements,
         [
@@ -57,7 +75,8 @@ fn sections_keep_their_text_and_statements() -> TestResult {
     // A `;` inside a string literal does not split a statement.
     let notes = MERGED
         .get("5e6f708192a3")
-        .map(|m| m.upgrade().statements()[0].sql());
+        .and_then(|m| m.upgrade().statements().get(0))
+        .map(|s| s.sql());
     assert_eq!(
         notes,
         Some("ALTER TABLE invoices ADD COLUMN notes TEXT DEFAULT 'none; really'")
@@ -76,12 +95,22 @@ fn merges_labels_and_irreversible_migrations() {
     assert_eq!(MERGED.heads(), ["8192a3b4c5d6"]);
     let merge = MERGED.get("6f708192a3b4");
     assert_eq!(
-        merge.map(|m| m.down_revisions()),
-        Some(&["5e6f708192a3", "4d5e6f708192"][..])
+        merge.map(|m| m.down_revisions().collect()),
+        Some(vec!["5e6f708192a3", "4d5e6f708192"])
+    );
+    assert_eq!(
+        merge.map(|m| m.down_revisions().get(1)),
+        Some(Some("4d5e6f708192"))
     );
     assert_eq!(merge.map(|m| m.upgrade().statements().len()), Some(0));
-    let search = MERGED.get("4d5e6f708192").map(|m| m.branch_labels());
-    assert_eq!(search, Some(&["search"][..]));
+    assert_eq!(
+        merge.map(|m| m.upgrade().statements().is_empty()),
+        Some(true)
+    );
+    let search = MERGED
+        .get("4d5e6f708192")
+        .map(|m| m.branch_labels().collect());
+    assert_eq!(search, Some(vec!["search"]));
     let index = MERGED.get("708192a3b4c5").map(|m| m.transaction());
     assert_eq!(index, Some(TransactionMode::None));
     let backfill = MERGED.get("8192a3b4c5d6");
@@ -111,11 +140,33 @@ fn to_set_rebuilds_the_graph() -> TestResult {
 }
 
 #[test]
-fn debug_shows_the_sql_not_the_whole_text() {
-    let debug = format!("{:?}", MERGED.migrations()[0].upgrade().statements()[0]);
+fn debug_shows_the_sql_not_the_whole_text() -> TestResult {
+    let first = MERGED.migrations().get(0).ok_or("no migration")?;
+    let statement = first.upgrade().statements().get(0).ok_or("no statement")?;
+    let debug = format!("{statement:?}");
     assert!(
         debug.starts_with("EmbeddedStatement { line: 7, sql: \"CREATE TABLE users ("),
         "{debug}"
     );
     assert!(!debug.contains("DROP TABLE users"), "{debug}");
+    let debug = format!("{first:?}");
+    assert!(debug.contains("down_revisions: [], "), "{debug}");
+    assert!(debug.contains("checksum: \"sha256:"), "{debug}");
+    let debug = format!(
+        "{:?}",
+        MERGED.get("6f708192a3b4").map(|m| m.down_revisions())
+    );
+    assert_eq!(debug, "Some([\"5e6f708192a3\", \"4d5e6f708192\"])");
+    Ok(())
+}
+
+#[test]
+fn an_empty_folder_embeds_an_empty_set() -> TestResult {
+    static EMPTY: EmbeddedMigrations =
+        migrate_runtime::embed_migrations!("tests/ui/fixtures/empty");
+    assert!(EMPTY.is_empty());
+    assert_eq!(EMPTY.migrations().count(), 0);
+    assert!(EMPTY.heads().is_empty());
+    assert!(EMPTY.to_set()?.files().is_empty());
+    Ok(())
 }

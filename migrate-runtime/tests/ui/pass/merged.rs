@@ -8,11 +8,7 @@ static MIGRATIONS: EmbeddedMigrations =
     migrate_runtime::embed_migrations!("tests/ui/fixtures/merged");
 
 fn main() {
-    let revisions: Vec<&str> = MIGRATIONS
-        .migrations()
-        .iter()
-        .map(|m| m.revision())
-        .collect();
+    let revisions: Vec<&str> = MIGRATIONS.migrations().map(|m| m.revision()).collect();
     assert_eq!(
         revisions,
         [
@@ -27,10 +23,14 @@ fn main() {
         ]
     );
     assert_eq!(MIGRATIONS.heads(), ["8192a3b4c5d6"]);
-    let merge = MIGRATIONS.get("6f708192a3b4").map(|m| m.down_revisions());
-    assert_eq!(merge, Some(&["5e6f708192a3", "4d5e6f708192"][..]));
-    let billing = MIGRATIONS.get("3c4d5e6f7081").map(|m| m.branch_labels());
-    assert_eq!(billing, Some(&["billing"][..]));
+    let merge = MIGRATIONS
+        .get("6f708192a3b4")
+        .map(|m| m.down_revisions().collect::<Vec<_>>());
+    assert_eq!(merge, Some(vec!["5e6f708192a3", "4d5e6f708192"]));
+    let billing = MIGRATIONS
+        .get("3c4d5e6f7081")
+        .map(|m| m.branch_labels().collect::<Vec<_>>());
+    assert_eq!(billing, Some(vec!["billing"]));
     let index = MIGRATIONS.get("708192a3b4c5").map(|m| m.transaction());
     assert_eq!(index, Some(TransactionMode::None));
     let backfill = MIGRATIONS.get("8192a3b4c5d6").map(|m| m.is_reversible());
