@@ -38,6 +38,22 @@ pub enum AheadPolicy {
     Allow,
 }
 
+/// What an upgrade does with a database that diesel_migrations migrated
+/// (`__diesel_schema_migrations` rows, no version rows, no history); see
+/// [`Migrator::adopt_diesel`](crate::Migrator::adopt_diesel).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DieselTakeover {
+    /// Refuse to upgrade it, saying to adopt it first (the default): nothing
+    /// is applied until [`Migrator::adopt_diesel`](crate::Migrator::adopt_diesel)
+    /// runs or this is set to [`DieselTakeover::OnUpgrade`].
+    #[default]
+    Explicit,
+    /// The first upgrade (launch included) adopts it: diesel's versions are
+    /// stamped to the matching revisions, recorded as `adopted`, and only the
+    /// revisions after them run.
+    OnUpgrade,
+}
+
 /// Configuration of a [`Migrator`](crate::Migrator).
 ///
 /// ```
@@ -67,6 +83,8 @@ pub struct Config {
     pub transaction: RunTransaction,
     /// What to do with a database that is ahead of the binary.
     pub when_ahead: AheadPolicy,
+    /// What an upgrade does with a database that diesel_migrations migrated.
+    pub diesel: DieselTakeover,
 }
 
 impl Default for Config {
@@ -77,6 +95,7 @@ impl Default for Config {
             lock_timeout: Duration::from_secs(60),
             transaction: RunTransaction::PerMigration,
             when_ahead: AheadPolicy::Refuse,
+            diesel: DieselTakeover::Explicit,
         }
     }
 }

@@ -365,20 +365,49 @@ impl Sql {
         )
     }
 
-    /// Progress of the in-progress row of `revision`.
-    pub fn update_progress(&self, revision: &str, done: usize) -> String {
+    /// The id of the newest history row of `revision` (the claim a
+    /// non-transactional step just wrote), as a BIGINT column `n`.
+    pub fn select_claim_id(&self, revision: &str) -> String {
         format!(
-            "UPDATE {} SET statements_done = {done} WHERE revision = {} AND state = {}",
+            "SELECT CAST(MAX(id) AS {}) AS n FROM {} WHERE revision = {}",
+            match self.dialect {
+                Dialect::Mysql => "SIGNED",
+                _ => "BIGINT",
+            },
             self.history,
-            self.lit(revision),
+            self.lit(revision)
+        )
+    }
+
+    /// How many revisions' latest history row is `in_progress` or `failed`,
+    /// as a BIGINT column `n`.
+    pub fn count_unfinished(&self) -> String {
+        format!(
+            "SELECT CAST(COUNT(*) AS {}) AS n FROM {hist} h JOIN (SELECT MAX(id) AS id FROM {hist} GROUP BY revision) m ON h.id = m.id WHERE h.state IN ({}, {})",
+            match self.dialect {
+                Dialect::Mysql => "SIGNED",
+                _ => "BIGINT",
+            },
+            self.lit(state::IN_PROGRESS),
+            self.lit(state::FAILED),
+            hist = self.history
+        )
+    }
+
+    /// Progress of the in-progress history row `id` (the step's own claim:
+    /// never an older row of the same revision that a dead run left behind).
+    pub fn update_progress(&self, id: i64, done: usize) -> String {
+        format!(
+            "UPDATE {} SET statements_done = {done} WHERE id = {id} AND state = {}",
+            self.history,
             self.lit(state::IN_PROGRESS)
         )
     }
 
-    /// Closes the in-progress row of `revision`.
+    /// Closes the in-progress history row `id`.
     pub fn finish_progress(
         &self,
-        revision: &str,
+        id: i64,
         new_state: &str,
         done: usize,
         duration_ms: u128,
@@ -388,10 +417,9 @@ impl Sql {
         let detail = detail.map_or_else(|| "NULL".to_string(), |d| self.lit(d));
         let digest = applied_digest.map_or_else(|| "NULL".to_string(), |d| self.lit(d));
         format!(
-            "UPDATE {} SET state = {}, statements_done = {done}, duration_ms = {duration_ms}, detail = {detail}, applied_digest = {digest} WHERE revision = {} AND state = {}",
+            "UPDATE {} SET state = {}, statements_done = {done}, duration_ms = {duration_ms}, detail = {detail}, applied_digest = {digest} WHERE id = {id} AND state = {}",
             self.history,
             self.lit(new_state),
-            self.lit(revision),
             self.lit(state::IN_PROGRESS)
         )
     }

@@ -173,11 +173,11 @@ pub enum Error {
     /// The migration lock could not be taken in time.
     #[error("gave up after {waited:?} waiting for the migration lock ({lock}); it is held by {holder}. Another process is migrating this database: wait for it, or stop it if it hangs, then retry")]
     LockTimeout {
-        /// The lock (advisory key, lock name, or SQLite write lock).
+        /// The lock (advisory key, lock name, SQLite lock file or write lock).
         lock: String,
         /// How long we waited.
         waited: Duration,
-        /// Who holds it, as far as the server tells.
+        /// Who holds it, as the server (or, for SQLite, the lock file) tells.
         holder: String,
     },
 

@@ -4,11 +4,12 @@
 //! prints `MIGRATE_FAILPOINT_HIT <point> <revision>` on stdout (flushed) and on
 //! stderr, then sleeps forever, so that a test parent can `SIGKILL` it at
 //! exactly that moment. `MIGRATE_FAILPOINT_REVISION`, when set, restricts the
-//! points to one revision's step. The points:
+//! points that belong to a step (all but `after-lock`) to that revision's
+//! step. The points:
 //!
 //! | point | where |
 //! | --- | --- |
-//! | `after-lock` | the run lock is held, nothing applied yet (SQLite: inside the first step's `BEGIN IMMEDIATE`) |
+//! | `after-lock` | the run lock is held (every backend, SQLite's lock file included), nothing read or applied yet |
 //! | `between-statements` | after a statement of a migration, before the next one |
 //! | `before-commit` | a migration and its bookkeeping ran, its `COMMIT` not sent |
 //! | `after-commit-before-unlock` | the last migration committed, the lock still held |
@@ -41,8 +42,8 @@ pub fn hit(point: &str, revision: Option<&str>) {
     if wanted != point {
         return;
     }
-    if let Ok(only) = std::env::var(ENV_REVISION) {
-        if revision != Some(only.as_str()) {
+    if let (Ok(only), Some(revision)) = (std::env::var(ENV_REVISION), revision) {
+        if revision != only {
             return;
         }
     }

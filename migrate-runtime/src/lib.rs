@@ -37,9 +37,12 @@
 //!   stamped, failed or repaired step, its parents, checksum, state, progress,
 //!   when and how long. No credentials ever reach it.
 //! - **One lock per run**: a session advisory lock on PostgreSQL, `GET_LOCK`
-//!   on MySQL/MariaDB, the write lock of `BEGIN IMMEDIATE` on SQLite; the rows
-//!   are re-read inside it; it is released on every path (a guard, and closing
-//!   the connection if releasing fails); a timeout error names the holder.
+//!   on MySQL/MariaDB, an exclusive `flock` on `<database file>-migrate-lock`
+//!   beside a SQLite database (plus each migration's `BEGIN IMMEDIATE`); the
+//!   rows are re-read inside it; it is released on every path (a guard, and
+//!   closing the connection if releasing fails) and dies with its process
+//!   (the server ends the session, the kernel drops the `flock`), so `kill -9`
+//!   cannot leave it held; a timeout error names the holder.
 //! - **One transaction per migration, bookkeeping included**, where DDL is
 //!   transactional (PostgreSQL, SQLite); `-- transaction: none` migrations run
 //!   outside one. On MySQL/MariaDB DDL commits implicitly, so progress is
@@ -82,15 +85,28 @@
 //! [`Migrator::diesel_source`] gives a `diesel::migration::MigrationSource`
 //! for teams that already call `diesel_migrations::MigrationHarness`; see
 //! [`DieselSource`] for what that path lacks (our lock, version table, checks).
+//!
+//! # Taking over from Alembic or diesel_migrations
+//!
+//! A database Alembic manages is continued as it is (same version table, same
+//! revision ids); the revisions Alembic applied are recorded as `adopted`,
+//! never run again and never reported as drift. One that diesel_migrations
+//! migrated is adopted with [`Migrator::adopt_diesel`], or on its first launch
+//! with [`DieselTakeover::OnUpgrade`]. See [`migrator::takeover`] and
+//! `docs/ADOPTION.md`.
 
 pub mod embedded;
 
-pub use embedded::{EmbeddedMigration, EmbeddedMigrations, EmbeddedStatement};
+pub use embedded::{
+    EmbeddedChecksum, EmbeddedMigration, EmbeddedMigrations, EmbeddedSection, EmbeddedStatement,
+};
 pub use migrate_core as core;
 pub use migrate_macros::embed_migrations;
 
 mod assess;
 pub mod backend;
+#[cfg(feature = "cli")]
+pub mod cli;
 pub mod config;
 pub mod dialect;
 pub mod diesel_source;
@@ -106,11 +122,11 @@ pub mod report;
 pub mod version_table;
 
 pub use backend::Database;
-pub use config::{AheadPolicy, Config, RunTransaction};
+pub use config::{AheadPolicy, Config, DieselTakeover, RunTransaction};
 pub use dialect::Dialect;
 pub use diesel_source::DieselSource;
 pub use error::{Direction, Drift, Error, FailureOutcome, Result, Unfinished};
-pub use migrator::Migrator;
+pub use migrator::{DieselAdoption, Migrator};
 pub use offline::OfflineCommand;
 pub use report::{
     CheckReport, Current, HistoryItem, RepairAction, Report, StampMode, Standing, StepReport,

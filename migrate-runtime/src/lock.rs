@@ -4,11 +4,19 @@
 //! | --- | --- | --- | --- |
 //! | PostgreSQL | session advisory lock `(k1, k2)` | `pg_try_advisory_lock` polled | pid, user, application, client from `pg_locks` + `pg_stat_activity` |
 //! | MySQL/MariaDB | `GET_LOCK('migrate:<db>.<table>')` | server-side, `GET_LOCK` timeout | connection id, user, host from `IS_USED_LOCK` + `PROCESSLIST` |
-//! | SQLite | the write lock of each `BEGIN IMMEDIATE` | `busy_timeout` | (SQLite does not say) |
+//! | SQLite (a file, on Unix) | `flock` on `<database file>-migrate-lock` ([`file`]) | non-blocking `flock` polled | pid, host, program, for how long, from the lock file |
+//! | SQLite (in memory; other platforms) | none for the run: each migration's `BEGIN IMMEDIATE` | `busy_timeout` | (SQLite does not say) |
 //!
 //! [`LockGuard`] releases the lock when dropped, errors and panics included; if
 //! the release itself fails, the connection is closed, which frees a session
-//! lock on the server. A killed process frees it the same way.
+//! lock on the server. A killed process frees every one of them the same way:
+//! the server ends the session of a closed connection, and the kernel drops
+//! the `flock` of a dead process. None of these locks can outlive its process,
+//! so there is no stale-lock rule to get wrong.
+//!
+//! Every SQLite transaction still begins with `BEGIN IMMEDIATE` and re-reads
+//! the version rows inside it, so a writer that does not take the run lock
+//! (an older runtime, a script) cannot make a migration run twice either.
 
 use crate::backend::Database;
 use crate::dialect::{Dialect, Sql};
@@ -19,10 +27,19 @@ use sha2::{Digest, Sha256};
 use std::ops::{Deref, DerefMut};
 use std::time::{Duration, Instant};
 
+pub(crate) mod file;
+
 /// The lock taken for a run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum RunLock {
-    /// SQLite: every migration's `BEGIN IMMEDIATE` takes the write lock.
+    /// SQLite database file: an exclusive `flock` on the lock file beside it.
+    SqliteFile {
+        /// The lock file.
+        path: std::path::PathBuf,
+    },
+    /// SQLite without a run lock (in-memory or temporary database, or a
+    /// platform without `flock`): every migration's `BEGIN IMMEDIATE` takes
+    /// the write lock, and the rows are re-read inside it.
     Sqlite,
     /// A PostgreSQL session advisory lock.
     PgAdvisory { class: i32, object: i32 },
@@ -34,12 +51,22 @@ impl RunLock {
     /// How the lock is called in messages.
     pub fn describe(&self) -> String {
         match self {
+            RunLock::SqliteFile { path } => {
+                format!("the SQLite migration lock file {}", path.display())
+            }
             RunLock::Sqlite => "the SQLite write lock".to_string(),
             RunLock::PgAdvisory { class, object } => {
                 format!("PostgreSQL advisory lock ({class}, {object})")
             }
             RunLock::MysqlNamed { name } => format!("GET_LOCK('{name}')"),
         }
+    }
+
+    /// Whether the lock excludes every other migrator for the whole run (all
+    /// but [`RunLock::Sqlite`]): then anything found unfinished inside it was
+    /// left by a process that died.
+    pub fn is_run_wide(&self) -> bool {
+        !matches!(self, RunLock::Sqlite)
     }
 }
 
@@ -94,13 +121,36 @@ struct Name {
 }
 
 #[derive(QueryableByName)]
+struct DatabaseFile {
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    file: Option<String>,
+}
+
+#[derive(QueryableByName)]
 struct Holder {
     #[diesel(sql_type = Text)]
     holder: String,
 }
 
+/// A run lock that is held: what it is, and the lock file that holds it (SQLite).
+#[derive(Debug)]
+pub(crate) struct Held {
+    /// The lock.
+    pub lock: RunLock,
+    /// The open, locked file of [`RunLock::SqliteFile`].
+    file: Option<file::FileLock>,
+}
+
+impl Held {
+    fn server(lock: RunLock) -> Held {
+        Held { lock, file: None }
+    }
+}
+
 /// Takes the run lock, waiting at most `timeout`.
-pub(crate) fn acquire(db: &mut Database, sql: &Sql, timeout: Duration) -> Result<RunLock> {
+pub(crate) fn acquire(db: &mut Database, sql: &Sql, timeout: Duration) -> Result<Held> {
     let started = Instant::now();
     match sql.dialect {
         Dialect::Sqlite => {
@@ -109,12 +159,24 @@ pub(crate) fn acquire(db: &mut Database, sql: &Sql, timeout: Duration) -> Result
                 &format!("PRAGMA busy_timeout = {ms}"),
                 "setting SQLite's busy_timeout",
             )?;
-            Ok(RunLock::Sqlite)
+            // The pragma itself, not `pragma_database_list`: a SELECT would
+            // load the schema, which needs SQLite's shared lock, and a
+            // migrator frozen in its commit would hold that up; the lock file
+            // must come first so that the waiter can name it.
+            let files: Vec<DatabaseFile> =
+                db.load_or("PRAGMA database_list", "finding the SQLite database file")?;
+            let file = files
+                .into_iter()
+                .find(|f| f.name == "main")
+                .and_then(|f| f.file)
+                .unwrap_or_default();
+            let (lock, file) = acquire_sqlite_file(std::path::Path::new(&file), timeout, started)?;
+            Ok(Held { lock, file })
         }
         Dialect::Postgres => {
             let lock = lock_for(sql, "");
             let RunLock::PgAdvisory { class, object } = lock else {
-                return Ok(lock);
+                return Ok(Held::server(lock));
             };
             let query = format!(
                 "SELECT CAST(CASE WHEN pg_try_advisory_lock({class}, {object}) THEN 1 ELSE 0 END AS BIGINT) AS flag"
@@ -124,7 +186,7 @@ pub(crate) fn acquire(db: &mut Database, sql: &Sql, timeout: Duration) -> Result
                 let got: Vec<Flag> = db.load_or(&query, "taking the PostgreSQL advisory lock")?;
                 if got.first().and_then(|f| f.flag) == Some(1) {
                     tracing::debug!(class, object, waited = ?started.elapsed(), "advisory lock taken");
-                    return Ok(lock);
+                    return Ok(Held::server(lock));
                 }
                 let waited = started.elapsed();
                 if waited >= timeout {
@@ -151,7 +213,7 @@ pub(crate) fn acquire(db: &mut Database, sql: &Sql, timeout: Duration) -> Result
                 .unwrap_or_default();
             let lock = lock_for(sql, &database);
             let RunLock::MysqlNamed { name } = &lock else {
-                return Ok(lock);
+                return Ok(Held::server(lock));
             };
             // GET_LOCK takes whole seconds on MySQL; round up so a short timeout still waits.
             let secs = timeout.as_secs() + u64::from(timeout.subsec_nanos() > 0);
@@ -165,7 +227,7 @@ pub(crate) fn acquire(db: &mut Database, sql: &Sql, timeout: Duration) -> Result
             match got.first().and_then(|f| f.flag) {
                 Some(1) => {
                     tracing::debug!(lock = %name, waited = ?started.elapsed(), "named lock taken");
-                    Ok(lock)
+                    Ok(Held::server(lock))
                 }
                 _ => {
                     let holder = mysql_holder(db, sql, name);
@@ -177,6 +239,37 @@ pub(crate) fn acquire(db: &mut Database, sql: &Sql, timeout: Duration) -> Result
                 }
             }
         }
+    }
+}
+
+/// The run lock of the SQLite database in `file` (empty: in memory / temporary).
+fn acquire_sqlite_file(
+    file: &std::path::Path,
+    timeout: Duration,
+    started: Instant,
+) -> Result<(RunLock, Option<file::FileLock>)> {
+    if file.as_os_str().is_empty() || !file::AVAILABLE {
+        // In memory: private to this connection (or process), nobody to
+        // exclude. Without `flock`: each migration's BEGIN IMMEDIATE.
+        return Ok((RunLock::Sqlite, None));
+    }
+    let path = file::lock_path(file);
+    match file::FileLock::acquire(&path, timeout) {
+        Ok(held) => {
+            tracing::debug!(path = %path.display(), waited = ?started.elapsed(), "SQLite migration lock taken");
+            Ok((RunLock::SqliteFile { path }, Some(held)))
+        }
+        Err(file::AcquireError::TimedOut { waited, holder }) => Err(Error::LockTimeout {
+            lock: RunLock::SqliteFile { path }.describe(),
+            waited,
+            holder,
+        }),
+        Err(file::AcquireError::Io(e)) => Err(Error::Database {
+            doing: format!("taking the SQLite migration lock file {}", path.display()),
+            message: format!(
+                "{e}; the lock file lives beside the database, so its folder must be writable (as SQLite's own journal needs)"
+            ),
+        }),
     }
 }
 
@@ -210,9 +303,16 @@ fn mysql_holder(db: &mut Database, sql: &Sql, name: &str) -> String {
 }
 
 /// Releases the lock; on failure closes the connection, which releases it too.
-pub(crate) fn release(db: &mut Database, sql: &Sql, lock: &RunLock) -> Result<()> {
+pub(crate) fn release(db: &mut Database, sql: &Sql, held: Held) -> Result<()> {
+    if let Some(file) = held.file {
+        file.release();
+    }
+    release_server_lock(db, sql, &held.lock)
+}
+
+fn release_server_lock(db: &mut Database, sql: &Sql, lock: &RunLock) -> Result<()> {
     let query = match lock {
-        RunLock::Sqlite => return Ok(()),
+        RunLock::Sqlite | RunLock::SqliteFile { .. } => return Ok(()),
         RunLock::PgAdvisory { class, object } => format!(
             "SELECT CAST(CASE WHEN pg_advisory_unlock({class}, {object}) THEN 1 ELSE 0 END AS BIGINT) AS flag"
         ),
@@ -246,27 +346,34 @@ pub(crate) fn release(db: &mut Database, sql: &Sql, lock: &RunLock) -> Result<()
 pub(crate) struct LockGuard<'a> {
     db: &'a mut Database,
     sql: Sql,
-    lock: Option<RunLock>,
+    held: Option<Held>,
+    run_wide: bool,
 }
 
 impl<'a> LockGuard<'a> {
     /// Takes the lock on `db`.
     pub fn acquire(db: &'a mut Database, sql: &Sql, timeout: Duration) -> Result<LockGuard<'a>> {
-        let lock = acquire(db, sql, timeout)?;
-        if lock != RunLock::Sqlite {
-            crate::failpoint::hit(crate::failpoint::AFTER_LOCK, None);
-        }
-        Ok(LockGuard {
+        let held = acquire(db, sql, timeout)?;
+        let run_wide = held.lock.is_run_wide();
+        let guard = LockGuard {
             db,
             sql: sql.clone(),
-            lock: Some(lock),
-        })
+            held: Some(held),
+            run_wide,
+        };
+        crate::failpoint::hit(crate::failpoint::AFTER_LOCK, None);
+        Ok(guard)
+    }
+
+    /// Whether the lock excludes every other migrator for the whole run.
+    pub fn is_run_wide(&self) -> bool {
+        self.run_wide
     }
 
     /// Releases the lock now, reporting a failure.
     pub fn release(mut self) -> Result<()> {
-        match self.lock.take() {
-            Some(lock) => release(self.db, &self.sql, &lock),
+        match self.held.take() {
+            Some(held) => release(self.db, &self.sql, held),
             None => Ok(()),
         }
     }
@@ -287,8 +394,8 @@ impl DerefMut for LockGuard<'_> {
 
 impl Drop for LockGuard<'_> {
     fn drop(&mut self) {
-        if let Some(lock) = self.lock.take() {
-            if let Err(e) = release(self.db, &self.sql, &lock) {
+        if let Some(held) = self.held.take() {
+            if let Err(e) = release(self.db, &self.sql, held) {
                 tracing::warn!(error = %e, "releasing the migration lock failed");
             }
         }

@@ -28,6 +28,10 @@ use std::path::Path;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+#[path = "takeover.rs"]
+pub mod takeover;
+pub use takeover::DieselAdoption;
+
 /// Applies a migration history to databases.
 ///
 /// ```no_run
@@ -282,7 +286,8 @@ impl Migrator {
             )));
         }
         let mut guard = LockGuard::acquire(db, sql, self.config.lock_timeout)?;
-        match self.run_locked(&mut guard, sql, &request) {
+        let run_wide = guard.is_run_wide();
+        match self.run_locked(&mut guard, sql, &request, run_wide) {
             Ok(mut report) => {
                 if let Some(last) = report.steps.last() {
                     failpoint::hit(
@@ -301,11 +306,25 @@ impl Migrator {
         }
     }
 
-    fn run_locked(&self, db: &mut Database, sql: &Sql, request: &Request<'_>) -> Result<Report> {
+    /// The run itself, the lock held. `run_wide`: the lock excludes every
+    /// other migrator until it is released (all but in-memory SQLite and
+    /// SQLite without `flock`), so an unfinished step found here was left by a
+    /// process that died.
+    fn run_locked(
+        &self,
+        db: &mut Database,
+        sql: &Sql,
+        request: &Request<'_>,
+        run_wide: bool,
+    ) -> Result<Report> {
         let mut state = version_table::read_state(db, sql)?;
         if !(state.version_table && state.history_table) {
             self.create_tables(db, sql, &state)?;
             state = version_table::read_state(db, sql)?;
+        }
+        if !matches!(request, Request::Stamp(..)) {
+            let upgrade = matches!(request, Request::Upgrade(_));
+            self.take_over(db, sql, &mut state, upgrade)?;
         }
         let mut report = Report {
             rows_before: state.rows.clone(),
@@ -315,11 +334,13 @@ impl Migrator {
         let waiting_since = Instant::now();
         let rows = loop {
             let steps = match self.prepare(&state, request) {
-                // SQLite has no run lock: a `-- transaction: none` migration of
-                // another process shows as in progress while it runs. Wait for
-                // it (up to the lock timeout) before calling it unfinished.
+                // Without a run lock (in-memory SQLite, no `flock`), a
+                // `-- transaction: none` migration of another process shows as
+                // in progress while it runs. Wait for it (up to the lock
+                // timeout) before calling it unfinished. With a run lock, an
+                // in-progress step belongs to a dead process: refuse at once.
                 Err(Error::Unfinished(list))
-                    if sql.dialect == Dialect::Sqlite
+                    if !run_wide
                         && list.iter().all(|u| u.state == state::IN_PROGRESS)
                         && waiting_since.elapsed() < self.config.lock_timeout =>
                 {
@@ -500,20 +521,19 @@ impl Migrator {
                         return Err(e);
                     }
                 }
-                failpoint::hit(failpoint::AFTER_LOCK, None);
             }
         }
         let mut done = Vec::new();
-        for (k, step) in steps.iter().enumerate() {
+        for step in steps {
             let result = match step.revision {
                 Some(idx) => {
                     let file = self.set.file(idx);
                     let transactional = sql.dialect.transactional_ddl()
                         && file.transaction == TransactionMode::PerMigration;
                     if whole_run || transactional {
-                        self.run_transactional(db, sql, step, idx, rows, whole_run, k == 0)
+                        self.run_transactional(db, sql, step, idx, rows, whole_run)
                     } else {
-                        self.run_non_transactional(db, sql, step, idx, rows, k == 0)
+                        self.run_non_transactional(db, sql, step, idx, rows)
                     }
                 }
                 None => Err(Error::Plan(migrate_core::plan::PlanError::new(
@@ -555,7 +575,6 @@ impl Migrator {
     }
 
     /// A migration inside a transaction with its bookkeeping. `Ok(None)`: re-plan.
-    #[allow(clippy::too_many_arguments)]
     fn run_transactional(
         &self,
         db: &mut Database,
@@ -564,7 +583,6 @@ impl Migrator {
         idx: RevIdx,
         rows: &mut Vec<String>,
         whole_run: bool,
-        first: bool,
     ) -> Result<Option<StepReport>> {
         let started = Instant::now();
         let file = self.set.file(idx);
@@ -587,9 +605,6 @@ impl Migrator {
                         rollback(db);
                         return Err(e);
                     }
-                }
-                if first {
-                    failpoint::hit(failpoint::AFTER_LOCK, Some(&file.revision));
                 }
             }
         }
@@ -673,6 +688,13 @@ impl Migrator {
     }
 
     /// A migration outside a transaction, progress recorded statement by statement.
+    ///
+    /// First a claim: an `in_progress` history row, committed before the
+    /// first statement (on SQLite inside `BEGIN IMMEDIATE`, after checking
+    /// that the version rows are still the planned ones and that no other step
+    /// is unfinished, so two migrators without a run lock cannot both claim
+    /// it). Progress and the outcome are written to that row, by its id, so a
+    /// row left `in_progress` by a dead run is never rewritten by a later one.
     fn run_non_transactional(
         &self,
         db: &mut Database,
@@ -680,7 +702,6 @@ impl Migrator {
         step: &PlannedStep,
         idx: RevIdx,
         rows: &mut Vec<String>,
-        first: bool,
     ) -> Result<Option<StepReport>> {
         let started = Instant::now();
         let file = self.set.file(idx);
@@ -694,11 +715,21 @@ impl Migrator {
                 .history_insert(idx, op, state::IN_PROGRESS, 0, statements.len(), None, None)
                 .borrow(),
         );
-        if sql.dialect == Dialect::Sqlite {
+        let claim_id = if sql.dialect == Dialect::Sqlite {
             self.begin(db, sql)?;
-            match verify_rows(db, sql, rows) {
-                Ok(true) => {}
-                Ok(false) => {
+            let claimed = (|| -> Result<Option<i64>> {
+                if !verify_rows(db, sql, rows)? || count(db, &sql.count_unfinished())? > 0 {
+                    return Ok(None);
+                }
+                db.batch_or(&claim, "recording the migration as in progress")?;
+                Ok(Some(count(db, &sql.select_claim_id(&file.revision))?))
+            })();
+            match claimed {
+                Ok(Some(id)) => {
+                    db.batch_or("COMMIT", "committing the in-progress record")?;
+                    id
+                }
+                Ok(None) => {
                     rollback(db);
                     return Ok(None);
                 }
@@ -707,18 +738,14 @@ impl Migrator {
                     return Err(e);
                 }
             }
-            if first {
-                failpoint::hit(failpoint::AFTER_LOCK, Some(&file.revision));
-            }
-            let result = db.batch_or(&claim, "recording the migration as in progress");
-            self.finish(db, result)?;
         } else {
             db.batch_or(&claim, "recording the migration as in progress")?;
-        }
+            count(db, &sql.select_claim_id(&file.revision))?
+        };
         for (i, statement) in statements.iter().enumerate() {
             if let Err(message) = db.batch(&statement.sql) {
                 let record = sql.finish_progress(
-                    &file.revision,
+                    claim_id,
                     state::FAILED,
                     i,
                     started.elapsed().as_millis(),
@@ -740,7 +767,7 @@ impl Migrator {
                 });
             }
             db.batch_or(
-                &sql.update_progress(&file.revision, i + 1),
+                &sql.update_progress(claim_id, i + 1),
                 "recording progress in the history table",
             )?;
             if i + 1 < statements.len() {
@@ -759,7 +786,7 @@ impl Migrator {
         let result = self.change_rows(db, sql, step).and_then(|()| {
             db.batch_or(
                 &sql.finish_progress(
-                    &file.revision,
+                    claim_id,
                     done_state,
                     statements.len(),
                     started.elapsed().as_millis(),
@@ -772,7 +799,7 @@ impl Migrator {
         if let Err(e) = result {
             rollback(db);
             let _ = db.batch(&sql.finish_progress(
-                &file.revision,
+                claim_id,
                 state::FAILED,
                 statements.len(),
                 started.elapsed().as_millis(),
@@ -1357,6 +1384,18 @@ fn rollback(db: &mut Database) {
 fn is_sqlite_busy(message: &str) -> bool {
     let m = message.to_ascii_lowercase();
     m.contains("database is locked") || m.contains("database table is locked")
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
+    n: Option<i64>,
+}
+
+/// A query returning one BIGINT column `n` (NULL reads as 0).
+fn count(db: &mut Database, query: &str) -> Result<i64> {
+    let found: Vec<Count> = db.load_or(query, "reading the history table")?;
+    Ok(found.first().and_then(|c| c.n).unwrap_or(0))
 }
 
 /// SQLite: whether the version rows are still what this run expects.
