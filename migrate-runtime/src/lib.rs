@@ -2,8 +2,10 @@
 //!
 //! Users depend on this crate alone; it re-exports the macro:
 //!
-//! ```ignore
-//! static MIGRATIONS: migrate_runtime::EmbeddedMigrations = migrate_runtime::embed_migrations!("migrations");
+//! ```no_run
+//! // The folder is relative to the crate's Cargo.toml; usually "migrations".
+//! static MIGRATIONS: migrate_runtime::EmbeddedMigrations =
+//!     migrate_runtime::embed_migrations!("tests/fixtures/linear");
 //!
 //! fn main() -> Result<(), migrate_runtime::Error> {
 //!     let migrator = migrate_runtime::Migrator::from_embedded(&MIGRATIONS, Default::default())?;
