@@ -56,9 +56,13 @@ pub fn scan_folder(root: &Path, rel: &str) -> Result<Vec<SourceFile>, Problems> 
     let canonical_dir = dir.canonicalize().unwrap_or_else(|_| dir.clone());
     let mut problems = Vec::new();
     let mut files = Vec::new();
+    // Siblings are sorted by file name. They share their parent's path, so
+    // comparing whole paths as bytes gives exactly the order of comparing their
+    // names (walkdir's `sort_by_file_name`) without re-parsing path components
+    // on every comparison, which was a fifth of `heads` on 100,000 files.
     let walker = walkdir::WalkDir::new(&dir)
         .follow_links(true)
-        .sort_by_file_name()
+        .sort_by(|a, b| a.path().as_os_str().cmp(b.path().as_os_str()))
         .into_iter();
     for entry in walker {
         let entry = match entry {

@@ -31,12 +31,11 @@ impl MigrationSet {
         sources: &[SourceFile],
         options: &GraphOptions,
     ) -> Result<MigrationSet, Problems> {
-        let mut order: Vec<&SourceFile> = sources.iter().collect();
-        order.sort_by(|a, b| {
-            file_name(&a.name)
-                .cmp(file_name(&b.name))
-                .then(a.name.cmp(&b.name))
-        });
+        // File names computed once, not on every comparison.
+        let mut keyed: Vec<(&str, &SourceFile)> =
+            sources.iter().map(|s| (file_name(&s.name), s)).collect();
+        keyed.sort_by(|(a_name, a), (b_name, b)| a_name.cmp(b_name).then(a.name.cmp(&b.name)));
+        let order = keyed.into_iter().map(|(_, source)| source);
         let mut problems: Vec<Problem> = Vec::new();
         let mut files = Vec::with_capacity(order.len());
         let mut stand_ins = Vec::new();
