@@ -358,9 +358,12 @@ fn versions(
         for package in ["diesel", "diesel_migrations", "libsqlite3-sys", "pq-sys"] {
             if let Some(v) = locked_version(&lock, package) {
                 let note = if package == "libsqlite3-sys" {
-                    " (bundled SQLite, in this project's and diesel's binaries)"
+                    let sqlite = bundled_sqlite_version(&v)
+                        .map(|s| format!(" {s}"))
+                        .unwrap_or_default();
+                    format!(" (bundled SQLite{sqlite}, in this project's and diesel's binaries)")
                 } else {
-                    ""
+                    String::new()
                 };
                 out.push((format!("{package} crate"), format!("{v}{note}")));
             }
@@ -402,6 +405,30 @@ fn versions(
         }
     }
     out
+}
+
+/// The SQLite version that libsqlite3-sys `version` bundles, read from its
+/// `sqlite3.h` in cargo's registry (best effort).
+fn bundled_sqlite_version(version: &str) -> Option<String> {
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))?;
+    let registry = cargo_home.join("registry").join("src");
+    for index in std::fs::read_dir(registry).ok()?.flatten() {
+        let header = index
+            .path()
+            .join(format!("libsqlite3-sys-{version}"))
+            .join("sqlite3")
+            .join("sqlite3.h");
+        let Ok(text) = std::fs::read_to_string(header) else {
+            continue;
+        };
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("#define SQLITE_VERSION "))?;
+        return line.split('"').nth(1).map(str::to_string);
+    }
+    None
 }
 
 /// The version of `package` in a `Cargo.lock`.

@@ -413,7 +413,9 @@ pub fn render(r: &Results, machine: &Machine) -> String {
              parses, checksums and validates every file, then answers), and from a binary that \
              embeds the history, as `<binary> migrate heads|history` (no file is read: the graph \
              cost alone). Alembic: `alembic heads|history` (imports every revision module; \
-             bytecode caches warm). Ratios are Alembic over each of ours.\n"
+             bytecode caches warm). Each tool runs one untimed `heads` right before its timed \
+             commands, so all read their files from a warm cache. Ratios are Alembic over each \
+             of ours.\n"
         );
         let _ = write!(md, "| command | revisions |");
         for t in GraphTool::ALL {
@@ -526,7 +528,11 @@ pub fn render(r: &Results, machine: &Machine) -> String {
          - **Floor**: the same SQL through one `sqlite3` / `psql` process (the `psql` program \
          itself, not Debian's Perl `pg_wrapper` in front of it), one transaction and one \
          `alembic_version` update per migration; launch at head is one process that connects \
-         and reads the version table once. Every PostgreSQL client connects over TCP with \
+         and reads the version table once. The `sqlite3` command may run an older SQLite \
+         than the one bundled into both Rust binaries (see Versions), and the SQLite rows \
+         (downgrade above all: `DROP COLUMN`) depend on that version as much as on the tool. \
+         Every \
+         PostgreSQL client connects over TCP with \
          libpq's defaults (TLS when the server offers it).\n\
          - **Rounds**: each round gives every contender a fresh database (a new SQLite file; a \
          uniquely named PostgreSQL database on the local server, created before and dropped \
