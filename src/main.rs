@@ -74,7 +74,7 @@ fn serve(url: &str) -> Result<(), String> {
     println!("chatbot: database {}", db.redacted_url());
 
     // Launch: one query when already at head; otherwise a line per migration.
-    let progress = Progress::new(migrator.set(), true);
+    let progress = Progress::for_migrator(&migrator, true);
     let report = progress.watch(|| migrator.launch(&mut db));
     progress.finish(report.as_ref().ok());
     let report = report.map_err(|e| e.to_string())?;

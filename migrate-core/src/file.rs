@@ -146,15 +146,16 @@ struct Parser<'a> {
     problems: Vec<Problem>,
 }
 
+/// The header values as written (trimmed), each with its line.
 #[derive(Default)]
-struct Fields {
-    revision: Option<(String, u32)>,
-    down_revision: Option<(String, u32)>,
-    branch_labels: Option<(String, u32)>,
-    depends_on: Option<(String, u32)>,
-    message: Option<(String, u32)>,
-    create_date: Option<(String, u32)>,
-    transaction: Option<(String, u32)>,
+struct Fields<'t> {
+    revision: Option<(&'t str, u32)>,
+    down_revision: Option<(&'t str, u32)>,
+    branch_labels: Option<(&'t str, u32)>,
+    depends_on: Option<(&'t str, u32)>,
+    message: Option<(&'t str, u32)>,
+    create_date: Option<(&'t str, u32)>,
+    transaction: Option<(&'t str, u32)>,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -163,6 +164,36 @@ enum Marker {
     Downgrade,
     Irreversible,
 }
+
+/// One section marker line: its kind, line number, and the byte offsets where
+/// the line starts and where the section's body (the next line) starts.
+#[derive(Clone, Copy)]
+struct MarkerLine {
+    marker: Marker,
+    line: u32,
+    start: usize,
+    body: usize,
+}
+
+/// The section markers of a file: a well-formed file has exactly two, so the
+/// first two and the count are all the checks need.
+#[derive(Default)]
+struct Markers {
+    first_two: [Option<MarkerLine>; 2],
+    count: usize,
+}
+
+impl Markers {
+    fn push(&mut self, marker: MarkerLine) {
+        if let Some(slot) = self.first_two.get_mut(self.count) {
+            *slot = Some(marker);
+        }
+        self.count += 1;
+    }
+}
+
+/// What every section marker line starts with, once trimmed.
+const MARKER_PREFIX: &str = "-- migrate:";
 
 impl<'a> Parser<'a> {
     fn new(file: &'a str) -> Self {
@@ -182,37 +213,22 @@ impl<'a> Parser<'a> {
 
     fn run(mut self, text: &str) -> Result<MigrationFile, Vec<Problem>> {
         let mut fields = Fields::default();
-        // (marker, line number, byte offset where its body starts)
-        let mut markers: Vec<(Marker, u32, usize, usize)> = Vec::new();
+        let mut markers = Markers::default();
         let mut offset = 0usize;
         let mut sql_before_marker = false;
-        for (index, raw) in text.split_inclusive('\n').enumerate() {
-            let line_no = u32::try_from(index + 1).unwrap_or(u32::MAX);
-            let line = raw.trim();
+        let mut line_no = 0u32;
+        // The header, line by line, up to the first section marker.
+        for raw in text.split_inclusive('\n') {
             let line_start = offset;
             offset += raw.len();
-            if let Some(rest) = line.strip_prefix("-- migrate:") {
-                let marker = match rest.trim() {
-                    "upgrade" => Marker::Upgrade,
-                    "downgrade" => Marker::Downgrade,
-                    "irreversible" => Marker::Irreversible,
-                    other => {
-                        self.problem(
-                            ProblemKind::MalformedSections,
-                            line_no,
-                            format!("unknown section marker `-- migrate:{other}`"),
-                            "the markers are `-- migrate:upgrade`, `-- migrate:downgrade` and `-- migrate:irreversible`",
-                        );
-                        continue;
-                    }
-                };
-                markers.push((marker, line_no, line_start, offset));
+            line_no = line_no.saturating_add(1);
+            let line = raw.trim();
+            if let Some(rest) = line.strip_prefix(MARKER_PREFIX) {
+                if self.marker(rest, line_no, line_start, offset, &mut markers) {
+                    break;
+                }
                 continue;
             }
-            if !markers.is_empty() {
-                continue;
-            }
-            // Still in the header.
             if line.is_empty() {
                 continue;
             }
@@ -236,7 +252,7 @@ impl<'a> Parser<'a> {
             if key.is_empty() || !key.bytes().all(|b| b.is_ascii_alphabetic() || b == b'_') {
                 continue; // a prose comment
             }
-            let value = value.trim().to_string();
+            let value = value.trim();
             let slot = match key {
                 "revision" => &mut fields.revision,
                 "down_revision" => &mut fields.down_revision,
@@ -274,6 +290,9 @@ impl<'a> Parser<'a> {
             }
             *slot = Some((value, line_no));
         }
+        if markers.count > 0 {
+            self.later_markers(text, offset, line_no, &mut markers);
+        }
         let header = self.header(fields);
         let sections = self.sections(
             text,
@@ -305,16 +324,79 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn header(&mut self, f: Fields) -> Option<Header> {
+    /// Records the marker line `-- migrate:{rest}` (`rest`: the rest of the
+    /// line), or the problem of an unknown marker; `true` if recorded.
+    fn marker(
+        &mut self,
+        rest: &str,
+        line: u32,
+        start: usize,
+        body: usize,
+        markers: &mut Markers,
+    ) -> bool {
+        let marker = match rest.trim() {
+            "upgrade" => Marker::Upgrade,
+            "downgrade" => Marker::Downgrade,
+            "irreversible" => Marker::Irreversible,
+            other => {
+                self.problem(
+                    ProblemKind::MalformedSections,
+                    line,
+                    format!("unknown section marker `-- migrate:{other}`"),
+                    "the markers are `-- migrate:upgrade`, `-- migrate:downgrade` and `-- migrate:irreversible`",
+                );
+                return false;
+            }
+        };
+        markers.push(MarkerLine {
+            marker,
+            line,
+            start,
+            body,
+        });
+        true
+    }
+
+    /// The marker lines after the first one, which is line `marker_line` and
+    /// ends at `from`. Inside the sections only marker lines matter, so instead of
+    /// trimming every line of SQL this looks for `-- migrate:` and keeps the
+    /// places where only whitespace precedes it on its line, which are exactly
+    /// the lines that start with it once trimmed.
+    fn later_markers(&mut self, text: &str, from: usize, marker_line: u32, markers: &mut Markers) {
+        // `line` is the number of the line that starts at `counted`.
+        let mut line = marker_line.saturating_add(1);
+        let mut counted = from;
+        let mut search = from;
+        while let Some(found) = text[search..].find(MARKER_PREFIX) {
+            let at = search + found;
+            let line_start = text[from..at].rfind('\n').map_or(from, |n| from + n + 1);
+            if !text[line_start..at].chars().all(char::is_whitespace) {
+                search = at + MARKER_PREFIX.len();
+                continue;
+            }
+            let line_end = text[at..].find('\n').map_or(text.len(), |n| at + n + 1);
+            let newlines = text.as_bytes()[counted..line_start]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count();
+            line = line.saturating_add(u32::try_from(newlines).unwrap_or(u32::MAX));
+            counted = line_start;
+            let rest = &text[at + MARKER_PREFIX.len()..line_end];
+            self.marker(rest, line, line_start, line_end, markers);
+            search = line_end;
+        }
+    }
+
+    fn header(&mut self, f: Fields<'_>) -> Option<Header> {
         let mut ok = true;
         let mut lines = HeaderLines::default();
         let revision = match f.revision {
             Some((value, line)) => {
                 lines.revision = line;
-                match check_revision_id(&value) {
+                match check_revision_id(value) {
                     Ok(()) => {
-                        self.check_file_name(&value, line);
-                        Some(value)
+                        self.check_file_name(value, line);
+                        Some(value.to_string())
                     }
                     Err(why) => {
                         self.problem(
@@ -352,7 +434,7 @@ impl<'a> Parser<'a> {
                     );
                     None
                 } else {
-                    self.id_list("down_revision", &value, line, true)
+                    self.id_list("down_revision", value, line, true)
                 }
             }
             None => {
@@ -369,7 +451,7 @@ impl<'a> Parser<'a> {
         let branch_labels = match f.branch_labels {
             Some((value, line)) => {
                 lines.branch_labels = line;
-                self.id_list("branch_labels", &value, line, false)
+                self.id_list("branch_labels", value, line, false)
             }
             None => Some(Vec::new()),
         };
@@ -377,14 +459,14 @@ impl<'a> Parser<'a> {
         let depends_on = match f.depends_on {
             Some((value, line)) => {
                 lines.depends_on = line;
-                self.id_list("depends_on", &value, line, false)
+                self.id_list("depends_on", value, line, false)
             }
             None => Some(Vec::new()),
         };
         ok &= depends_on.is_some();
         let transaction = match f.transaction {
             None => Some(TransactionMode::PerMigration),
-            Some((value, line)) => match value.as_str() {
+            Some((value, line)) => match value {
                 "per-migration" => Some(TransactionMode::PerMigration),
                 "none" => Some(TransactionMode::None),
                 other => {
@@ -407,8 +489,12 @@ impl<'a> Parser<'a> {
             down_revisions: down_revisions?,
             branch_labels: branch_labels?,
             depends_on: depends_on?,
-            message: f.message.map(|(m, _)| m).unwrap_or_default(),
-            create_date: f.create_date.map(|(d, _)| d).filter(|d| !d.is_empty()),
+            message: f.message.map_or_else(String::new, |(m, _)| m.to_string()),
+            create_date: f
+                .create_date
+                .map(|(d, _)| d)
+                .filter(|d| !d.is_empty())
+                .map(str::to_string),
             transaction: transaction?,
             lines,
         })
@@ -425,7 +511,8 @@ impl<'a> Parser<'a> {
         if value.is_empty() || value == "none" {
             return Some(Vec::new());
         }
-        let mut out: Vec<String> = Vec::new();
+        let mut out: Vec<String> =
+            Vec::with_capacity(1 + value.bytes().filter(|&b| b == b',').count());
         let mut ok = true;
         for item in value.split(',') {
             let item = item.trim();
@@ -481,35 +568,44 @@ impl<'a> Parser<'a> {
     fn sections(
         &mut self,
         text: &str,
-        markers: &[(Marker, u32, usize, usize)],
+        markers: &Markers,
         is_merge: Option<bool>,
     ) -> Option<(Section, Option<Section>)> {
-        let order: Vec<Marker> = markers.iter().map(|m| m.0).collect();
-        let ok_order = matches!(
-            order.as_slice(),
-            [Marker::Upgrade, Marker::Downgrade] | [Marker::Upgrade, Marker::Irreversible]
-        );
-        if !ok_order {
-            let line = markers.first().map_or(1, |m| m.1);
-            let (message, help) = match order.as_slice() {
-                [] => (
-                    format!("no `{UPGRADE_MARKER}` line"),
-                    format!("after the header, write `{UPGRADE_MARKER}`, the SQL, then `{DOWNGRADE_MARKER}` and the SQL that reverts it (or `{IRREVERSIBLE_MARKER}`)"),
-                ),
-                [Marker::Upgrade] => (
-                    format!("no `{DOWNGRADE_MARKER}` or `{IRREVERSIBLE_MARKER}` line after the upgrade"),
-                    format!("add `{DOWNGRADE_MARKER}` and the SQL that reverts the upgrade, or `{IRREVERSIBLE_MARKER}` if it cannot be reverted"),
-                ),
-                _ => (
-                    "the section markers are repeated or out of order".to_string(),
-                    format!("write exactly one `{UPGRADE_MARKER}`, then one `{DOWNGRADE_MARKER}` or `{IRREVERSIBLE_MARKER}`"),
-                ),
-            };
-            self.problem(ProblemKind::MalformedSections, line, message, &help);
-            return None;
-        }
-        let (_, up_line, _, up_body) = markers[0];
-        let (down_kind, down_line, down_start, down_body) = markers[1];
+        let (up, down) = match markers.first_two {
+            [Some(up), Some(down)]
+                if markers.count == 2
+                    && up.marker == Marker::Upgrade
+                    && down.marker != Marker::Upgrade =>
+            {
+                (up, down)
+            }
+            [first, _] => {
+                let line = first.map_or(1, |m| m.line);
+                let only_upgrade =
+                    markers.count == 1 && first.is_some_and(|m| m.marker == Marker::Upgrade);
+                let (message, help) = if markers.count == 0 {
+                    (
+                        format!("no `{UPGRADE_MARKER}` line"),
+                        format!("after the header, write `{UPGRADE_MARKER}`, the SQL, then `{DOWNGRADE_MARKER}` and the SQL that reverts it (or `{IRREVERSIBLE_MARKER}`)"),
+                    )
+                } else if only_upgrade {
+                    (
+                        format!("no `{DOWNGRADE_MARKER}` or `{IRREVERSIBLE_MARKER}` line after the upgrade"),
+                        format!("add `{DOWNGRADE_MARKER}` and the SQL that reverts the upgrade, or `{IRREVERSIBLE_MARKER}` if it cannot be reverted"),
+                    )
+                } else {
+                    (
+                        "the section markers are repeated or out of order".to_string(),
+                        format!("write exactly one `{UPGRADE_MARKER}`, then one `{DOWNGRADE_MARKER}` or `{IRREVERSIBLE_MARKER}`"),
+                    )
+                };
+                self.problem(ProblemKind::MalformedSections, line, message, &help);
+                return None;
+            }
+        };
+        let (up_line, up_body) = (up.line, up.body);
+        let (down_kind, down_line, down_start, down_body) =
+            (down.marker, down.line, down.start, down.body);
         let section = |from: usize, to: usize, marker_line: u32| {
             let sql = text[from..to].to_string();
             let statements = sql::split_statements(&sql, marker_line + 1);

@@ -9,7 +9,11 @@
 
 use crate::file::HeaderLines;
 use crate::problem::{Origin, Problem, ProblemKind, Problems};
+use crate::set::Workers;
+use std::borrow::Cow;
+use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
+use std::hash::BuildHasher;
 
 /// Index of a revision in a [`Graph`]: its position in load order.
 pub type RevIdx = usize;
@@ -132,7 +136,7 @@ impl Revision {
 #[derive(Debug, Clone)]
 pub struct Graph {
     revs: Vec<Revision>,
-    by_id: HashMap<String, RevIdx>,
+    by_id: IdIndex,
     by_label: HashMap<String, RevIdx>,
     heads: Vec<RevIdx>,
     real_heads: Vec<RevIdx>,
@@ -169,74 +173,208 @@ impl Adjacency {
     }
 }
 
+/// What [`Graph::build`] reads of a declared revision: a [`RevisionSpec`], or a
+/// parsed file read in place (its header is not copied into a spec first).
+pub(crate) trait Declaration {
+    /// The revision id.
+    fn revision(&self) -> &str;
+    /// Its parents, in declared order.
+    fn down_revisions(&self) -> &[String];
+    /// Branch labels it declares.
+    fn branch_labels(&self) -> &[String];
+    /// Revisions or labels it depends on.
+    fn depends_on(&self) -> &[String];
+    /// Lines of its header fields.
+    fn lines(&self) -> HeaderLines;
+    /// Where it was declared.
+    fn origin(&self) -> Cow<'_, Origin>;
+    /// What a [`Revision`] keeps: id, declared labels, `depends_on` and origin.
+    fn into_parts(self) -> (String, Vec<String>, Vec<String>, Origin);
+}
+
+impl Declaration for RevisionSpec {
+    fn revision(&self) -> &str {
+        &self.revision
+    }
+    fn down_revisions(&self) -> &[String] {
+        &self.down_revisions
+    }
+    fn branch_labels(&self) -> &[String] {
+        &self.branch_labels
+    }
+    fn depends_on(&self) -> &[String] {
+        &self.depends_on
+    }
+    fn lines(&self) -> HeaderLines {
+        self.lines
+    }
+    fn origin(&self) -> Cow<'_, Origin> {
+        Cow::Borrowed(&self.origin)
+    }
+    fn into_parts(self) -> (String, Vec<String>, Vec<String>, Origin) {
+        (
+            self.revision,
+            self.branch_labels,
+            self.depends_on,
+            self.origin,
+        )
+    }
+}
+
+/// Revision ids to indices without a second copy of every id: an
+/// open-addressing table of (hash, index) pairs, at most half full; a lookup
+/// confirms a matching hash against the id itself (in the spec or revision).
+#[derive(Debug, Clone)]
+struct IdIndex {
+    hasher: RandomState,
+    /// Length a power of two; [`IdIndex::EMPTY`] marks a free slot.
+    slots: Vec<(u64, RevIdx)>,
+}
+
+impl IdIndex {
+    const EMPTY: RevIdx = RevIdx::MAX;
+
+    /// Room for `n` ids.
+    fn with_capacity(n: usize) -> IdIndex {
+        IdIndex {
+            hasher: RandomState::new(),
+            slots: vec![(0, Self::EMPTY); (2 * n).next_power_of_two().max(8)],
+        }
+    }
+
+    fn hash(&self, id: &str) -> u64 {
+        self.hasher.hash_one(id)
+    }
+
+    /// The slot holding `id` (`Ok`) or the free slot where it belongs (`Err`).
+    fn probe<'a>(
+        &self,
+        hash: u64,
+        id: &str,
+        id_of: impl Fn(RevIdx) -> &'a str,
+    ) -> Result<usize, usize> {
+        let mask = self.slots.len().wrapping_sub(1);
+        // The table has a free slot, so the probe ends.
+        let mut at = (hash as usize) & mask;
+        loop {
+            let (h, idx) = self.slots[at];
+            if idx == Self::EMPTY {
+                return Err(at);
+            }
+            if h == hash && id_of(idx) == id {
+                return Ok(at);
+            }
+            at = (at + 1) & mask;
+        }
+    }
+
+    /// The index recorded for `id`; `id_of` gives the id of a recorded index.
+    fn get<'a>(&self, id: &str, id_of: impl Fn(RevIdx) -> &'a str) -> Option<RevIdx> {
+        self.probe(self.hash(id), id, id_of)
+            .ok()
+            .map(|at| self.slots[at].1)
+    }
+
+    /// Records `idx` for `id` unless `id` is already there; returns the index
+    /// recorded first. At most the capacity's count of ids may be recorded.
+    fn get_or_insert<'a>(
+        &mut self,
+        id: &str,
+        idx: RevIdx,
+        id_of: impl Fn(RevIdx) -> &'a str,
+    ) -> Option<RevIdx> {
+        let hash = self.hash(id);
+        match self.probe(hash, id, id_of) {
+            Ok(at) => Some(self.slots[at].1),
+            Err(at) => {
+                self.slots[at] = (hash, idx);
+                None
+            }
+        }
+    }
+}
+
 impl Graph {
     /// Links and validates `specs`, given in load order (sorted file names).
     pub fn build(specs: Vec<RevisionSpec>, options: &GraphOptions) -> Result<Graph, Problems> {
+        Self::build_from(specs, options, Workers::available())
+    }
+
+    /// [`Graph::build`] over any [`Declaration`]s, resolving links on `workers`.
+    pub(crate) fn build_from<D: Declaration + Sync>(
+        specs: Vec<D>,
+        options: &GraphOptions,
+        workers: Workers,
+    ) -> Result<Graph, Problems> {
         let mut problems = Vec::new();
-        let mut by_id: HashMap<String, RevIdx> = HashMap::with_capacity(specs.len());
+        let mut by_id = IdIndex::with_capacity(specs.len());
         // Positions in `specs` of the revisions kept (index = RevIdx); the specs
         // stay where they are until they become revisions.
         let mut kept: Vec<usize> = Vec::with_capacity(specs.len());
+        // The ids of the revisions kept, side by side for the lookups.
+        let mut ids: Vec<&str> = Vec::with_capacity(specs.len());
 
         for (pos, spec) in specs.iter().enumerate() {
-            let here = &spec.origin;
-            if spec.down_revisions.iter().any(|d| d == &spec.revision) {
+            let revision = spec.revision();
+            if spec.down_revisions().iter().any(|d| d == revision) {
                 problems.push(
                     Problem::new(
                         ProblemKind::SelfLoop,
-                        format!("revision {} names itself as its down_revision", spec.revision),
+                        format!("revision {revision} names itself as its down_revision"),
                     )
-                    .at_origin(&line_of(here, spec.lines.down_revision))
+                    .at_origin(&line_of(&spec.origin(), spec.lines().down_revision))
                     .help("a down_revision is the revision this one builds on; name its parent, or `none` for a base"),
                 );
                 continue;
             }
-            if spec.depends_on.iter().any(|d| d == &spec.revision) {
+            if spec.depends_on().iter().any(|d| d == revision) {
                 problems.push(
                     Problem::new(
                         ProblemKind::DependencySelfLoop,
-                        format!("revision {} lists itself in depends_on", spec.revision),
+                        format!("revision {revision} lists itself in depends_on"),
                     )
-                    .at_origin(&line_of(here, spec.lines.depends_on))
+                    .at_origin(&line_of(&spec.origin(), spec.lines().depends_on))
                     .help("remove it from depends_on"),
                 );
                 continue;
             }
-            if let Some(&first) = by_id.get(&spec.revision) {
-                let first_at = describe(&specs[kept[first]].origin);
+            if let Some(first) = by_id.get_or_insert(revision, kept.len(), |j| ids[j]) {
+                let first_at = describe(&specs[kept[first]].origin());
                 problems.push(
                     Problem::new(
                         ProblemKind::DuplicateRevision,
-                        format!("revision id {} is used twice (first in {first_at})", spec.revision),
+                        format!("revision id {revision} is used twice (first in {first_at})"),
                     )
-                    .at_origin(here)
+                    .at_origin(&spec.origin())
                     .help("every migration needs its own id: give this one a fresh id (and rename the file), or delete the copy"),
                 );
                 continue;
             }
-            by_id.insert(spec.revision.clone(), kept.len());
             kept.push(pos);
+            ids.push(revision);
         }
+        let id_of = |j: RevIdx| ids[j];
 
         // Branch labels: unique, and never equal to a revision id.
         let mut by_label: HashMap<String, RevIdx> = HashMap::new();
         for (i, &pos) in kept.iter().enumerate() {
             let spec = &specs[pos];
-            for label in &spec.branch_labels {
+            for label in spec.branch_labels() {
                 let clash = by_label
                     .get(label)
-                    .map(|&j| specs[kept[j]].revision.clone())
-                    .or_else(|| by_id.get(label).map(|&j| specs[kept[j]].revision.clone()));
+                    .copied()
+                    .or_else(|| by_id.get(label, id_of))
+                    .map(|j| ids[j].to_string());
                 if let Some(other) = clash {
                     problems.push(
                         Problem::new(
                             ProblemKind::DuplicateBranchLabel,
                             format!(
                                 "branch label '{label}' in revision {} is already used by revision {other}",
-                                spec.revision
+                                spec.revision()
                             ),
                         )
-                        .at_origin(&line_of(&spec.origin, spec.lines.branch_labels))
+                        .at_origin(&line_of(&spec.origin(), spec.lines().branch_labels))
                         .help("a branch label names one branch; choose another name for this one"),
                     );
                 } else {
@@ -245,46 +383,63 @@ impl Graph {
             }
         }
 
-        // Resolve parents and dependencies.
+        // Resolve parents and dependencies: each revision on its own, so on
+        // every core; the problems come back in load order.
+        let all_ids = || ids.iter().copied();
+        let resolved = workers.coarser(16).map_in_order(
+            &kept,
+            || (),
+            |(), &pos| {
+                let spec = &specs[pos];
+                let mut problems = Vec::new();
+                let mut down = Vec::with_capacity(spec.down_revisions().len());
+                for d in spec.down_revisions() {
+                    match by_id.get(d, id_of) {
+                        Some(j) => down.push(j),
+                        None => problems.push(missing(spec, d, true, all_ids())),
+                    }
+                }
+                let mut deps = Vec::with_capacity(spec.depends_on().len());
+                for d in spec.depends_on() {
+                    match by_id.get(d, id_of).or_else(|| by_label.get(d).copied()) {
+                        Some(j) => {
+                            if !deps.contains(&j) {
+                                deps.push(j)
+                            }
+                        }
+                        None => problems.push(missing(spec, d, false, all_ids())),
+                    }
+                }
+                (down, deps, problems)
+            },
+        );
+        let mut links: Vec<(Vec<RevIdx>, Vec<RevIdx>)> = Vec::with_capacity(kept.len());
+        for (down, deps, mut more) in resolved {
+            problems.append(&mut more);
+            links.push((down, deps));
+        }
         let mut revs: Vec<Revision> = Vec::with_capacity(kept.len());
         let mut is_kept = vec![false; specs.len()];
         for &pos in &kept {
             is_kept[pos] = true;
         }
-        for spec in specs
+        let kept_specs = specs
             .into_iter()
             .zip(is_kept)
-            .filter_map(|(spec, keep)| keep.then_some(spec))
-        {
-            let mut down = Vec::with_capacity(spec.down_revisions.len());
-            for d in &spec.down_revisions {
-                match by_id.get(d) {
-                    Some(&j) => down.push(j),
-                    None => problems.push(missing(&spec, d, true, &by_id)),
-                }
-            }
-            let mut deps = Vec::with_capacity(spec.depends_on.len());
-            for d in &spec.depends_on {
-                match by_id.get(d).or_else(|| by_label.get(d)) {
-                    Some(&j) => {
-                        if !deps.contains(&j) {
-                            deps.push(j)
-                        }
-                    }
-                    None => problems.push(missing(&spec, d, false, &by_id)),
-                }
-            }
+            .filter_map(|(spec, keep)| keep.then_some(spec));
+        for (spec, (down, deps)) in kept_specs.zip(links) {
+            let (id, declared_labels, depends_on, origin) = spec.into_parts();
             revs.push(Revision {
-                id: spec.revision,
+                id,
                 down,
                 deps,
                 normalized_deps: Vec::new(),
                 children: Vec::new(),
                 dependents: Vec::new(),
-                declared_labels: spec.branch_labels,
+                declared_labels,
                 labels: Vec::new(),
-                depends_on: spec.depends_on,
-                origin: spec.origin,
+                depends_on,
+                origin,
             });
         }
         for i in 0..revs.len() {
@@ -671,7 +826,7 @@ impl Graph {
 
     /// Looks up a revision by its exact id.
     pub fn index_of(&self, id: &str) -> Option<RevIdx> {
-        self.by_id.get(id).copied()
+        self.by_id.get(id, |j| self.revs[j].id.as_str())
     }
 
     /// Looks up the revision that declares branch label `label`.
@@ -737,31 +892,30 @@ fn describe(origin: &Origin) -> String {
     }
 }
 
-fn missing(
-    spec: &RevisionSpec,
+/// The problem of `spec` naming `target`, which is none of `ids`.
+fn missing<'a>(
+    spec: &impl Declaration,
     target: &str,
     down: bool,
-    by_id: &HashMap<String, RevIdx>,
+    ids: impl Iterator<Item = &'a str>,
 ) -> Problem {
     let (kind, field, line, what) = if down {
         (
             ProblemKind::MissingDownRevision,
             "down_revision",
-            spec.lines.down_revision,
+            spec.lines().down_revision,
             "revision",
         )
     } else {
         (
             ProblemKind::MissingDependency,
             "depends_on",
-            spec.lines.depends_on,
+            spec.lines().depends_on,
             "revision or branch label",
         )
     };
-    let mut candidates: Vec<&str> = by_id
-        .keys()
-        .filter(|k| k.starts_with(target) || target.starts_with(k.as_str()))
-        .map(String::as_str)
+    let mut candidates: Vec<&str> = ids
+        .filter(|k| k.starts_with(target) || target.starts_with(k))
         .collect();
     candidates.sort_unstable();
     let help = match candidates.first() {
@@ -774,10 +928,10 @@ fn missing(
         kind,
         format!(
             "{field} of revision {} names {target}, which is not in the history",
-            spec.revision
+            spec.revision()
         ),
     )
-    .at_origin(&line_of(&spec.origin, line))
+    .at_origin(&line_of(&spec.origin(), line))
     .help(help)
 }
 

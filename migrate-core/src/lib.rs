@@ -28,6 +28,7 @@
 
 pub mod checksum;
 pub mod diesel_compat;
+pub mod digest;
 pub mod file;
 pub mod graph;
 pub mod order;

@@ -3,9 +3,13 @@
 //! This is the one entry point the macro, the runtime (folder mode) and the
 //! xtask call, so a rule checked at build time and at launch can never drift.
 
+use crate::file::HeaderLines;
 use crate::file::{self, MigrationFile};
-use crate::graph::{Graph, GraphOptions, HeadPolicy, RevIdx, RevisionSpec};
+use crate::graph::{Declaration, Graph, GraphOptions, HeadPolicy, RevIdx, RevisionSpec};
 use crate::problem::{Origin, Problem, Problems};
+use std::borrow::Cow;
+use std::num::NonZeroUsize;
+use std::sync::{Mutex, OnceLock, PoisonError};
 
 /// A file handed to the core: a name relative to the crate or project root, and its text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,33 +35,53 @@ impl MigrationSet {
         sources: &[SourceFile],
         options: &GraphOptions,
     ) -> Result<MigrationSet, Problems> {
+        Self::from_sources_with(sources, options, Workers::available())
+    }
+
+    /// [`MigrationSet::from_sources`], parsing the files on `workers`.
+    fn from_sources_with(
+        sources: &[SourceFile],
+        options: &GraphOptions,
+        workers: Workers,
+    ) -> Result<MigrationSet, Problems> {
         // File names computed once, not on every comparison.
         let mut keyed: Vec<(&str, &SourceFile)> =
             sources.iter().map(|s| (file_name(&s.name), s)).collect();
         keyed.sort_by(|(a_name, a), (b_name, b)| a_name.cmp(b_name).then(a.name.cmp(&b.name)));
-        let order = keyed.into_iter().map(|(_, source)| source);
+        // Each file parses on its own; the results come back in load order, so
+        // files and problems are the same on any number of threads.
+        let parsed = workers.map_in_order(
+            &keyed,
+            || (),
+            // A failure is rare: boxed, so a result is no bigger than a file.
+            |(), (_, source)| {
+                file::parse(&source.name, &source.text)
+                    .map_err(|ps| Box::new((ps, stand_in(source))))
+            },
+        );
         let mut problems: Vec<Problem> = Vec::new();
-        let mut files = Vec::with_capacity(order.len());
+        let mut files = Vec::with_capacity(keyed.len());
         let mut stand_ins = Vec::new();
-        for source in order {
-            match file::parse(&source.name, &source.text) {
+        for result in parsed {
+            match result {
                 Ok(f) => files.push(f),
-                Err(mut ps) => {
+                Err(failed) => {
+                    let (mut ps, stand_in) = *failed;
                     problems.append(&mut ps);
-                    stand_ins.extend(stand_in(source));
+                    stand_ins.extend(stand_in);
                 }
             }
         }
-        let mut specs: Vec<RevisionSpec> = files.iter().map(spec_of).collect();
+        let mut specs: Vec<Declared<'_>> = files.iter().map(Declared::File).collect();
         let mut options = *options;
         if !problems.is_empty() {
             // A file that failed to parse still declares its revision as far as we can
             // read it, so the files that build on it get no second, misleading "names
             // X, which is not in the history". Heads are not judged on a partial history.
-            specs.extend(stand_ins);
+            specs.extend(stand_ins.into_iter().map(Declared::StandIn));
             options.heads = HeadPolicy::Any;
         }
-        match Graph::build(specs, &options) {
+        match Graph::build_from(specs, &options, workers) {
             Ok(graph) if problems.is_empty() => {
                 // Graph::build drops nothing when it succeeds, so indices line up.
                 Ok(MigrationSet { files, graph })
@@ -80,8 +104,8 @@ impl MigrationSet {
                 .cmp(file_name(&b.file))
                 .then(a.file.cmp(&b.file))
         });
-        let specs = files.iter().map(spec_of).collect();
-        let graph = Graph::build(specs, options)?;
+        let specs = files.iter().map(Declared::File).collect();
+        let graph = Graph::build_from(specs, options, Workers::available())?;
         Ok(MigrationSet { files, graph })
     }
 
@@ -140,6 +164,67 @@ fn stand_in(source: &SourceFile) -> Option<RevisionSpec> {
     })
 }
 
+/// What the graph reads of a revision of a set: a parsed file (read in place,
+/// as [`spec_of`] would copy it), or what a file that failed to parse declares.
+enum Declared<'a> {
+    File(&'a MigrationFile),
+    StandIn(RevisionSpec),
+}
+
+impl Declaration for Declared<'_> {
+    fn revision(&self) -> &str {
+        match self {
+            Declared::File(f) => &f.revision,
+            Declared::StandIn(s) => &s.revision,
+        }
+    }
+    fn down_revisions(&self) -> &[String] {
+        match self {
+            Declared::File(f) => &f.down_revisions,
+            Declared::StandIn(s) => &s.down_revisions,
+        }
+    }
+    fn branch_labels(&self) -> &[String] {
+        match self {
+            Declared::File(f) => &f.branch_labels,
+            Declared::StandIn(s) => &s.branch_labels,
+        }
+    }
+    fn depends_on(&self) -> &[String] {
+        match self {
+            Declared::File(f) => &f.depends_on,
+            Declared::StandIn(s) => &s.depends_on,
+        }
+    }
+    fn lines(&self) -> HeaderLines {
+        match self {
+            Declared::File(f) => f.lines,
+            Declared::StandIn(s) => s.lines,
+        }
+    }
+    fn origin(&self) -> Cow<'_, Origin> {
+        match self {
+            Declared::File(f) => Cow::Owned(file_origin(f)),
+            Declared::StandIn(s) => Cow::Borrowed(&s.origin),
+        }
+    }
+    fn into_parts(self) -> (String, Vec<String>, Vec<String>, Origin) {
+        match self {
+            Declared::File(f) => (
+                f.revision.clone(),
+                f.branch_labels.clone(),
+                f.depends_on.clone(),
+                file_origin(f),
+            ),
+            Declared::StandIn(s) => s.into_parts(),
+        }
+    }
+}
+
+fn file_origin(f: &MigrationFile) -> Origin {
+    Origin::file(f.file.clone(), f.lines.revision)
+}
+
 /// The graph input for one parsed file.
 pub fn spec_of(f: &MigrationFile) -> RevisionSpec {
     RevisionSpec {
@@ -147,11 +232,287 @@ pub fn spec_of(f: &MigrationFile) -> RevisionSpec {
         down_revisions: f.down_revisions.clone(),
         branch_labels: f.branch_labels.clone(),
         depends_on: f.depends_on.clone(),
-        origin: Origin::file(f.file.clone(), f.lines.revision),
+        origin: file_origin(f),
         lines: f.lines,
     }
 }
 
 fn file_name(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
+}
+
+/// The results of [`Workers::map_in_order`], block after block: moved out
+/// once, never gathered into one more vector.
+pub(crate) type InOrder<U> = std::iter::Flatten<std::vec::IntoIter<Vec<U>>>;
+
+/// How many threads a per-file stage (reading, parsing) may use, and how many
+/// files a thread takes at a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Workers {
+    /// Threads, the calling one included.
+    pub(crate) threads: usize,
+    /// Items a thread claims at once; fewer than two blocks of work run on the
+    /// calling thread alone, so small histories spawn no thread.
+    pub(crate) block: usize,
+}
+
+impl Workers {
+    /// One thread per available core (asked once per process), 256 items a block.
+    pub(crate) fn available() -> Workers {
+        static THREADS: OnceLock<usize> = OnceLock::new();
+        Workers {
+            threads: *THREADS
+                .get_or_init(|| std::thread::available_parallelism().map_or(1, NonZeroUsize::get)),
+            block: 256,
+        }
+    }
+
+    /// The same threads with blocks `factor` times larger, for work so cheap per
+    /// item that a thread is only worth starting for many of them.
+    pub(crate) fn coarser(self, factor: usize) -> Workers {
+        Workers {
+            block: self.block.saturating_mul(factor),
+            ..self
+        }
+    }
+
+    /// `f` applied to every item, in the items' order, on up to `self.threads`
+    /// threads. Each thread claims blocks of items in turn (a busy core gets
+    /// fewer) and keeps one `state` (e.g. a read buffer) for all its items.
+    pub(crate) fn map_in_order<T: Sync, U: Send, S>(
+        self,
+        items: &[T],
+        state: impl Fn() -> S + Sync,
+        f: impl Fn(&mut S, &T) -> U + Sync,
+    ) -> InOrder<U> {
+        let block = self.block.max(1);
+        let count = items.len().div_ceil(block);
+        let done = self.for_each_block(items.chunks(block), count, state, |state, chunk| {
+            chunk.iter().map(|item| f(state, item)).collect::<Vec<U>>()
+        });
+        done.into_iter().flatten()
+    }
+
+    /// `f` applied to each of the `count` blocks `blocks` yields, on up to
+    /// `self.threads` threads that claim the next block as they become free;
+    /// the results are in the blocks' order. Fewer than two blocks run on the
+    /// calling thread alone.
+    fn for_each_block<B: Send, R: Send, S>(
+        self,
+        blocks: impl Iterator<Item = B> + Send,
+        count: usize,
+        state: impl Fn() -> S + Sync,
+        f: impl Fn(&mut S, B) -> R + Sync,
+    ) -> Vec<R> {
+        let threads = self.threads.min(count);
+        if threads <= 1 {
+            let mut state = state();
+            return blocks.map(|b| f(&mut state, b)).collect();
+        }
+        let queue = Mutex::new(blocks.enumerate());
+        let work = || {
+            let mut state = state();
+            let mut done: Vec<(usize, R)> = Vec::new();
+            loop {
+                let next = queue.lock().unwrap_or_else(PoisonError::into_inner).next();
+                let Some((index, b)) = next else {
+                    break;
+                };
+                done.push((index, f(&mut state, b)));
+            }
+            done
+        };
+        let mut done = std::thread::scope(|scope| {
+            // A thread that cannot be started leaves its share to the others.
+            let helpers: Vec<_> = (1..threads)
+                .filter_map(|_| std::thread::Builder::new().spawn_scoped(scope, work).ok())
+                .collect();
+            let mut done = work();
+            for helper in helpers {
+                match helper.join() {
+                    Ok(mut more) => done.append(&mut more),
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+            }
+            done
+        });
+        // Each thread returns the blocks it claimed; put them back in order.
+        done.sort_unstable_by_key(|(index, _)| *index);
+        done.into_iter().map(|(_, result)| result).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
+
+    use super::*;
+    use proptest::prelude::*;
+
+    /// `from_sources` as it was before it parsed on several threads and read
+    /// the parsed files in place: sequential, through [`spec_of`] and [`Graph::build`].
+    fn reference_from_sources(
+        sources: &[SourceFile],
+        options: &GraphOptions,
+    ) -> Result<MigrationSet, Problems> {
+        let mut keyed: Vec<(&str, &SourceFile)> =
+            sources.iter().map(|s| (file_name(&s.name), s)).collect();
+        keyed.sort_by(|(a_name, a), (b_name, b)| a_name.cmp(b_name).then(a.name.cmp(&b.name)));
+        let mut problems: Vec<Problem> = Vec::new();
+        let mut files = Vec::new();
+        let mut stand_ins = Vec::new();
+        for (_, source) in keyed {
+            match file::parse(&source.name, &source.text) {
+                Ok(f) => files.push(f),
+                Err(mut ps) => {
+                    problems.append(&mut ps);
+                    stand_ins.extend(stand_in(source));
+                }
+            }
+        }
+        let mut specs: Vec<RevisionSpec> = files.iter().map(spec_of).collect();
+        let mut options = *options;
+        if !problems.is_empty() {
+            specs.extend(stand_ins);
+            options.heads = HeadPolicy::Any;
+        }
+        match Graph::build(specs, &options) {
+            Ok(graph) if problems.is_empty() => Ok(MigrationSet { files, graph }),
+            Ok(_) => Err(Problems(problems)),
+            Err(Problems(mut more)) => {
+                problems.append(&mut more);
+                Err(Problems(problems))
+            }
+        }
+    }
+
+    /// What a test compares of a set: files, and everything the graph answers.
+    fn summary(set: &MigrationSet) -> impl PartialEq + std::fmt::Debug + '_ {
+        let g = set.graph();
+        let lookups: Vec<Option<RevIdx>> = g
+            .revisions()
+            .iter()
+            .map(|r| g.index_of(&r.id))
+            .chain([g.index_of("nothing"), g.index_of("")])
+            .collect();
+        let mut labels: Vec<(&str, RevIdx)> = g.branch_labels().collect();
+        labels.sort_unstable();
+        (
+            set.files(),
+            g.revisions(),
+            (g.heads(), g.real_heads(), g.bases()),
+            (0..g.len())
+                .map(|i| (g.parents(i), g.followers(i)))
+                .collect::<Vec<_>>(),
+            lookups,
+            labels,
+        )
+    }
+
+    fn assert_same_as_before(sources: &[SourceFile], options: &GraphOptions) {
+        let before = reference_from_sources(sources, options);
+        for threads in 1..=4 {
+            for block in [1, 2, 5] {
+                let workers = Workers { threads, block };
+                let now = MigrationSet::from_sources_with(sources, options, workers);
+                match (&now, &before) {
+                    (Ok(now), Ok(before)) => {
+                        assert_eq!(summary(now), summary(before), "{workers:?}");
+                    }
+                    (Err(now), Err(before)) => assert_eq!(now, before, "{workers:?}"),
+                    _ => panic!(
+                        "{workers:?}: {:?} but before {:?}",
+                        now.is_ok(),
+                        before.is_ok()
+                    ),
+                }
+            }
+        }
+    }
+
+    /// One generated file: its id, parents, labels and dependencies among a
+    /// few ids (so duplicates, gaps, loops and clashes all happen), and maybe a flaw.
+    fn source() -> impl Strategy<Value = SourceFile> {
+        let id = || proptest::sample::select(vec!["a1", "b2", "c3", "d4", "e5", "f6"]);
+        (
+            id(),
+            proptest::collection::vec(id(), 0..3),
+            proptest::collection::vec(proptest::sample::select(vec!["x", "y", "a1"]), 0..2),
+            proptest::collection::vec(id(), 0..2),
+            0u8..12,
+            "[a-z]{0,3}",
+        )
+            .prop_map(|(id, down, labels, deps, flaw, folder)| {
+                let down = if down.is_empty() {
+                    "none".to_string()
+                } else {
+                    down.join(", ")
+                };
+                let mut header = vec![
+                    format!("-- revision: {id}"),
+                    format!("-- down_revision: {down}"),
+                ];
+                if !labels.is_empty() {
+                    header.push(format!("-- branch_labels: {}", labels.join(",")));
+                }
+                if !deps.is_empty() {
+                    header.push(format!("-- depends_on: {}", deps.join(",")));
+                }
+                let mut body =
+                    "-- migrate:upgrade\nSELECT 1;\n-- migrate:downgrade\nSELECT 2;\n".to_string();
+                match flaw {
+                    0 => {
+                        header.remove(1);
+                    }
+                    1 => header.push("-- revison: typo".to_string()),
+                    2 => {
+                        body = "-- migrate:upgrade\n-- nothing\n-- migrate:downgrade\n".to_string()
+                    }
+                    3 => body = "SELECT 0;\n".to_string() + &body,
+                    4 => header[0] = "-- revision: bad-id".to_string(),
+                    _ => {}
+                }
+                let name = if flaw == 5 {
+                    "other".to_string()
+                } else {
+                    id.to_string()
+                };
+                let folder = if folder.is_empty() {
+                    String::new()
+                } else {
+                    format!("{folder}/")
+                };
+                SourceFile {
+                    name: format!("m/{folder}{name}.sql"),
+                    text: header.join("\n") + "\n\n" + &body,
+                }
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn parallel_parse_gives_the_same_set_or_problems_as_before(
+            sources in proptest::collection::vec(source(), 0..14),
+            any_heads in any::<bool>(),
+        ) {
+            let heads = if any_heads { HeadPolicy::Any } else { HeadPolicy::OnePerBranchLabel };
+            assert_same_as_before(&sources, &GraphOptions { heads });
+        }
+    }
+
+    #[test]
+    fn a_long_chain_parses_the_same_on_any_workers() {
+        let sources: Vec<SourceFile> = (0..600)
+            .map(|i| {
+                let down = if i == 0 { "none".to_string() } else { format!("r{}", i - 1) };
+                SourceFile {
+                    name: format!("m/{i:04}_r{i}.sql"),
+                    text: format!(
+                        "-- revision: r{i}\n-- down_revision: {down}\n-- migrate:upgrade\nCREATE TABLE t{i} (id int);\n-- migrate:downgrade\nDROP TABLE t{i};\n"
+                    ),
+                }
+            })
+            .collect();
+        assert_same_as_before(&sources, &GraphOptions::default());
+    }
 }

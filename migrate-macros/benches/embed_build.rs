@@ -6,31 +6,66 @@
 //! ```
 //!
 //! `--workspace` points at another checkout of this workspace (default: this one)
-//! whose `migrate-runtime` the generated crates depend on.
+//! whose `migrate-runtime` the generated crates depend on (e.g. an export of a
+//! commit, so that edits made while the bench runs do not end up in it).
 //!
 //! For every size N it writes two binary crates under `<target>/bench-embed/`, one
 //! per tool, embedding N generated migrations (each `CREATE TABLE` + `CREATE INDEX`,
 //! reverted by `DROP INDEX` + `DROP TABLE`; ours as one `.sql` file per revision
-//! in a chain, diesel's as `<version>_<name>/up.sql` + `down.sql`). Both crates
-//! carry the same one-line `build.rs` (`cargo:rerun-if-changed=migrations`) and
-//! share one target dir, so dependencies are built once. It measures:
+//! in a chain, diesel's as `<version>_<name>/up.sql` + `down.sql`).
+//!
+//! The two crates are built alike, so that only the macro differs:
+//!
+//! - the same backend: SQLite, from the same bundled `libsqlite3-sys`
+//!   (`migrate-runtime` with only its `sqlite` feature, no `cli`; `diesel` with
+//!   `sqlite` and `diesel_migrations` with `sqlite`, plus `libsqlite3-sys`
+//!   `bundled` as `migrate-runtime` has it), and the versions of the
+//!   workspace's `Cargo.lock`;
+//! - the same `main`: it only references the embedded set (`black_box`);
+//! - the same one-line `build.rs` (`cargo:rerun-if-changed=migrations`), edition,
+//!   default profiles (no profile, codegen-units or flags set by either), and one
+//!   shared target dir;
+//! - dependencies built before any timing: every timed build is checked (through
+//!   a `RUSTC_WRAPPER`, below) to have compiled nothing but the crate and its
+//!   build script, and is taken again if it compiled anything else (a path
+//!   dependency edited meanwhile);
+//! - the runs interleave the two tools, so that a slower moment of the machine
+//!   falls on both.
+//!
+//! It measures:
 //!
 //! - **clean build**: `cargo build` of the crate alone after `cargo clean -p`
-//!   (dependencies already built), dev profile;
-//! - **+1 rebuild**: `cargo build` after adding one migration to the folder;
+//!   (dependencies already built), dev profile, with N migrations;
+//! - **+1 rebuild**: `cargo build` after adding migration N + 1 (removed again
+//!   before the next run);
 //! - **release size added**: size of the `--release` binary minus that of the same
 //!   crate embedding an empty folder.
 //!
-//! Timings are the median of `--runs` (default 1). It prints a Markdown table.
+//! Timings are the median of `--runs` (default 1). It prints a Markdown table
+//! (the one `cargo xtask bench` reads), then a second one splitting each timing
+//! into the crate's own `rustc` run (macro expansion, type check, codegen, link)
+//! and the rest (cargo, the build script's compile and run). The split comes
+//! from this binary acting as `RUSTC_WRAPPER` for the builds it times: run with
+//! `EMBED_BUILD_RUSTC_LOG` set, it runs the rustc it is given and appends the
+//! package, crate and seconds to that file.
+//!
 //! Run by `cargo test` (without `--bench`) it does nothing.
 
+use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::fs;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
+
+/// Set by the bench for the cargo it runs: this binary is then the rustc wrapper.
+const RUSTC_LOG: &str = "EMBED_BUILD_RUSTC_LOG";
+
+/// How often a timed build is taken again when it compiled a dependency.
+const ATTEMPTS: usize = 3;
 
 #[derive(Clone, Copy, PartialEq)]
 enum Tool {
@@ -39,6 +74,8 @@ enum Tool {
 }
 
 impl Tool {
+    const ALL: [Tool; 2] = [Tool::Ours, Tool::Diesel];
+
     fn name(self) -> &'static str {
         match self {
             Tool::Ours => "migrate embed_migrations!",
@@ -61,6 +98,9 @@ struct Options {
 }
 
 fn main() -> Result<()> {
+    if let Some(log) = std::env::var_os(RUSTC_LOG) {
+        return wrap_rustc(&log);
+    }
     let args: Vec<String> = std::env::args().skip(1).collect();
     if !args.iter().any(|a| a == "--bench") {
         println!("embed_build: run with `cargo bench -p migrate-macros --bench embed_build`");
@@ -75,32 +115,49 @@ fn main() -> Result<()> {
         .map(PathBuf::from)
         .unwrap_or_else(|| this.join("target"));
     let workspace = options.workspace.clone().unwrap_or(this);
+    let root = target.join("bench-embed");
+    fs::create_dir_all(&root)?;
     let bench = Bench {
-        root: target.join("bench-embed"),
-        workspace,
+        rustc_log: root.join("rustc.log"),
+        wrapper: std::env::current_exe()?,
+        root,
+        workspace: fs::canonicalize(&workspace)?,
     };
-    fs::create_dir_all(&bench.root)?;
 
     let mut table = String::from(
         "| migrations | tool | clean build (s) | +1 rebuild (s) | release size added (KiB) |\n\
          | ---: | --- | ---: | ---: | ---: |\n",
     );
+    let mut split = String::from(
+        "| migrations | tool | clean: crate rustc (s) | clean: rest (s) | +1: crate rustc (s) | +1: rest (s) |\n\
+         | ---: | --- | ---: | ---: | ---: | ---: |\n",
+    );
     for &n in &options.sizes {
-        for tool in [Tool::Ours, Tool::Diesel] {
-            eprintln!("== {} with {n} migrations", tool.name());
-            let row = bench.measure(tool, n, options.runs)?;
+        let rows = bench.measure(n, options.runs)?;
+        for (tool, row) in Tool::ALL.into_iter().zip(rows) {
             writeln!(
                 table,
                 "| {n} | {} | {:.2} | {:.2} | {:.0} |",
                 tool.name(),
-                row.clean.as_secs_f64(),
-                row.rebuild.as_secs_f64(),
+                row.clean.wall.as_secs_f64(),
+                row.rebuild.wall.as_secs_f64(),
                 row.size_added as f64 / 1024.0
             )?;
-            eprintln!("{table}");
+            writeln!(
+                split,
+                "| {n} | {} | {:.2} | {:.2} | {:.2} | {:.2} |",
+                tool.name(),
+                row.clean.rustc.as_secs_f64(),
+                row.clean.rest().as_secs_f64(),
+                row.rebuild.rustc.as_secs_f64(),
+                row.rebuild.rest().as_secs_f64(),
+            )?;
         }
+        eprintln!("{table}");
     }
     println!("{table}");
+    println!("Where the time goes (medians; rest = cargo, build script compile and run):\n");
+    println!("{split}");
     Ok(())
 }
 
@@ -134,49 +191,158 @@ fn parse(args: &[String]) -> Result<Options> {
     Ok(options)
 }
 
+/// The wrapper side: runs `rustc ARGS…` as cargo asked, and logs how long the
+/// compilation of each named crate took (`package<TAB>crate<TAB>seconds`).
+fn wrap_rustc(log: &std::ffi::OsStr) -> Result<()> {
+    let mut args = std::env::args_os().skip(1);
+    let rustc = args.next().ok_or("used as RUSTC_WRAPPER without a rustc")?;
+    let args: Vec<OsString> = args.collect();
+    let start = Instant::now();
+    let status = Command::new(rustc).args(&args).status()?;
+    let took = start.elapsed();
+    let crate_name = args
+        .windows(2)
+        .find(|w| w[0] == "--crate-name")
+        .map(|w| w[1].to_string_lossy().into_owned());
+    // `___` is cargo asking rustc about the target, not a compilation.
+    if let Some(crate_name) = crate_name.filter(|c| c != "___") {
+        let package = std::env::var("CARGO_PKG_NAME").unwrap_or_default();
+        let mut file = fs::OpenOptions::new().create(true).append(true).open(log)?;
+        file.write_all(format!("{package}\t{crate_name}\t{}\n", took.as_secs_f64()).as_bytes())?;
+    }
+    std::process::exit(status.code().unwrap_or(1));
+}
+
 struct Bench {
     root: PathBuf,
     workspace: PathBuf,
+    /// This binary, the `RUSTC_WRAPPER` of every build.
+    wrapper: PathBuf,
+    rustc_log: PathBuf,
+}
+
+/// One timed build.
+#[derive(Clone, Copy, Default)]
+struct Timing {
+    /// `cargo build`, start to end.
+    wall: Duration,
+    /// The crate's own rustc run (the binary: expansion to link).
+    rustc: Duration,
+}
+
+impl Timing {
+    /// Everything but the crate's rustc: cargo, the build script.
+    fn rest(self) -> Duration {
+        self.wall.saturating_sub(self.rustc)
+    }
 }
 
 struct Row {
-    clean: Duration,
-    rebuild: Duration,
+    clean: Timing,
+    rebuild: Timing,
     size_added: i64,
 }
 
 impl Bench {
-    fn measure(&self, tool: Tool, n: usize, runs: usize) -> Result<Row> {
-        let krate = self.write_crate(tool, n)?;
-        let empty = self.write_crate(tool, 0)?;
-        // Dependencies (and the crate once), so later timings are the crate alone.
-        self.cargo(&krate, &["build"])?;
-
-        let mut clean = Vec::with_capacity(runs);
-        let mut rebuild = Vec::with_capacity(runs);
+    /// Both tools at size `n`, their runs interleaved; rows in `Tool::ALL` order.
+    fn measure(&self, n: usize, runs: usize) -> Result<Vec<Row>> {
+        let mut crates = Vec::new();
+        for tool in Tool::ALL {
+            let krate = self.write_crate(tool, n)?;
+            let empty = self.write_crate(tool, 0)?;
+            // Dependencies (and the crate once), so later timings are the crate alone.
+            self.cargo(&krate, &["build"])?;
+            crates.push((tool, krate, empty));
+        }
+        let mut clean = vec![Vec::with_capacity(runs); crates.len()];
+        let mut rebuild = vec![Vec::with_capacity(runs); crates.len()];
         for run in 0..runs {
-            self.cargo(&krate, &["clean", "-p", &crate_name(tool, n)])?;
-            clean.push(self.cargo(&krate, &["build"])?);
-            write_migration(tool, &krate.join("migrations"), n + run)?;
-            rebuild.push(self.cargo(&krate, &["build"])?);
+            // Alternate which tool goes first.
+            let order: Vec<usize> = if run % 2 == 0 { vec![0, 1] } else { vec![1, 0] };
+            for i in order {
+                let (tool, krate, _) = &crates[i];
+                eprintln!("== {} with {n} migrations, run {}", tool.name(), run + 1);
+                let (c, r) = self.one_run(*tool, krate, n)?;
+                clean[i].push(c);
+                rebuild[i].push(r);
+            }
         }
-        eprintln!("   clean {clean:.2?}, +1 rebuild {rebuild:.2?}");
-        // Back to N migrations for the release build.
-        for extra in 0..runs {
-            remove_migration(tool, &krate.join("migrations"), n + extra)?;
+        let mut rows = Vec::new();
+        for (i, (tool, krate, empty)) in crates.iter().enumerate() {
+            eprintln!(
+                "   {}: clean {:.2?}, +1 rebuild {:.2?}",
+                tool.slug(),
+                clean[i].iter().map(|t| t.wall).collect::<Vec<_>>(),
+                rebuild[i].iter().map(|t| t.wall).collect::<Vec<_>>()
+            );
+            self.cargo(krate, &["build", "--release"])?;
+            self.cargo(empty, &["build", "--release"])?;
+            let size = |name: String| -> Result<i64> {
+                let binary = self.root.join("target/release").join(name);
+                Ok(i64::try_from(fs::metadata(binary)?.len())?)
+            };
+            let size_added = size(crate_name(*tool, n))? - size(crate_name(*tool, 0))?;
+            rows.push(Row {
+                clean: median(&clean[i]),
+                rebuild: median(&rebuild[i]),
+                size_added,
+            });
         }
-        self.cargo(&krate, &["build", "--release"])?;
-        self.cargo(&empty, &["build", "--release"])?;
-        let size = |name: String| -> Result<i64> {
-            let binary = self.root.join("target/release").join(name);
-            Ok(i64::try_from(fs::metadata(binary)?.len())?)
-        };
-        let size_added = size(crate_name(tool, n))? - size(crate_name(tool, 0))?;
-        Ok(Row {
-            clean: median(clean),
-            rebuild: median(rebuild),
-            size_added,
-        })
+        Ok(rows)
+    }
+
+    /// One clean build with `n` migrations and one rebuild with `n + 1`; the
+    /// folder is back at `n` afterwards. Taken again (up to [`ATTEMPTS`] times)
+    /// when a build compiled more than the crate.
+    fn one_run(&self, tool: Tool, krate: &Path, n: usize) -> Result<(Timing, Timing)> {
+        let name = crate_name(tool, n);
+        let migrations = krate.join("migrations");
+        for attempt in 1..=ATTEMPTS {
+            // Brings every dependency up to date (untimed), then forgets the crate.
+            self.cargo(krate, &["build"])?;
+            self.cargo(krate, &["clean", "-p", &name])?;
+            let clean = self.timed_build(krate, &name);
+            write_migration(tool, &migrations, n)?;
+            let rebuild = self.timed_build(krate, &name);
+            remove_migration(tool, &migrations, n)?;
+            match (clean?, rebuild?) {
+                (Ok(clean), Ok(rebuild)) => return Ok((clean, rebuild)),
+                (Err(others), _) | (_, Err(others)) => eprintln!(
+                    "   attempt {attempt}: the timed build also compiled {others}; taking it again"
+                ),
+            }
+        }
+        Err(format!("{name}: every timed build also compiled a dependency; is a path dependency being edited?").into())
+    }
+
+    /// `cargo build` of `krate`, timed; `Ok(Err(what))` when it compiled more
+    /// than the crate `name` and its build script.
+    fn timed_build(&self, krate: &Path, name: &str) -> Result<std::result::Result<Timing, String>> {
+        if self.rustc_log.exists() {
+            fs::remove_file(&self.rustc_log)?;
+        }
+        let wall = self.cargo(krate, &["build"])?;
+        let log = fs::read_to_string(&self.rustc_log).unwrap_or_default();
+        let mut rustc = Duration::ZERO;
+        let mut others = Vec::new();
+        for line in log.lines() {
+            let mut cells = line.split('\t');
+            let (Some(package), Some(krate), Some(secs)) =
+                (cells.next(), cells.next(), cells.next())
+            else {
+                continue;
+            };
+            if package != name {
+                others.push(format!("{package} ({krate})"));
+            } else if krate == name {
+                rustc += Duration::try_from_secs_f64(secs.parse()?)?;
+            }
+        }
+        if others.is_empty() {
+            Ok(Ok(Timing { wall, rustc }))
+        } else {
+            Ok(Err(others.join(", ")))
+        }
     }
 
     /// Writes (or rewrites) the crate embedding `n` migrations with `tool`.
@@ -189,20 +355,23 @@ impl Bench {
         fs::create_dir_all(dir.join("src"))?;
         let migrations = dir.join("migrations");
         fs::create_dir_all(&migrations)?;
-        let dependency = match tool {
+        // The same backend on both sides: SQLite from the same bundled
+        // libsqlite3-sys, nothing else (no `cli` for ours).
+        let dependencies = match tool {
             Tool::Ours => format!(
-                "migrate-runtime = {{ path = {:?} }}",
+                "migrate-runtime = {{ path = {:?}, default-features = false, features = [\"sqlite\"] }}\n",
                 self.workspace.join("migrate-runtime").display().to_string()
             ),
-            Tool::Diesel => {
-                "diesel_migrations = { version = \"2\", default-features = false }".to_string()
-            }
+            Tool::Diesel => "diesel = { version = \"2.3\", default-features = false, features = [\"sqlite\"] }\n\
+                 diesel_migrations = { version = \"2.3\", default-features = false, features = [\"sqlite\"] }\n\
+                 libsqlite3-sys = { version = \">=0.30, <0.40\", features = [\"bundled\"] }\n"
+                .to_string(),
         };
         fs::write(
             dir.join("Cargo.toml"),
             format!(
                 "[package]\nname = \"{name}\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
-                 [dependencies]\n{dependency}\n\n[workspace]\n"
+                 [dependencies]\n{dependencies}\n[workspace]\n"
             ),
         )?;
         let lock = self.workspace.join("Cargo.lock");
@@ -232,7 +401,8 @@ impl Bench {
         Ok(dir)
     }
 
-    /// Runs cargo in `krate` with the shared target dir; returns how long it took.
+    /// Runs cargo in `krate` with the shared target dir and this binary as
+    /// rustc wrapper; returns how long it took.
     fn cargo(&self, krate: &Path, args: &[&str]) -> Result<Duration> {
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let start = Instant::now();
@@ -241,6 +411,8 @@ impl Bench {
             .arg("--quiet")
             .current_dir(krate)
             .env("CARGO_TARGET_DIR", self.root.join("target"))
+            .env("RUSTC_WRAPPER", &self.wrapper)
+            .env(RUSTC_LOG, &self.rustc_log)
             .env_remove("MIGRATE_MANIFEST_DIR_OVERRIDE")
             .output()?;
         let took = start.elapsed();
@@ -257,11 +429,12 @@ impl Bench {
     }
 }
 
-/// The middle timing (the lower middle of an even count).
-fn median(mut timings: Vec<Duration>) -> Duration {
-    timings.sort();
-    timings
-        .get(timings.len().saturating_sub(1) / 2)
+/// The middle timing by wall time (the lower middle of an even count).
+fn median(timings: &[Timing]) -> Timing {
+    let mut sorted = timings.to_vec();
+    sorted.sort_by_key(|t| t.wall);
+    sorted
+        .get(sorted.len().saturating_sub(1) / 2)
         .copied()
         .unwrap_or_default()
 }

@@ -7,9 +7,11 @@
 //! - `::core::include_bytes!("<absolute path>");` for every file, as statements of
 //!   one `const _: ()`, so rustc lists the files as inputs of the crate and Cargo
 //!   rebuilds it when one is edited or deleted; the bytes go nowhere;
-//! - one `const fn` call with three literals: a string holding every text of the
+//! - one `const fn` call with literals: a string holding every text of the
 //!   set once, a byte string locating each migration's strings and statements in
-//!   it (see [`crate::layout`]), and the heads.
+//!   it (see [`crate::layout`]), the heads, and what a database at the heads
+//!   holds: its sorted version rows and applied-set digest
+//!   ([`migrate_core::digest`]), so a launch at the heads builds no graph.
 //!
 //! Two literals cost rustc next to nothing however long the history, where one
 //! expression per migration, section and statement took it longer than
@@ -36,13 +38,24 @@ pub(crate) fn expand(validated: &Validated) -> Result<TokenStream, Problems> {
     let table = Literal::byte_string(&layout.table);
     let graph = validated.set.graph();
     let heads = graph.heads().iter().map(|&h| graph.rev(h).id.as_str());
+    // What a database at the heads holds, so that a launch at the heads needs
+    // neither the graph nor a checksum computed at run time.
+    let mut head_rows = graph.ids(graph.real_heads());
+    head_rows.sort();
+    let head_digest = migrate_core::digest::of_whole_set(&validated.set);
     Ok(quote! {
         {
             const _: () = {
                 #(#tracking)*
             };
             const __MIGRATE_EMBEDDED: #rt::EmbeddedMigrations =
-                #rt::EmbeddedMigrations::__new(#text, #table, &[#(#heads),*]);
+                #rt::EmbeddedMigrations::__new(
+                    #text,
+                    #table,
+                    &[#(#heads),*],
+                    &[#(#head_rows),*],
+                    #head_digest,
+                );
             __MIGRATE_EMBEDDED
         }
     })

@@ -18,7 +18,7 @@ pub(crate) fn report(problems: &Problems, span: Span) -> TokenStream {
         {
             #(#errors)*
             const __MIGRATE_EMBEDDED: ::migrate_runtime::__private::EmbeddedMigrations =
-                ::migrate_runtime::__private::EmbeddedMigrations::__new("", &[], &[]);
+                ::migrate_runtime::__private::EmbeddedMigrations::__new("", &[], &[], &[], "");
             __MIGRATE_EMBEDDED
         }
     }

@@ -10,6 +10,10 @@
 use crate::config::Tables;
 use crate::ident::Identifier;
 
+/// Begins the message of [`Sql::check_rows`]' error.
+pub(crate) const CHECK_ROWS_MARKER: &str =
+    "migrate: the version rows are not what this step leads to";
+
 /// A SQL dialect the runtime can speak (online, or offline without a connection).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Dialect {
@@ -166,7 +170,10 @@ impl Sql {
     pub fn create_history_table(&self) -> String {
         let (id, at, text) = match self.dialect {
             Dialect::Sqlite => (
-                "id INTEGER PRIMARY KEY AUTOINCREMENT",
+                // The rowid: rows are never deleted, so each new id is the
+                // largest so far plus one, in order, without AUTOINCREMENT's
+                // `sqlite_sequence` table and its extra write per row.
+                "id INTEGER PRIMARY KEY",
                 "started_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
                 "TEXT",
             ),
@@ -335,6 +342,22 @@ impl Sql {
         )
     }
 
+    /// PostgreSQL: a statement that fails, with [`CHECK_ROWS_MARKER`] in its
+    /// message, unless the version table holds exactly `expected` (compared
+    /// in byte order). Sent in the same round trip as the change it checks,
+    /// it does what checking that every UPDATE and DELETE hit one row
+    /// (Alembic's rule) does, and also catches a row another writer added.
+    pub fn check_rows(&self, expected: &[String]) -> String {
+        let mut sorted: Vec<&str> = expected.iter().map(String::as_str).collect();
+        sorted.sort_unstable();
+        let expected = sorted.join(",");
+        format!(
+            "DO $migrate$ BEGIN IF (SELECT COALESCE(string_agg(version_num, ',' ORDER BY version_num COLLATE \"C\"), '') FROM {table}) <> {want} THEN RAISE EXCEPTION '{CHECK_ROWS_MARKER}: expected %, found %', {want}, (SELECT COALESCE(string_agg(version_num, ',' ORDER BY version_num COLLATE \"C\"), '') FROM {table}); END IF; END $migrate$",
+            table = self.version,
+            want = self.lit(&expected),
+        )
+    }
+
     pub fn delete_all_rows(&self) -> String {
         format!("DELETE FROM {}", self.version)
     }
@@ -343,6 +366,20 @@ impl Sql {
         let duration = row
             .duration_ms
             .map_or_else(|| "NULL".to_string(), |d| d.to_string());
+        self.insert_history_with(row, &duration)
+    }
+
+    /// PostgreSQL: [`Sql::insert_history`] sent in the same round trip as the
+    /// migration it records, its `duration_ms` measured by the server: from
+    /// the transaction's start (`now()`) to the moment the row is written.
+    pub fn insert_history_timed_by_server(&self, row: &HistoryInsert<'_>) -> String {
+        self.insert_history_with(
+            row,
+            "CAST(1000 * EXTRACT(EPOCH FROM clock_timestamp() - now()) AS BIGINT)",
+        )
+    }
+
+    fn insert_history_with(&self, row: &HistoryInsert<'_>, duration: &str) -> String {
         let detail = row
             .detail
             .map_or_else(|| "NULL".to_string(), |d| self.lit(d));

@@ -5,10 +5,10 @@
 //! # #[cfg(feature = "sqlite")] {
 //! use diesel::Connection;
 //! use diesel_migrations::MigrationHarness;
-//! # fn f(migrator: &migrate_runtime::Migrator) {
-//! let mut conn = diesel::SqliteConnection::establish("app.db").unwrap();
-//! conn.run_pending_migrations(migrator.diesel_source()).unwrap();
-//! # } }
+//! # fn f(migrator: &migrate_runtime::Migrator) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+//! let mut conn = diesel::SqliteConnection::establish("app.db")?;
+//! conn.run_pending_migrations(migrator.diesel_source()?)?;
+//! # Ok(()) } }
 //! ```
 //!
 //! That path is diesel's, not ours, and it lacks what the [`Migrator`] adds:

@@ -111,22 +111,42 @@ use std::iter::FusedIterator;
 pub struct EmbeddedMigrations {
     data: Data,
     heads: &'static [&'static str],
+    /// The version rows of a database at the heads, sorted.
+    head_rows: &'static [&'static str],
+    /// The applied-set digest of a database at the heads
+    /// ([`migrate_core::digest`]).
+    head_digest: &'static str,
 }
 
 impl EmbeddedMigrations {
     /// Used by the code `embed_migrations!` generates; not a public API.
     ///
-    /// `text` and `table` are laid out as described on `Data` (private).
+    /// `text` and `table` are laid out as described on `Data` (private);
+    /// `head_rows` and `head_digest` are what a database at the heads holds.
     #[doc(hidden)]
     pub const fn __new(
         text: &'static str,
         table: &'static [u8],
         heads: &'static [&'static str],
+        head_rows: &'static [&'static str],
+        head_digest: &'static str,
     ) -> Self {
         EmbeddedMigrations {
             data: Data { text, table },
             heads,
+            head_rows,
+            head_digest,
         }
+    }
+
+    /// The version rows of a database at the heads, sorted (computed at build time).
+    pub(crate) const fn head_rows(&self) -> &'static [&'static str] {
+        self.head_rows
+    }
+
+    /// The applied-set digest of a database at the heads (computed at build time).
+    pub(crate) const fn head_digest(&self) -> &'static str {
+        self.head_digest
     }
 
     /// Every migration, in load order (sorted by file name, as Alembic loads them).
@@ -602,6 +622,9 @@ impl fmt::Debug for EmbeddedStatement {
     }
 }
 
+/// Lower-case hex digits, as the core writes checksums.
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
 /// The checksum of an embedded migration's upgrade section, computed at build
 /// time and stored as its 32 bytes of SHA-256; displays (and compares with text)
 /// as the tagged `sha256:…` the core writes.
@@ -618,7 +641,14 @@ impl EmbeddedChecksum {
 
     /// The core's [`Checksum`], as stored in the version table.
     pub fn to_checksum(&self) -> Checksum {
-        Checksum::from_stored(self.to_string())
+        let mut text = String::with_capacity(ALGORITHM.len() + 1 + 64);
+        text.push_str(ALGORITHM);
+        text.push(':');
+        for &byte in self.sha256 {
+            text.push(char::from(HEX[usize::from(byte >> 4)]));
+            text.push(char::from(HEX[usize::from(byte & 0xf)]));
+        }
+        Checksum::from_stored(text)
     }
 }
 
@@ -641,7 +671,6 @@ impl fmt::Debug for EmbeddedChecksum {
 impl PartialEq<str> for EmbeddedChecksum {
     /// Whether `other` is this checksum's text, compared without allocating.
     fn eq(&self, other: &str) -> bool {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
         let hex = other
             .strip_prefix(ALGORITHM)
             .and_then(|rest| rest.strip_prefix(':'));

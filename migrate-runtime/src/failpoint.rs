@@ -14,6 +14,11 @@
 //! | `before-commit` | a migration and its bookkeeping ran, its `COMMIT` not sent |
 //! | `after-commit-before-unlock` | the last migration committed, the lock still held |
 //!
+//! On PostgreSQL a transactional migration travels to the server as one
+//! script, so its `between-statements` and `before-commit` points are both hit
+//! before that script is sent (a crash there leaves the previous revision, as
+//! a crash anywhere before the `COMMIT` does).
+//!
 //! Without the feature, [`hit`] compiles to nothing.
 
 /// The run lock is held, nothing applied yet.

@@ -79,9 +79,23 @@
 //! rows and the newest history row's digest of the applied set. When the rows
 //! are the binary's heads and the digest matches, every applied checksum was
 //! verified against this binary's text by the run that wrote it, so nothing
-//! else is read and no lock is taken. Anything else takes the careful path
+//! else is read and no lock is taken. With [`Migrator::from_embedded`] the
+//! heads and that digest were computed by the macro at build time, so such a
+//! launch does not even build the graph. Anything else takes the careful path
 //! (lock, full history, checks).
 //!
+//! # Cost per migration
+//!
+//! On PostgreSQL a migration is one round trip however many statements it
+//! has: `BEGIN`, its statements, the version-table change, a check that the
+//! table then holds exactly the rows the step leads to, the history row and
+//! `COMMIT` travel as one script (diesel_migrations needs four round trips).
+//! When the script fails, the transaction is rolled back and the statements
+//! are run once more, one at a time, in a transaction that is rolled back too,
+//! so that the error names the statement (and its line) that failed. SQLite
+//! runs in-process; MySQL/MariaDB record progress around every statement (see
+//! the README's backend table).
+
 //! # diesel's harness
 //!
 //! [`Migrator::diesel_source`] gives a `diesel::migration::MigrationSource`

@@ -10,7 +10,7 @@
 use crate::assess::{assess, Assessment, Unknown};
 use crate::backend::Database;
 use crate::config::{AheadPolicy, Config, RunTransaction, Tables};
-use crate::dialect::{operation, state, Dialect, HistoryInsert, Sql};
+use crate::dialect::{operation, state, Dialect, HistoryInsert, Sql, CHECK_ROWS_MARKER};
 use crate::embedded::EmbeddedMigrations;
 use crate::error::{direction_name, Direction, Error, FailureOutcome, Result};
 use crate::failpoint;
@@ -22,8 +22,10 @@ use crate::report::{
 use crate::version_table::{self, DbState, HistoryEntry};
 use diesel::sql_types::Text;
 use diesel::QueryableByName;
-use migrate_core::{GraphOptions, MigrationFile, MigrationSet, RevIdx, Statement, TransactionMode};
-use sha2::{Digest, Sha256};
+use migrate_core::digest::{self, SetDigest};
+use migrate_core::{
+    GraphOptions, MigrationFile, MigrationSet, Problems, RevIdx, Statement, TransactionMode,
+};
 use std::path::Path;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -47,7 +49,10 @@ pub use takeover::DieselAdoption;
 /// ```
 #[derive(Debug, Clone)]
 pub struct Migrator {
-    set: MigrationSet,
+    /// The validated set; from an embedded history it is built on first use,
+    /// so a launch that finds the database at the heads never builds it.
+    set: OnceLock<std::result::Result<MigrationSet, Problems>>,
+    embedded: Option<EmbeddedMigrations>,
     config: Config,
     tables: Tables,
     head_rows: Vec<String>,
@@ -95,7 +100,8 @@ impl Migrator {
         let tables = config.tables()?;
         let head_rows = planning::head_rows(set.graph());
         Ok(Migrator {
-            set,
+            set: OnceLock::from(Ok(set)),
+            embedded: None,
             config,
             tables,
             head_rows,
@@ -105,9 +111,26 @@ impl Migrator {
     }
 
     /// A migrator over the set `embed_migrations!` built into the binary.
+    ///
+    /// Cheap: the heads and the digest a database at the heads carries were
+    /// computed at build time, so [`Migrator::launch`] on a database already
+    /// at the heads reads the version table once and builds nothing; the graph
+    /// is built from the embedded data the first time something needs it.
     pub fn from_embedded(migrations: &EmbeddedMigrations, config: Config) -> Result<Migrator> {
-        let set = migrations.to_set().map_err(Error::History)?;
-        Migrator::new(set, config)
+        let tables = config.tables()?;
+        Ok(Migrator {
+            set: OnceLock::new(),
+            embedded: Some(*migrations),
+            config,
+            tables,
+            head_rows: migrations
+                .head_rows()
+                .iter()
+                .map(|r| (*r).to_string())
+                .collect(),
+            revision_hashes: OnceLock::new(),
+            head_digest: OnceLock::from(Some(migrations.head_digest().to_string())),
+        })
     }
 
     /// A migrator over the `.sql` files below `root/folder`, read now with the
@@ -119,9 +142,25 @@ impl Migrator {
         Migrator::new(set, config)
     }
 
-    /// The migration set.
-    pub fn set(&self) -> &MigrationSet {
-        &self.set
+    /// The migration set, built from the embedded data on first use.
+    ///
+    /// An error only if embedded data does not form a valid history, which
+    /// cannot happen for data `embed_migrations!` produced: it checked the
+    /// same rules when it built the binary.
+    pub fn set(&self) -> Result<&MigrationSet> {
+        self.set
+            .get_or_init(|| match &self.embedded {
+                Some(embedded) => embedded.to_set(),
+                None => Err(Problems(Vec::new())),
+            })
+            .as_ref()
+            .map_err(|problems| Error::History(problems.clone()))
+    }
+
+    /// The set if it is built already (always, but from an embedded history
+    /// before its first use).
+    pub(crate) fn built_set(&self) -> Option<&MigrationSet> {
+        self.set.get().and_then(|built| built.as_ref().ok())
     }
 
     /// The configuration.
@@ -134,8 +173,9 @@ impl Migrator {
     }
 
     /// The binary's heads (versioned heads, load order). No database needed.
-    pub fn heads(&self) -> Vec<String> {
-        self.set.graph().ids(self.set.graph().heads())
+    pub fn heads(&self) -> Result<Vec<String>> {
+        let graph = self.set()?.graph();
+        Ok(graph.ids(graph.heads()))
     }
 
     /// The version rows a database has when it is at the heads, sorted.
@@ -146,8 +186,8 @@ impl Migrator {
     /// The set as a diesel `MigrationSource`, for `diesel_migrations`'
     /// `MigrationHarness`; see [`DieselSource`](crate::DieselSource) for what
     /// that path lacks (our lock, version table and checks).
-    pub fn diesel_source(&self) -> crate::DieselSource {
-        crate::DieselSource::new(&self.set)
+    pub fn diesel_source(&self) -> Result<crate::DieselSource> {
+        Ok(crate::DieselSource::new(self.set()?))
     }
 
     /// The digest of the set of revisions `rows` imply (ancestors through
@@ -162,50 +202,34 @@ impl Migrator {
     /// migration was verified against these very checksums: the launch check
     /// reads two short things instead of the whole history.
     pub(crate) fn digest_of(&self, rows: &[String]) -> Option<String> {
-        let graph = self.set.graph();
+        let set = self.set().ok()?;
+        let graph = set.graph();
         let mut known = Vec::with_capacity(rows.len());
         for r in rows {
             known.push(graph.index_of(r)?);
         }
         let hashes = self.revision_hashes.get_or_init(|| {
-            self.set
-                .files()
+            set.files()
                 .iter()
-                .map(|f| {
-                    let mut h = Sha256::new();
-                    h.update(f.revision.as_bytes());
-                    h.update(b" ");
-                    h.update(f.checksum.as_str().as_bytes());
-                    h.finalize().into()
-                })
+                .map(|f| digest::revision_hash(&f.revision, &f.checksum))
                 .collect()
         });
-        let mut acc = [0u8; 32];
-        let mut add = |i: usize| {
-            for (a, b) in acc.iter_mut().zip(hashes[i].iter()) {
-                *a ^= b;
-            }
-        };
+        let mut acc = SetDigest::new();
         if rows.len() == self.head_rows.len() && {
             let mut sorted = rows.to_vec();
             sorted.sort();
             sorted == self.head_rows
         } {
             // At the heads every revision is applied: no walk needed.
-            (0..graph.len()).for_each(&mut add);
+            hashes.iter().for_each(|h| acc.add(h));
         } else {
-            for (i, applied) in graph.ancestor_mask(&known, true).iter().enumerate() {
-                if *applied {
-                    add(i);
+            for (hash, applied) in hashes.iter().zip(graph.ancestor_mask(&known, true)) {
+                if applied {
+                    acc.add(hash);
                 }
             }
         }
-        let mut text = String::with_capacity(5 + 64);
-        text.push_str("setx:");
-        for b in acc {
-            text.push_str(&format!("{b:02x}"));
-        }
-        Some(text)
+        Some(acc.to_text())
     }
 
     fn head_digest(&self) -> Option<&str> {
@@ -420,9 +444,9 @@ impl Migrator {
 
     /// Judges the state and plans; nothing is applied when this fails.
     fn prepare(&self, state: &DbState, request: &Request<'_>) -> Result<Vec<PlannedStep>> {
-        let graph = self.set.graph();
+        let graph = self.set()?.graph();
         let purge = matches!(request, Request::Stamp(_, StampMode::Purge));
-        let a = assess(&self.set, state);
+        let a = assess(self.set()?, state);
         if !matches!(request, Request::Stamp(..)) {
             if !a.unfinished.is_empty() {
                 return Err(Error::Unfinished(a.unfinished));
@@ -465,7 +489,7 @@ impl Migrator {
         }
         for step in &steps {
             let Some(idx) = step.revision else { continue };
-            let file = self.set.file(idx);
+            let file = self.set()?.file(idx);
             if step.direction == Direction::Downgrade && file.downgrade.is_none() {
                 return Err(Error::Irreversible {
                     revision: file.revision.clone(),
@@ -484,8 +508,7 @@ impl Migrator {
         Ok(steps)
     }
 
-    fn statements(&self, idx: RevIdx, direction: Direction) -> &[Statement] {
-        let file = self.set.file(idx);
+    fn statements(file: &MigrationFile, direction: Direction) -> &[Statement] {
         match direction {
             Direction::Upgrade => &file.upgrade.statements,
             Direction::Downgrade => file
@@ -527,7 +550,7 @@ impl Migrator {
         for step in steps {
             let result = match step.revision {
                 Some(idx) => {
-                    let file = self.set.file(idx);
+                    let file = self.set()?.file(idx);
                     let transactional = sql.dialect.transactional_ddl()
                         && file.transaction == TransactionMode::PerMigration;
                     if whole_run || transactional {
@@ -563,7 +586,7 @@ impl Migrator {
                 steps
                     .last()
                     .and_then(|s| s.revision)
-                    .map(|i| self.set.file(i).revision.as_str()),
+                    .and_then(|i| Some(self.set().ok()?.file(i).revision.as_str())),
             );
             if let Err(message) = db.batch("COMMIT") {
                 rollback(db);
@@ -584,15 +607,13 @@ impl Migrator {
         rows: &mut Vec<String>,
         whole_run: bool,
     ) -> Result<Option<StepReport>> {
+        if !whole_run && sql.dialect == Dialect::Postgres {
+            return self.run_postgres(db, sql, step, idx, rows).map(Some);
+        }
         let started = Instant::now();
-        let file = self.set.file(idx);
-        let statements = self.statements(idx, step.direction);
-        // On PostgreSQL the BEGIN travels with the first statement and the
-        // history row with the COMMIT: three round trips for a one-statement
-        // migration, as few as a hand-written script needs.
-        let begin_with_first =
-            !whole_run && sql.dialect == Dialect::Postgres && !statements.is_empty();
-        if !whole_run && !begin_with_first {
+        let file = self.set()?.file(idx);
+        let statements = Self::statements(file, step.direction);
+        if !whole_run {
             self.begin(db, sql)?;
             if sql.dialect == Dialect::Sqlite {
                 match verify_rows(db, sql, rows) {
@@ -612,12 +633,7 @@ impl Migrator {
         let body = (|| -> Result<String> {
             let rows = rows_now;
             for (i, statement) in statements.iter().enumerate() {
-                let result = if i == 0 && begin_with_first {
-                    db.batch(&format!("{};\n{}", sql.dialect.begin(), statement.sql))
-                } else {
-                    db.batch(&statement.sql)
-                };
-                if let Err(message) = result {
+                if let Err(message) = db.batch(&statement.sql) {
                     return Err(Error::Migration {
                         revision: file.revision.clone(),
                         file: file.file.clone(),
@@ -634,23 +650,9 @@ impl Migrator {
                 }
             }
             self.change_rows(db, sql, step)?;
-            let (op, st) = match step.direction {
-                Direction::Upgrade => (operation::UPGRADE, state::APPLIED),
-                Direction::Downgrade => (operation::DOWNGRADE, state::REVERTED),
-            };
             let mut after = rows.clone();
             apply_to_rows(&mut after, step);
-            let mut insert = self.history_insert(
-                idx,
-                op,
-                st,
-                statements.len(),
-                statements.len(),
-                Some(started.elapsed().as_millis()),
-                None,
-            );
-            insert.applied_digest = self.digest_of(&after);
-            Ok(sql.insert_history(&insert.borrow()))
+            self.completed_row(sql, step, idx, &after, started)
         })();
         let history_row = match body {
             Ok(row) => row,
@@ -664,27 +666,208 @@ impl Migrator {
         if whole_run {
             db.batch_or(&history_row, "recording the migration in the history table")?;
         } else {
-            failpoint::hit(failpoint::BEFORE_COMMIT, Some(&file.revision));
-            if let Err(message) = db.batch(&format!("{history_row};\nCOMMIT")) {
-                rollback(db);
-                return Err(db.fail(
-                    &format!(
-                        "recording revision {} ({}) in the history table and committing",
-                        file.revision, file.file
-                    ),
-                    message,
-                ));
-            }
+            self.commit_with(db, file, &history_row)?;
         }
         apply_to_rows(rows, step);
+        Ok(Some(self.applied(step, file, statements.len(), started)))
+    }
+
+    /// The history row of a step that ran in a transaction and is about to
+    /// commit, the database then at `after`.
+    fn completed_row(
+        &self,
+        sql: &Sql,
+        step: &PlannedStep,
+        idx: RevIdx,
+        after: &[String],
+        started: Instant,
+    ) -> Result<String> {
+        let insert =
+            self.completed_insert(step, idx, after, Some(started.elapsed().as_millis()))?;
+        Ok(sql.insert_history(&insert.borrow()))
+    }
+
+    /// The history row of a completed transactional step, the database then
+    /// at `after` (whose applied-set digest it carries).
+    fn completed_insert(
+        &self,
+        step: &PlannedStep,
+        idx: RevIdx,
+        after: &[String],
+        duration_ms: Option<u128>,
+    ) -> Result<HistoryInsertOwned> {
+        let (op, st) = match step.direction {
+            Direction::Upgrade => (operation::UPGRADE, state::APPLIED),
+            Direction::Downgrade => (operation::DOWNGRADE, state::REVERTED),
+        };
+        let count = Self::statements(self.set()?.file(idx), step.direction).len();
+        let mut insert = self.history_insert(idx, op, st, count, count, duration_ms, None)?;
+        insert.applied_digest = self.digest_of(after);
+        Ok(insert)
+    }
+
+    /// Sends the step's history row with `COMMIT` (rolls back if that fails).
+    fn commit_with(
+        &self,
+        db: &mut Database,
+        file: &MigrationFile,
+        history_row: &str,
+    ) -> Result<()> {
+        failpoint::hit(failpoint::BEFORE_COMMIT, Some(&file.revision));
+        if let Err(message) = db.batch(&format!("{history_row};\nCOMMIT")) {
+            rollback(db);
+            return Err(db.fail(
+                &format!(
+                    "recording revision {} ({}) in the history table and committing",
+                    file.revision, file.file
+                ),
+                message,
+            ));
+        }
+        Ok(())
+    }
+
+    /// The report of a step that committed, logged as it happens.
+    fn applied(
+        &self,
+        step: &PlannedStep,
+        file: &MigrationFile,
+        statements: usize,
+        started: Instant,
+    ) -> StepReport {
         let duration = started.elapsed();
         tracing::info!(revision = %file.revision, direction = direction_name(step.direction), ?duration, "migration applied");
-        Ok(Some(self.step_report(
-            step,
-            Some(file),
-            statements.len(),
-            duration,
-        )))
+        self.step_report(step, Some(file), statements, duration)
+    }
+
+    /// A migration in its own transaction on PostgreSQL, in one round trip
+    /// whatever its length (diesel_migrations needs four, a runner that sends
+    /// statement by statement one per statement plus three): `BEGIN`, the
+    /// statements, the version-table change, a check that the version table
+    /// then holds exactly the rows this step leads to (which also catches a
+    /// writer that ignores our lock, e.g. Alembic itself), the history row
+    /// (its duration measured by the server) and `COMMIT`, as one script.
+    ///
+    /// PostgreSQL does not say which statement of a script failed: on an
+    /// error the transaction is rolled back and the statements are run again,
+    /// one at a time, in a transaction that is rolled back too, to name it
+    /// ([`Self::postgres_failure`]). Nothing of the step is committed on that
+    /// path. The crash points of the step (`between-statements`,
+    /// `before-commit`) are hit before the script is sent.
+    fn run_postgres(
+        &self,
+        db: &mut Database,
+        sql: &Sql,
+        step: &PlannedStep,
+        idx: RevIdx,
+        rows: &mut Vec<String>,
+    ) -> Result<StepReport> {
+        let started = Instant::now();
+        let file = self.set()?.file(idx);
+        let statements = Self::statements(file, step.direction);
+        let mut after = rows.clone();
+        apply_to_rows(&mut after, step);
+        let insert = self.completed_insert(step, idx, &after, None)?;
+        let script = [sql.dialect.begin()]
+            .into_iter()
+            .chain(statements.iter().map(|s| s.sql.as_str()))
+            .chain([
+                self.version_change(sql, step, &after).as_str(),
+                sql.insert_history_timed_by_server(&insert.borrow())
+                    .as_str(),
+                "COMMIT",
+            ])
+            // A statement's text may end in a `--` comment: each separator
+            // starts on a new line.
+            .collect::<Vec<_>>()
+            .join("\n;\n");
+        if statements.len() > 1 {
+            failpoint::hit(failpoint::BETWEEN_STATEMENTS, Some(&file.revision));
+        }
+        failpoint::hit(failpoint::BEFORE_COMMIT, Some(&file.revision));
+        if let Err(message) = db.batch(&script) {
+            return Err(self.postgres_failure(db, sql, step, file, message));
+        }
+        *rows = after;
+        Ok(self.applied(step, file, statements.len(), started))
+    }
+
+    /// The version-table change of `step` as SQL text, followed by the check
+    /// that the table then holds exactly `after` (PostgreSQL; see
+    /// [`Sql::check_rows`]).
+    fn version_change(&self, sql: &Sql, step: &PlannedStep, after: &[String]) -> String {
+        let (remove, add) = net_change(step);
+        let pairs = remove.len().min(add.len());
+        let mut parts: Vec<String> = (0..pairs)
+            .map(|k| sql.update_row(&remove[k], &add[k]))
+            .collect();
+        parts.extend(remove[pairs..].iter().map(|r| sql.delete_row(r)));
+        parts.extend(add[pairs..].iter().map(|a| sql.insert_row(a)));
+        parts.push(sql.check_rows(after));
+        parts.join(";\n")
+    }
+
+    /// Statement `i` (from 0) of `step` failed with `message`; rolled back.
+    fn statement_failed(
+        step: &PlannedStep,
+        file: &MigrationFile,
+        i: usize,
+        message: String,
+    ) -> Error {
+        let statements = Self::statements(file, step.direction);
+        Error::Migration {
+            revision: file.revision.clone(),
+            file: file.file.clone(),
+            direction: step.direction,
+            statement: i + 1,
+            statement_count: statements.len(),
+            line: statements.get(i).map_or(file.upgrade.line, |s| s.line),
+            message,
+            outcome: FailureOutcome::RolledBack,
+        }
+    }
+
+    /// The error of a failed PostgreSQL round trip that held several
+    /// statements, or statements and the version-table change. Rolls back;
+    /// then, unless the version-table check is what failed, names the
+    /// statement by running the migration's statements again, one at a time,
+    /// in a transaction that is rolled back as well.
+    fn postgres_failure(
+        &self,
+        db: &mut Database,
+        sql: &Sql,
+        step: &PlannedStep,
+        file: &MigrationFile,
+        message: String,
+    ) -> Error {
+        rollback(db);
+        if message.contains(CHECK_ROWS_MARKER) {
+            return self.rows_changed_error(&message);
+        }
+        if db.batch(sql.dialect.begin()).is_ok() {
+            for (i, statement) in Self::statements(file, step.direction).iter().enumerate() {
+                if let Err(again) = db.batch(&statement.sql) {
+                    rollback(db);
+                    return Self::statement_failed(step, file, i, again);
+                }
+            }
+            rollback(db);
+        }
+        db.fail(
+            &format!(
+                "running revision {} ({}) and changing the version table",
+                file.revision, file.file
+            ),
+            message,
+        )
+    }
+
+    /// The error for a version table that another process changed under a step.
+    fn rows_changed_error(&self, message: &str) -> Error {
+        Error::VersionTable(format!(
+            "the version table '{}' does not hold the rows this step leads to ({message}). Another process changed the version table, or it is corrupt; nothing of this step was committed",
+            self.tables.version
+        ))
     }
 
     /// A migration outside a transaction, progress recorded statement by statement.
@@ -704,15 +887,15 @@ impl Migrator {
         rows: &mut Vec<String>,
     ) -> Result<Option<StepReport>> {
         let started = Instant::now();
-        let file = self.set.file(idx);
-        let statements = self.statements(idx, step.direction);
+        let file = self.set()?.file(idx);
+        let statements = Self::statements(file, step.direction);
         let op = match step.direction {
             Direction::Upgrade => operation::UPGRADE,
             Direction::Downgrade => operation::DOWNGRADE,
         };
         let claim = sql.insert_history(
             &self
-                .history_insert(idx, op, state::IN_PROGRESS, 0, statements.len(), None, None)
+                .history_insert(idx, op, state::IN_PROGRESS, 0, statements.len(), None, None)?
                 .borrow(),
         );
         let claim_id = if sql.dialect == Dialect::Sqlite {
@@ -838,6 +1021,7 @@ impl Migrator {
         report: &mut Report,
         digest_ok: bool,
     ) -> Result<Executed> {
+        let set = self.set()?;
         let started = Instant::now();
         self.begin(db, sql)?;
         if sql.dialect == Dialect::Sqlite {
@@ -885,9 +1069,9 @@ impl Migrator {
                 for revision in &add {
                     self.record_stamp(db, sql, revision, state::STAMPED, digest.as_deref())?;
                 }
-                let file = step.revision.map(|i| self.set.file(i));
+                let file = step.revision.map(|i| set.file(i));
                 reports.push(StepReport {
-                    revision: step.revision.map(|i| self.set.file(i).revision.clone()),
+                    revision: step.revision.map(|i| set.file(i).revision.clone()),
                     file: file.map(|f| f.file.clone()),
                     direction: step.direction,
                     stamp: true,
@@ -912,8 +1096,8 @@ impl Migrator {
         st: &'static str,
         digest: Option<&str>,
     ) -> Result<()> {
-        let mut insert = match self.set.graph().index_of(revision) {
-            Some(idx) => self.history_insert(idx, operation::STAMP, st, 0, 0, Some(0), None),
+        let mut insert = match self.set()?.graph().index_of(revision) {
+            Some(idx) => self.history_insert(idx, operation::STAMP, st, 0, 0, Some(0), None)?,
             None => HistoryInsertOwned {
                 revision: revision.to_string(),
                 down_revisions: String::new(),
@@ -990,11 +1174,12 @@ impl Migrator {
         total: usize,
         duration_ms: Option<u128>,
         detail: Option<String>,
-    ) -> HistoryInsertOwned {
-        let graph = self.set.graph();
+    ) -> Result<HistoryInsertOwned> {
+        let set = self.set()?;
+        let graph = set.graph();
         let rev = graph.rev(idx);
-        let file: &MigrationFile = self.set.file(idx);
-        HistoryInsertOwned {
+        let file: &MigrationFile = set.file(idx);
+        Ok(HistoryInsertOwned {
             revision: rev.id.clone(),
             down_revisions: graph.ids(&rev.down).join(","),
             depends_on: graph.ids(&rev.deps).join(","),
@@ -1007,7 +1192,7 @@ impl Migrator {
             message: file.message.clone(),
             detail,
             applied_digest: None,
-        }
+        })
     }
 
     fn step_report(
@@ -1032,16 +1217,13 @@ impl Migrator {
 
     /// The version rows and Alembic's `current`. Creates nothing.
     pub fn current(&self, db: &mut Database) -> Result<Current> {
+        let set = self.set()?;
         let sql = self.sql(db);
         let state = version_table::read_state(db, &sql)?;
         let rows: Vec<&str> = state.rows.iter().map(String::as_str).collect();
         Ok(Current {
-            revisions: if state
-                .rows
-                .iter()
-                .all(|r| self.set.graph().index_of(r).is_some())
-            {
-                planning::current(self.set.graph(), &rows)?
+            revisions: if state.rows.iter().all(|r| set.graph().index_of(r).is_some()) {
+                planning::current(self.set()?.graph(), &rows)?
             } else {
                 state.rows.clone()
             },
@@ -1053,9 +1235,10 @@ impl Migrator {
     /// applied/current from the database's rows (`current` in the range means
     /// the rows). Creates nothing.
     pub fn history(&self, db: &mut Database, range: Option<&str>) -> Result<Vec<HistoryItem>> {
+        let set = self.set()?;
         let sql = self.sql(db);
         let state = version_table::read_state(db, &sql)?;
-        let graph = self.set.graph();
+        let graph = self.set()?.graph();
         let rows: Vec<&str> = state
             .rows
             .iter()
@@ -1069,7 +1252,7 @@ impl Migrator {
             .into_iter()
             .map(|i| {
                 let rev = graph.rev(i);
-                let file = self.set.file(i);
+                let file = set.file(i);
                 HistoryItem {
                     revision: rev.id.clone(),
                     down_revisions: graph.ids(&rev.down),
@@ -1139,17 +1322,18 @@ impl Migrator {
     /// Drift, unfinished steps, unknown revisions and pending migrations, read
     /// without changing anything (no table is created, no lock taken).
     pub fn check(&self, db: &mut Database) -> Result<CheckReport> {
+        let set = self.set()?;
         let sql = self.sql(db);
         let state = version_table::read_state(db, &sql)?;
         let Assessment {
             unfinished,
             drift,
             unknown,
-        } = assess(&self.set, &state);
+        } = assess(self.set()?, &state);
         let standing = match unknown {
             Unknown::None => {
                 let rows: Vec<&str> = state.rows.iter().map(String::as_str).collect();
-                let steps = planning::upgrade(self.set.graph(), &rows, "heads")?;
+                let steps = planning::upgrade(self.set()?.graph(), &rows, "heads")?;
                 if steps.is_empty() {
                     Standing::UpToDate
                 } else {
@@ -1157,7 +1341,7 @@ impl Migrator {
                         pending: steps
                             .iter()
                             .filter_map(|s| s.revision)
-                            .map(|i| self.set.file(i).revision.clone())
+                            .map(|i| set.file(i).revision.clone())
                             .collect(),
                     }
                 }
@@ -1195,7 +1379,7 @@ impl Migrator {
                     .to_string(),
             ));
         }
-        let Some(idx) = self.set.graph().index_of(revision) else {
+        let Some(idx) = self.set()?.graph().index_of(revision) else {
             return Err(Error::Repair(format!(
                 "revision {revision} is not in this binary's history; repair it with the binary that contains it"
             )));
@@ -1225,7 +1409,7 @@ impl Migrator {
         reason: &str,
     ) -> Result<Report> {
         let state = version_table::read_state(db, sql)?;
-        let file = self.set.file(idx);
+        let file = self.set()?.file(idx);
         let latest = match state.latest.get(&file.revision) {
             Some(l) if l.is_unfinished() => l.clone(),
             Some(l) => {
@@ -1250,7 +1434,7 @@ impl Migrator {
         let step = match action {
             RepairAction::RolledBack => None,
             RepairAction::Completed => Some(planning::single_step(
-                self.set.graph(),
+                self.set()?.graph(),
                 &rows,
                 idx,
                 direction,
@@ -1279,7 +1463,7 @@ impl Migrator {
                 total,
                 None,
                 Some(format!("{action:?} by hand: {reason}")),
-            );
+            )?;
             if !(action == RepairAction::Completed && direction == Direction::Upgrade) {
                 insert.checksum = latest.checksum.clone();
             }

@@ -48,7 +48,7 @@ impl Migrator {
     /// ```
     pub fn offline_sql(&self, dialect: Dialect, command: OfflineCommand<'_>) -> Result<String> {
         let sql = Sql::new(dialect, self.tables());
-        let graph = self.set().graph();
+        let graph = self.set()?.graph();
         let (plan, steps) = match command {
             OfflineCommand::Upgrade(range) => planning::upgrade_offline(graph, range)?,
             OfflineCommand::Downgrade(range) => planning::downgrade_offline(graph, range)?,
@@ -90,8 +90,9 @@ impl Migrator {
         digest: Option<&str>,
         script: &mut Script,
     ) -> Result<()> {
-        let graph = self.set().graph();
-        let file = step.revision.map(|i| self.set().file(i));
+        let set = self.set()?;
+        let graph = set.graph();
+        let file = step.revision.map(|i| set.file(i));
         let statements = match (file, step.stamp, step.direction) {
             (Some(f), false, Direction::Upgrade) => f.upgrade.statements.as_slice(),
             (Some(f), false, Direction::Downgrade) => match &f.downgrade {
@@ -159,7 +160,7 @@ impl Migrator {
         }
         let mut history = |idx: usize, op: &str, st: &str, total: usize| {
             let rev = graph.rev(idx);
-            let f = self.set().file(idx);
+            let f = set.file(idx);
             script.statement(&sql.insert_history(&HistoryInsert {
                 revision: &rev.id,
                 down_revisions: &graph.ids(&rev.down).join(","),

@@ -217,7 +217,7 @@ impl Migrator {
     /// A database already under this runtime: every diesel version must be
     /// applied according to its rows, or someone ran diesel after the takeover.
     fn check_diesel_covered(&self, rows: &[String], versions: &[String]) -> Result<()> {
-        let graph = self.set.graph();
+        let graph = self.set()?.graph();
         let applied = self.map_diesel_versions(versions)?;
         let known: Vec<RevIdx> = rows.iter().filter_map(|r| graph.index_of(r)).collect();
         let present = graph.ancestor_mask(&known, true);
@@ -241,7 +241,7 @@ impl Migrator {
     /// diesel's versions as revisions of this history: a prefix, no gap.
     fn map_diesel_versions(&self, versions: &[String]) -> Result<DieselApplied> {
         let refs: Vec<&str> = versions.iter().map(String::as_str).collect();
-        diesel_compat::applied_from_diesel(self.set.graph(), &refs)
+        diesel_compat::applied_from_diesel(self.set()?.graph(), &refs)
             .map_err(|e| Error::VersionTable(e.to_string()))
     }
 
@@ -253,7 +253,7 @@ impl Migrator {
         sql: &Sql,
         applied: &DieselApplied,
     ) -> Result<Vec<String>> {
-        let graph = self.set.graph();
+        let graph = self.set()?.graph();
         if applied.revisions.is_empty() {
             return Ok(Vec::new());
         }
@@ -303,11 +303,11 @@ impl Migrator {
         if state.rows.is_empty() {
             return Ok(());
         }
-        let a = assess(&self.set, state);
+        let a = assess(self.set()?, state);
         if !a.unfinished.is_empty() || !a.drift.is_empty() || !matches!(a.unknown, Unknown::None) {
             return Ok(());
         }
-        let graph = self.set.graph();
+        let graph = self.set()?.graph();
         let known: Vec<RevIdx> = state
             .rows
             .iter()
@@ -366,7 +366,7 @@ impl Migrator {
         detail: String,
         digest: Option<&str>,
     ) -> Result<()> {
-        let mut insert = self.history_insert(idx, ADOPT, ADOPTED, 0, 0, Some(0), Some(detail));
+        let mut insert = self.history_insert(idx, ADOPT, ADOPTED, 0, 0, Some(0), Some(detail))?;
         // No checksum: this runtime did not run the revision's text.
         insert.checksum = String::new();
         insert.applied_digest = digest.map(str::to_string);

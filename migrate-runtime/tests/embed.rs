@@ -4,6 +4,8 @@
 //! - `embedded`: the API of the embedded set on valid fixtures;
 //! - `differential`: the embedded set equals the set the runtime scans from the
 //!   same folder at run time;
+//! - `launch`: a launch at the heads uses the build-time heads and digest (no
+//!   graph, no lock);
 //! - `rebuild`: editing, adding and deleting a migration re-embeds on the next
 //!   `cargo build` of a scratch crate.
 
@@ -11,6 +13,8 @@
 mod differential;
 #[path = "embed/embedded.rs"]
 mod embedded;
+#[path = "embed/launch.rs"]
+mod launch;
 #[path = "embed/rebuild.rs"]
 mod rebuild;
 #[path = "embed/ui.rs"]

@@ -54,8 +54,24 @@
 //! See [`Exit`]: `0` success, `1` failure, `2` usage, and for `check` (and any
 //! command refused for the same reason) `3` pending, `4` unknown revisions
 //! (ahead, diverged, or of unknown origin), `5` drift, `6` unfinished step.
+//!
+//! # Output, and a reader that goes away
+//!
+//! Results go to stdout, errors and warnings to stderr, written through locked
+//! handles; nothing here uses `print!`, so nothing panics when a write fails.
+//! When stdout's reader closes it early (`myapp migrate history | head -1`),
+//! the output simply ends there: nothing more is written, nothing is said on
+//! stderr, and the exit code is the one the command would have had with its
+//! output read to the end — `0` for `history`, the finding's code for `check`
+//! (so `check | head -1` still gates a deploy), and a running `upgrade` is not
+//! interrupted: its migrations are applied and it exits `0`. It is not `141`
+//! (128 + SIGPIPE, what a C program killed by the signal returns): Rust ignores
+//! SIGPIPE, and under `set -o pipefail` `history | head` should succeed. Any
+//! other write error (a full disk behind `> file`) is said on stderr and the
+//! command exits `1`, as its output is incomplete.
 
 mod json;
+mod out;
 mod output;
 mod progress;
 
@@ -73,6 +89,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use json::Json;
 use migrate_core::scan::scan_folder;
 use migrate_core::{GraphOptions, HeadPolicy, MigrationSet, ProblemKind, RevIdx};
+use out::Out;
 use output::{LineStyle, View};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -464,6 +481,9 @@ impl Runner {
     }
 
     /// Commands over a folder of migration files, read when a command runs.
+    ///
+    /// Made for a process that runs one command (the xtask): the history read
+    /// for a command is left for the process's exit to free.
     pub fn folder(dir: impl Into<PathBuf>) -> Runner {
         Runner::new(Source::Folder(dir.into()), "cargo xtask".to_string())
     }
@@ -499,12 +519,22 @@ impl Runner {
 
     /// Runs `command`, printing to stdout (results) and stderr (errors), and
     /// returns the exit code to end the process with.
+    ///
+    /// Output goes through locked handles and never panics: when the reader of
+    /// stdout goes away (`| head -1`) the output ends quietly and the exit code
+    /// is the command's own (see the module docs).
     pub fn run(&self, command: &Command) -> Exit {
+        let out = Out::stdio();
+        let exit = self.run_to(command, &out);
+        out.finish(exit)
+    }
+
+    fn run_to(&self, command: &Command, out: &Out) -> Exit {
         let json = command.json();
-        match self.execute(command) {
+        match self.execute(command, out) {
             Ok(exit) => exit,
             Err(failure) => {
-                eprintln!("error: {}", failure.message);
+                out.error(format_args!("error: {}", failure.message));
                 if json {
                     let doc = Json::object()
                         .with("command", command.name())
@@ -515,18 +545,32 @@ impl Runner {
                                 .with("message", failure.message.as_str()),
                         )
                         .with("exit_code", failure.exit.code());
-                    println!("{doc}");
+                    out.line(doc);
                 }
                 failure.exit
             }
         }
     }
 
-    fn execute(&self, command: &Command) -> Result<Exit, Failure> {
-        let migrator = self.migrator(command.reads_history_only())?;
+    fn execute(&self, command: &Command, out: &Out) -> Result<Exit, Failure> {
+        let migrator = self.migrator(command.reads_history_only(), out)?;
+        let result = self.dispatch(command, out, &migrator);
+        if let Source::Folder(_) = self.source {
+            // A folder runner serves a process that runs one command (`cargo
+            // xtask`): freeing a large history's millions of small allocations
+            // one by one only delays its exit (a tenth of a second for 100,000
+            // files); the exit returns the memory at once.
+            std::mem::forget(migrator);
+        }
+        result
+    }
+
+    fn dispatch(&self, command: &Command, out: &Out, migrator: &Migrator) -> Result<Exit, Failure> {
         let ctx = Ctx {
             runner: self,
-            migrator: &migrator,
+            migrator,
+            set: migrator.set()?,
+            out,
             json: command.json(),
             name: command.name(),
         };
@@ -546,7 +590,7 @@ impl Runner {
 
     /// The migrator; in folder mode, a history with several heads is still
     /// loaded for the commands that only read it (with a warning).
-    fn migrator(&self, reads_history_only: bool) -> Result<Migrator, Failure> {
+    fn migrator(&self, reads_history_only: bool, out: &Out) -> Result<Migrator, Failure> {
         match &self.source {
             Source::Embedded(m) => Ok(Migrator::from_embedded(m, self.config.clone())?),
             Source::Folder(dir) => {
@@ -574,7 +618,7 @@ impl Runner {
                         };
                         let set =
                             MigrationSet::from_sources(&sources, &any).map_err(Error::History)?;
-                        eprintln!("warning: {problems}");
+                        out.error(format_args!("warning: {problems}"));
                         set
                     }
                     Err(problems) => return Err(Error::History(problems).into()),
@@ -663,17 +707,19 @@ fn dialect_of_url(url: &str) -> Option<Dialect> {
     }
 }
 
-/// One command's run: the runner, its migrator, and the output mode.
+/// One command's run: the runner, its migrator, where it writes, and the output mode.
 struct Ctx<'a> {
     runner: &'a Runner,
     migrator: &'a Migrator,
+    set: &'a MigrationSet,
+    out: &'a Out,
     json: bool,
     name: &'static str,
 }
 
 impl Ctx<'_> {
     fn set(&self) -> &MigrationSet {
-        self.migrator.set()
+        self.set
     }
 
     /// The JSON document's start: `{"command": …}`.
@@ -682,7 +728,7 @@ impl Ctx<'_> {
     }
 
     fn print(&self, doc: Json) {
-        println!("{doc}");
+        self.out.line(doc);
     }
 
     fn url(&self, arg: &DatabaseArg) -> Result<String, Failure> {
@@ -749,7 +795,7 @@ impl Ctx<'_> {
             self.print(self.doc().with("revisions", Json::Arr(list)));
         } else {
             let entries: Vec<String> = revs.iter().map(|&i| view.entry(i, true)).collect();
-            print!("{}", entries.join("\n"));
+            self.out.print(entries.join("\n"));
         }
         Ok(Exit::Success)
     }
@@ -773,9 +819,9 @@ impl Ctx<'_> {
         };
         for &h in heads {
             if a.verbose {
-                println!("{}", view.entry(h, false));
+                self.out.line(view.entry(h, false));
             } else {
-                println!("{}", view.line(h, style));
+                self.out.line(view.line(h, style));
             }
         }
         Ok(Exit::Success)
@@ -812,12 +858,13 @@ impl Ctx<'_> {
             } else {
                 view.line(p, style)
             };
-            println!("{head}");
+            self.out.line(head);
             let pad = " ".repeat(graph.rev(p).id.len());
             for &c in &graph.rev(p).children {
-                println!("{pad} -> {}", view.line(c, child_style));
+                self.out
+                    .line(format_args!("{pad} -> {}", view.line(c, child_style)));
             }
-            println!();
+            self.out.line("");
         }
         Ok(Exit::Success)
     }
@@ -874,9 +921,9 @@ impl Ctx<'_> {
         };
         for i in order {
             if a.verbose {
-                println!("{}", view.entry(i, false));
+                self.out.line(view.entry(i, false));
             } else {
-                println!("{}", view.line(i, style));
+                self.out.line(view.line(i, style));
             }
         }
         Ok(Exit::Success)
@@ -899,19 +946,21 @@ impl Ctx<'_> {
                     .with("database", db.redacted_url())
                     .with("rows", Json::strings(&current.rows))
                     .with("revisions", Json::strings(&current.revisions))
-                    .with("heads", Json::strings(&self.migrator.heads()))
+                    .with("heads", Json::strings(&self.migrator.heads()?))
                     .with("at_head", at_head),
             );
         } else {
             let view = View::new(self.set());
             if current.revisions.is_empty() {
-                println!("<base> (no revision applied)");
+                self.out.line("<base> (no revision applied)");
             }
             for r in &current.revisions {
                 match graph.index_of(r) {
-                    Some(i) if a.verbose => println!("{}", view.entry(i, false)),
-                    Some(i) => println!("{}", view.line(i, LineStyle::default())),
-                    None => println!("{r} (not in this binary's history)"),
+                    Some(i) if a.verbose => self.out.line(view.entry(i, false)),
+                    Some(i) => self.out.line(view.line(i, LineStyle::default())),
+                    None => self
+                        .out
+                        .line(format_args!("{r} (not in this binary's history)")),
                 }
             }
         }
@@ -920,18 +969,18 @@ impl Ctx<'_> {
         }
         // `--check-heads`: the document above already says `at_head: false`.
         let exit = if unknown.is_empty() {
-            eprintln!(
+            self.out.error(format_args!(
                 "error: Database is not on all head revisions; run `{} upgrade heads`",
                 self.runner.program
-            );
+            ));
             Exit::Pending
         } else {
-            eprintln!(
+            self.out.error(format_args!(
                 "error: {}",
                 Error::UnknownRevisions {
                     unknown: unknown.into_iter().cloned().collect(),
                 }
-            );
+            ));
             Exit::UnknownRevisions
         };
         Ok(exit)
@@ -973,7 +1022,7 @@ impl Ctx<'_> {
                     .with("sql", script),
             );
         } else {
-            print!("{script}");
+            self.out.print(script);
         }
         Ok(Exit::Success)
     }
@@ -993,6 +1042,8 @@ impl Ctx<'_> {
             return self.offline(offline, db_arg, command, target);
         }
         let mut db = self.connect(db_arg)?;
+        // The progress lines go to stdout directly: nothing of ours before them.
+        self.out.flush();
         let progress = Progress::new(self.set(), !self.json);
         if !self.json && std::io::stdout().is_terminal() {
             progress.expect(self.expected_steps(&mut db, direction, target));
@@ -1010,7 +1061,7 @@ impl Ctx<'_> {
                 .with("target", target);
             self.print(output::report_json(doc, &report));
         } else {
-            println!("{}", summary(direction, &report));
+            self.out.line(summary(direction, &report));
         }
         Ok(Exit::Success)
     }
@@ -1071,17 +1122,17 @@ impl Ctx<'_> {
             self.print(output::report_json(doc, &report));
         } else {
             for step in &report.steps {
-                println!(
+                self.out.line(format_args!(
                     "Running stamp_revision {} -> {}",
                     output::rows_text(&step.removed),
                     output::rows_text(&step.added)
-                );
+                ));
             }
-            println!(
+            self.out.line(format_args!(
                 "stamped: the version table now holds {} (was {}); no migration ran",
                 output::rows_text(&report.rows_after),
                 output::rows_text(&report.rows_before)
-            );
+            ));
         }
         Ok(Exit::Success)
     }
@@ -1099,9 +1150,10 @@ impl Ctx<'_> {
                 .with("exit_code", exit.code());
             self.print(output::check_json(doc, &report));
         } else {
-            println!("database: {}", db.redacted_url());
+            self.out
+                .line(format_args!("database: {}", db.redacted_url()));
             for line in self.check_text(&report, status) {
-                println!("{line}");
+                self.out.line(line);
             }
         }
         Ok(exit)
@@ -1182,7 +1234,7 @@ impl Ctx<'_> {
                 );
             self.print(output::report_json(doc, &report));
         } else {
-            println!(
+            self.out.line(format_args!(
                 "repaired {}: recorded as {} by hand; the version table holds {}",
                 a.revision,
                 if a.completed {
@@ -1191,7 +1243,7 @@ impl Ctx<'_> {
                     "rolled back"
                 },
                 output::rows_text(&report.rows_after)
-            );
+            ));
         }
         Ok(Exit::Success)
     }

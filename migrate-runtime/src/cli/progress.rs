@@ -15,6 +15,7 @@
 use super::output::step_line;
 use crate::error::Direction;
 use crate::report::Report;
+use crate::Migrator;
 use migrate_core::MigrationSet;
 use std::collections::HashMap;
 use std::fmt;
@@ -35,7 +36,7 @@ pub struct Progress {
 #[derive(Debug)]
 struct State {
     /// Per revision: its `down_revision`s (`<base>` for a root) and message.
-    described: HashMap<String, (String, String)>,
+    described: Descriptions,
     /// What the plan expects to run, in order (for the terminal indicator).
     planned: Vec<(String, Direction)>,
     /// Revisions already given their line, with their direction.
@@ -52,20 +53,21 @@ impl Progress {
     /// A printer for migrations of `set`; `enabled: false` prints nothing
     /// (for `--json`, where stdout carries one JSON document).
     pub fn new(set: &MigrationSet, enabled: bool) -> Progress {
-        let graph = set.graph();
-        let described = graph
-            .revisions()
-            .iter()
-            .zip(set.files())
-            .map(|(rev, file)| {
-                let down = if rev.down.is_empty() {
-                    "<base>".to_string()
-                } else {
-                    graph.ids(&rev.down).join(", ")
-                };
-                (rev.id.clone(), (down, file.message.clone()))
-            })
-            .collect();
+        Progress::with(Descriptions::Ready(describe(set)), enabled)
+    }
+
+    /// A printer for the migrations of `migrator` that reads their
+    /// descriptions only when it prints its first line, so that a launch
+    /// finding the database at the heads builds no graph for it.
+    pub fn for_migrator(migrator: &Migrator, enabled: bool) -> Progress {
+        let described = match migrator.built_set() {
+            Some(set) => Descriptions::Ready(describe(set)),
+            None => Descriptions::Later(Box::new(migrator.clone())),
+        };
+        Progress::with(described, enabled)
+    }
+
+    fn with(described: Descriptions, enabled: bool) -> Progress {
         Progress {
             state: Arc::new(Mutex::new(State {
                 described,
@@ -115,16 +117,52 @@ impl Progress {
     }
 }
 
-impl State {
-    fn line(&self, revision: &str, direction: Direction) -> String {
-        let (down, message) = self
-            .described
-            .get(revision)
-            .map(|(d, m)| (d.as_str(), m.as_str()))
-            .unwrap_or(("?", ""));
+/// Per revision: its `down_revision`s (`<base>` for a root) and message.
+#[derive(Debug)]
+enum Descriptions {
+    Ready(HashMap<String, (String, String)>),
+    /// Not read yet: a migrator whose set is not built (cheap to clone).
+    Later(Box<Migrator>),
+}
+
+impl Descriptions {
+    fn get(&mut self, revision: &str) -> Option<(&str, &str)> {
+        if let Descriptions::Later(migrator) = self {
+            *self = Descriptions::Ready(migrator.set().map(describe).unwrap_or_default());
+        }
+        match self {
+            Descriptions::Ready(map) => map.get(revision).map(|(d, m)| (d.as_str(), m.as_str())),
+            Descriptions::Later(_) => None,
+        }
+    }
+}
+
+fn describe(set: &MigrationSet) -> HashMap<String, (String, String)> {
+    let graph = set.graph();
+    graph
+        .revisions()
+        .iter()
+        .zip(set.files())
+        .map(|(rev, file)| {
+            let down = if rev.down.is_empty() {
+                "<base>".to_string()
+            } else {
+                graph.ids(&rev.down).join(", ")
+            };
+            (rev.id.clone(), (down, file.message.clone()))
+        })
+        .collect()
+}
+
+impl Descriptions {
+    /// The line of `revision`'s step.
+    fn line(&mut self, revision: &str, direction: Direction) -> String {
+        let (down, message) = self.get(revision).unwrap_or(("?", ""));
         step_line(direction, down, revision, message)
     }
+}
 
+impl State {
     /// A migration finished: complete or print its line, then show the next one.
     fn done(&mut self, revision: &str, direction: Direction, duration: Duration, live: bool) {
         if !self.enabled
@@ -140,7 +178,7 @@ impl State {
             .planned
             .get(k)
             .is_some_and(|(r, d)| r == revision && *d == direction);
-        let text = self.line(revision, direction);
+        let text = self.described.line(revision, direction);
         let took = super::output::millis(duration);
         if self.tty && self.pending_line && expected {
             self.emit(&format!(" {took}\n"));
@@ -170,7 +208,7 @@ impl State {
             "[{}/{}] {} ...",
             k + 1,
             self.planned.len(),
-            self.line(revision, *direction)
+            self.described.line(revision, *direction)
         );
         self.emit(&text);
         self.pending_line = true;
@@ -184,6 +222,8 @@ impl State {
     }
 
     /// Writes and flushes (a progress line must show before the step ends).
+    /// A line that cannot be written (stdout's reader went away) is dropped:
+    /// the run goes on, and the command decides its exit code (see `out`).
     fn emit(&mut self, text: &str) {
         match &mut self.buffer {
             Some(buffer) => buffer.push_str(text),

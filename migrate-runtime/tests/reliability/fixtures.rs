@@ -137,10 +137,17 @@ impl Drop for Copy {
 pub fn checksum(migrator: &Migrator, revision: &str) -> String {
     let idx = migrator
         .set()
+        .unwrap()
         .graph()
         .index_of(revision)
         .expect("revision in set");
-    migrator.set().file(idx).checksum.as_str().to_string()
+    migrator
+        .set()
+        .unwrap()
+        .file(idx)
+        .checksum
+        .as_str()
+        .to_string()
 }
 
 /// The upgrade statements of `revision`, as the runtime runs them.
@@ -148,11 +155,13 @@ pub fn checksum(migrator: &Migrator, revision: &str) -> String {
 pub fn statements(migrator: &Migrator, revision: &str) -> Vec<String> {
     let idx = migrator
         .set()
+        .unwrap()
         .graph()
         .index_of(revision)
         .expect("revision in set");
     migrator
         .set()
+        .unwrap()
         .file(idx)
         .upgrade
         .statements
@@ -165,8 +174,9 @@ pub fn statements(migrator: &Migrator, revision: &str) -> Vec<String> {
 pub fn file_name(migrator: &Migrator, revision: &str) -> String {
     let idx = migrator
         .set()
+        .unwrap()
         .graph()
         .index_of(revision)
         .expect("revision in set");
-    migrator.set().file(idx).file.clone()
+    migrator.set().unwrap().file(idx).file.clone()
 }

@@ -120,7 +120,7 @@ pub fn snapshot(o: &mut Oracle) -> Vec<String> {
     let schema = match kind {
         Kind::Postgres => "SELECT 'column ' || CAST(table_name AS TEXT) || '.' || CAST(column_name AS TEXT) || ' ' || CAST(data_type AS TEXT) || ' ' || CAST(is_nullable AS TEXT) AS s FROM information_schema.columns WHERE table_schema = current_schema() UNION ALL SELECT 'index ' || CAST(indexname AS TEXT) || ' ' || indexdef AS s FROM pg_indexes WHERE schemaname = current_schema() UNION ALL SELECT 'valid ' || CAST(c.relname AS TEXT) || ' ' || CAST(i.indisvalid AS TEXT) AS s FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema()".to_string(),
         Kind::Mysql => "SELECT CAST(CONCAT('column ', table_name, '.', column_name, ' ', column_type, ' ', is_nullable) AS CHAR) AS s FROM information_schema.columns WHERE table_schema = DATABASE() UNION ALL SELECT CAST(CONCAT('index ', table_name, '.', index_name, ' ', seq_in_index, ' ', column_name) AS CHAR) AS s FROM information_schema.statistics WHERE table_schema = DATABASE()".to_string(),
-        Kind::Sqlite => "SELECT type || ' ' || name || ' ' || COALESCE(sql, '') AS s FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'".to_string(),
+        Kind::Sqlite => "SELECT type || ' ' || name || ' ' || COALESCE(sql, '') AS s FROM sqlite_master WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'".to_string(),
     };
     let mut lines = o.strings(&schema);
     for table in o.user_tables() {

@@ -8,7 +8,7 @@ use migrate_runtime::Config;
 #[test]
 fn diesel_harness_runs_the_branched_history_in_graph_order() {
     let m = migrator("branched", Config::default());
-    let source = m.diesel_source();
+    let source = m.diesel_source().unwrap();
     let versions = source.versions();
     assert_eq!(versions.len(), 8);
     assert!(versions[0].ends_with("r0base000001"), "{versions:?}");

@@ -43,6 +43,11 @@ fn hostile_identifiers_are_rejected_before_any_sql() {
         "ünïcode",
         "a\0b",
         &"x".repeat(64),
+        // SQLite's reserved prefix, in any case: refused on every backend.
+        "sqlite_master",
+        "sqlite_version",
+        "SQLite_Version",
+        "SQLITE_",
     ];
     for name in names {
         let as_table = Config {
@@ -72,13 +77,63 @@ fn hostile_identifiers_are_rejected_before_any_sql() {
     assert!(Migrator::new(empty_set(), long).is_err());
 }
 
+/// A version table whose history table (`<name>_history`) would start with
+/// SQLite's reserved `sqlite_` is refused too, with a message that says what to
+/// do; names that merely contain `sqlite` are fine.
+#[test]
+fn sqlite_reserved_names_are_rejected_with_advice() {
+    for name in ["sqlite_version", "Sqlite_migrations"] {
+        let config = Config {
+            version_table: name.to_string(),
+            ..Config::default()
+        };
+        let err = Migrator::new(empty_set(), config).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            matches!(&err, Error::InvalidIdentifier { setting, .. } if setting == "version_table"),
+            "{name}: {text}"
+        );
+        assert!(text.contains("SQLite reserves"), "{text}");
+        assert!(text.contains("does not start with `sqlite_`"), "{text}");
+    }
+    // `sqlite` itself is a valid table name, but its history table would be
+    // `sqlite_history`.
+    for name in ["sqlite", "SQLite"] {
+        let config = Config {
+            version_table: name.to_string(),
+            ..Config::default()
+        };
+        let err = Migrator::new(empty_set(), config).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            matches!(&err, Error::InvalidIdentifier { setting, .. } if setting.contains("_history")),
+            "{name}: {text}"
+        );
+        assert!(text.contains("`sqlite_history`"), "{text}");
+    }
+    for name in ["sqlitex", "app_sqlite_version", "my_sqlite"] {
+        let config = Config {
+            version_table: name.to_string(),
+            ..Config::default()
+        };
+        assert!(Migrator::new(empty_set(), config).is_ok(), "{name}");
+    }
+}
+
 fn empty_set() -> migrate_runtime::core::MigrationSet {
     migrate_runtime::core::MigrationSet::from_sources(&[], &Default::default()).unwrap()
 }
 
 /// Reserved words and mixed case are valid names: quoted, created exactly.
 fn odd_but_valid_table_names_are_created_exactly(t: &TestDb) {
-    for name in ["order", "Select_Revisions", "_v1"] {
+    for name in [
+        "order",
+        "Select_Revisions",
+        "_v1",
+        // Contain `sqlite`, but not SQLite's reserved `sqlite_` prefix.
+        "app_sqlite_version",
+        "sqlitex_version",
+    ] {
         let m = migrator_of(
             &set()[..1],
             Config {

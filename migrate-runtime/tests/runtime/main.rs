@@ -7,6 +7,8 @@
 mod support;
 
 mod branched;
+#[cfg(all(feature = "cli", feature = "sqlite"))]
+mod broken_pipe;
 mod diesel_harness;
 mod hostile;
 mod linear;

@@ -429,9 +429,83 @@ fn in_progress_row_blocks_until_repaired(t: &TestDb) {
     assert!(m.is_up_to_date(&mut db).unwrap());
 }
 
+/// The statement that failed is named however the backend sends them (on
+/// PostgreSQL the only statement travels with the version-table change, and
+/// statements after the first travel together).
+fn sql_error_is_named(t: &TestDb, upgrade: &str, count: usize) {
+    let m = migrator_of(
+        &[base(), migration(F2, F1, upgrade, "SELECT 1;")],
+        Config::default(),
+    );
+    let mut db = t.connect();
+    let err = m.upgrade(&mut db, "heads").unwrap_err();
+    let Error::Migration {
+        revision,
+        statement,
+        statement_count,
+        message,
+        ..
+    } = &err
+    else {
+        panic!("expected a migration error, got {err:?}");
+    };
+    assert_eq!(
+        (revision.as_str(), *statement, *statement_count),
+        (F2, 1, count)
+    );
+    assert!(message.contains("no_such_table"), "{message}");
+    let mut o = t.oracle();
+    assert_eq!(o.rows("alembic_version"), vec![F1]);
+    if t.kind != Kind::Mysql {
+        assert!(!o.tables().contains(&"t2a".to_string()), "rolled back");
+    }
+}
+
+fn sql_error_in_the_only_statement(t: &TestDb) {
+    sql_error_is_named(t, "INSERT INTO no_such_table (id) VALUES (1);", 1);
+}
+
+fn sql_error_in_the_first_of_three(t: &TestDb) {
+    sql_error_is_named(
+        t,
+        "INSERT INTO no_such_table (id) VALUES (1);\nCREATE TABLE t2a (id INTEGER PRIMARY KEY);\nCREATE TABLE t2b (id INTEGER PRIMARY KEY);",
+        3,
+    );
+}
+
+/// PostgreSQL checks, in the round trip that changes it, that the version
+/// table holds exactly the rows the step leads to: a row another writer added
+/// (here: the migration itself) fails the step, and nothing is committed.
+#[cfg(feature = "postgres")]
+#[test]
+fn postgres_refuses_a_version_row_it_did_not_write() {
+    crate::support::run(
+        Kind::Postgres,
+        "postgres_refuses_a_version_row_it_did_not_write",
+        |t| {
+            for upgrade in [
+            "INSERT INTO alembic_version (version_num) VALUES ('e0e0e0e0e0e0')",
+            "CREATE TABLE t2a (id INTEGER PRIMARY KEY);\nINSERT INTO alembic_version (version_num) VALUES ('e0e0e0e0e0e0');\nCREATE TABLE t2b (id INTEGER PRIMARY KEY)",
+        ] {
+            let m = migrator_of(&[base(), migration(F2, F1, upgrade, "SELECT 1;")], Config::default());
+            let mut db = t.connect();
+            let err = m.upgrade(&mut db, "heads").unwrap_err();
+            let text = err.to_string();
+            assert!(matches!(err, Error::VersionTable(_)), "{err:?}");
+            assert!(text.contains("e0e0e0e0e0e0") && text.contains("Another process changed the version table"), "{text}");
+            let mut o = t.oracle();
+            assert_eq!(o.rows("alembic_version"), vec![F1]);
+            assert!(!o.tables().contains(&"t2a".to_string()), "rolled back");
+        }
+        },
+    );
+}
+
 crate::on_all_backends!(
     in_progress_row_blocks_until_repaired,
     sql_error_in_statement_3_of_5,
+    sql_error_in_the_only_statement,
+    sql_error_in_the_first_of_three,
     repair_completed_applies_the_version_change,
     non_transactional_migration,
     drift_is_refused_but_crlf_and_bom_are_not_drift,

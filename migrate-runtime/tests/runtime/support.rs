@@ -326,7 +326,7 @@ impl Oracle {
     /// User tables, sorted.
     pub fn tables(&mut self) -> Vec<String> {
         let sql = match self.kind() {
-            Kind::Sqlite => "SELECT name AS s FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+            Kind::Sqlite => "SELECT name AS s FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
             Kind::Postgres => "SELECT CAST(table_name AS TEXT) AS s FROM information_schema.tables WHERE table_schema = current_schema()",
             Kind::Mysql => "SELECT CAST(table_name AS CHAR) AS s FROM information_schema.tables WHERE table_schema = DATABASE()",
         };

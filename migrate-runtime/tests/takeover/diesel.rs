@@ -260,7 +260,7 @@ fn a_database_diesel_ran_our_set_on_is_adopted(t: &TestDb) {
     let scratch = Scratch::new();
     let m = imported(&scratch, Config::default());
     let applied: usize =
-        with_diesel!(t, c => c.run_pending_migrations(m.diesel_source()).unwrap().len());
+        with_diesel!(t, c => c.run_pending_migrations(m.diesel_source().unwrap()).unwrap().len());
     assert_eq!(applied, 5);
     let mut db = t.connect();
     let adoption = m.adopt_diesel(&mut db).unwrap();
