@@ -457,7 +457,10 @@ pub fn render(r: &Results, machine: &Machine) -> String {
             md,
             "From `cargo bench -p migrate-macros --bench embed_build` (run by the suite): a \
              binary crate that only embeds N migrations (`CREATE TABLE` + `CREATE INDEX` each) \
-             with each tool. Clean build: the crate alone, dependencies already built, dev \
+             with each tool, both on the same SQLite backend (bundled `libsqlite3-sys`) and \
+             otherwise alike (same `main`, `build.rs`, profile and lock file; the tools take \
+             turns going first). Clean build: the crate alone, dependencies already built \
+             (checked: a timed build that compiled anything else is taken again), dev \
              profile; +1 rebuild: after adding one migration (both crates carry the one-line \
              `build.rs`); size: release binary minus the same crate embedding an empty folder. \
              Ratios are diesel_migrations over this project.\n"
