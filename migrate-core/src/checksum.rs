@@ -21,14 +21,15 @@ impl Checksum {
     pub fn of_sql(sql: &str) -> Self {
         let normalized = normalize(sql);
         // `normalize` borrows when there is nothing to change.
-        let digest = Sha256::digest(normalized.trim().as_bytes());
+        Checksum::from_sha256(&Sha256::digest(normalized.trim().as_bytes()).into())
+    }
+
+    /// The tagged checksum of a SHA-256 digest (e.g. one computed at build time).
+    pub fn from_sha256(digest: &[u8; 32]) -> Self {
         let mut text = String::with_capacity(ALGORITHM.len() + 1 + 64);
         text.push_str(ALGORITHM);
         text.push(':');
-        for byte in digest {
-            text.push(char::from(HEX[usize::from(byte >> 4)]));
-            text.push(char::from(HEX[usize::from(byte & 0xf)]));
-        }
+        push_hex(&mut text, digest);
         Checksum(text)
     }
 
@@ -49,7 +50,16 @@ impl fmt::Display for Checksum {
     }
 }
 
-const HEX: &[u8; 16] = b"0123456789abcdef";
+/// The lower-case hex digits every stored checksum and digest uses.
+pub const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
+
+/// Appends `bytes` to `text` as lower-case hex.
+pub fn push_hex(text: &mut String, bytes: &[u8]) {
+    for byte in bytes {
+        text.push(char::from(HEX_DIGITS[usize::from(byte >> 4)]));
+        text.push(char::from(HEX_DIGITS[usize::from(byte & 0xf)]));
+    }
+}
 
 /// Strips a leading byte-order mark and turns CRLF (and lone CR) into LF.
 pub fn normalize(text: &str) -> Cow<'_, str> {

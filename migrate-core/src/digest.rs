@@ -46,13 +46,9 @@ impl SetDigest {
 
     /// The stored form: `setx:` + 64 hex digits.
     pub fn to_text(&self) -> String {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
         let mut text = String::with_capacity(TAG.len() + 64);
         text.push_str(TAG);
-        for byte in self.0 {
-            text.push(char::from(HEX[usize::from(byte >> 4)]));
-            text.push(char::from(HEX[usize::from(byte & 0xf)]));
-        }
+        crate::checksum::push_hex(&mut text, &self.0);
         text
     }
 }

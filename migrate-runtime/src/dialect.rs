@@ -342,6 +342,21 @@ impl Sql {
         )
     }
 
+    /// The statements that take the version table from a step's `remove`
+    /// rows to its `add` rows (both net of each other): an UPDATE per pair,
+    /// then a DELETE or INSERT for the rest, as Alembic writes them.
+    pub fn version_changes(&self, remove: &[String], add: &[String]) -> Vec<String> {
+        let pairs = remove.len().min(add.len());
+        let mut statements: Vec<String> = remove
+            .iter()
+            .zip(add)
+            .map(|(from, to)| self.update_row(from, to))
+            .collect();
+        statements.extend(remove[pairs..].iter().map(|r| self.delete_row(r)));
+        statements.extend(add[pairs..].iter().map(|a| self.insert_row(a)));
+        statements
+    }
+
     /// PostgreSQL: a statement that fails, with [`CHECK_ROWS_MARKER`] in its
     /// message, unless the version table holds exactly `expected` (compared
     /// in byte order). Sent in the same round trip as the change it checks,

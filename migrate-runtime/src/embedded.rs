@@ -76,7 +76,7 @@
 //!
 //! `cargo clean` is never needed.
 
-use migrate_core::checksum::ALGORITHM;
+use migrate_core::checksum::{ALGORITHM, HEX_DIGITS};
 use migrate_core::file::HeaderLines;
 use migrate_core::{Checksum, GraphOptions, MigrationFile, MigrationSet, Problems, Section};
 use migrate_core::{Statement, TransactionMode};
@@ -622,9 +622,6 @@ impl fmt::Debug for EmbeddedStatement {
     }
 }
 
-/// Lower-case hex digits, as the core writes checksums.
-const HEX: &[u8; 16] = b"0123456789abcdef";
-
 /// The checksum of an embedded migration's upgrade section, computed at build
 /// time and stored as its 32 bytes of SHA-256; displays (and compares with text)
 /// as the tagged `sha256:…` the core writes.
@@ -641,14 +638,7 @@ impl EmbeddedChecksum {
 
     /// The core's [`Checksum`], as stored in the version table.
     pub fn to_checksum(&self) -> Checksum {
-        let mut text = String::with_capacity(ALGORITHM.len() + 1 + 64);
-        text.push_str(ALGORITHM);
-        text.push(':');
-        for &byte in self.sha256 {
-            text.push(char::from(HEX[usize::from(byte >> 4)]));
-            text.push(char::from(HEX[usize::from(byte & 0xf)]));
-        }
-        Checksum::from_stored(text)
+        Checksum::from_sha256(self.sha256)
     }
 }
 
@@ -681,7 +671,10 @@ impl PartialEq<str> for EmbeddedChecksum {
                     .chunks(2)
                     .zip(self.sha256)
                     .all(|(pair, &byte)| {
-                        pair == [HEX[usize::from(byte >> 4)], HEX[usize::from(byte & 0xf)]]
+                        pair == [
+                            HEX_DIGITS[usize::from(byte >> 4)],
+                            HEX_DIGITS[usize::from(byte & 0xf)],
+                        ]
                     })
         })
     }

@@ -797,12 +797,7 @@ impl Migrator {
     /// [`Sql::check_rows`]).
     fn version_change(&self, sql: &Sql, step: &PlannedStep, after: &[String]) -> String {
         let (remove, add) = net_change(step);
-        let pairs = remove.len().min(add.len());
-        let mut parts: Vec<String> = (0..pairs)
-            .map(|k| sql.update_row(&remove[k], &add[k]))
-            .collect();
-        parts.extend(remove[pairs..].iter().map(|r| sql.delete_row(r)));
-        parts.extend(add[pairs..].iter().map(|a| sql.insert_row(a)));
+        let mut parts = sql.version_changes(&remove, &add);
         parts.push(sql.check_rows(after));
         parts.join(";\n")
     }
@@ -1536,7 +1531,7 @@ impl HistoryInsertOwned {
 }
 
 /// The step's rows without those that both disappear and appear.
-fn net_change(step: &PlannedStep) -> (Vec<String>, Vec<String>) {
+pub(crate) fn net_change(step: &PlannedStep) -> (Vec<String>, Vec<String>) {
     let remove: Vec<String> = step
         .remove
         .iter()

@@ -138,25 +138,9 @@ impl Migrator {
         for statement in statements {
             script.statement(&statement.sql);
         }
-        let remove: Vec<&String> = step
-            .remove
-            .iter()
-            .filter(|r| !step.add.contains(r))
-            .collect();
-        let add: Vec<&String> = step
-            .add
-            .iter()
-            .filter(|a| !step.remove.contains(a))
-            .collect();
-        let pairs = remove.len().min(add.len());
-        for k in 0..pairs {
-            script.statement(&sql.update_row(remove[k], add[k]));
-        }
-        for r in &remove[pairs..] {
-            script.statement(&sql.delete_row(r));
-        }
-        for a in &add[pairs..] {
-            script.statement(&sql.insert_row(a));
+        let (remove, add) = crate::migrator::net_change(step);
+        for statement in sql.version_changes(&remove, &add) {
+            script.statement(&statement);
         }
         let mut history = |idx: usize, op: &str, st: &str, total: usize| {
             let rev = graph.rev(idx);
