@@ -169,14 +169,7 @@ impl Sql {
     /// The history table beside it.
     pub fn create_history_table(&self) -> String {
         let (id, at, text) = match self.dialect {
-            Dialect::Sqlite => (
-                // The rowid: rows are never deleted, so each new id is the
-                // largest so far plus one, in order, without AUTOINCREMENT's
-                // `sqlite_sequence` table and its extra write per row.
-                "id INTEGER PRIMARY KEY",
-                "started_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
-                "TEXT",
-            ),
+            Dialect::Sqlite => return self.create_history_table_sqlite(),
             Dialect::Postgres => (
                 "id BIGSERIAL PRIMARY KEY",
                 "started_at TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT CURRENT_TIMESTAMP",
@@ -190,6 +183,22 @@ impl Sql {
         };
         format!(
             "CREATE TABLE IF NOT EXISTS {} (\n    {id},\n    revision VARCHAR(32) NOT NULL,\n    down_revisions VARCHAR(2000) NOT NULL,\n    depends_on VARCHAR(2000) NOT NULL,\n    operation VARCHAR(16) NOT NULL,\n    state VARCHAR(16) NOT NULL,\n    checksum VARCHAR(80) NOT NULL,\n    statements_done INTEGER NOT NULL,\n    statements_total INTEGER NOT NULL,\n    {at},\n    duration_ms BIGINT,\n    message {text},\n    detail {text},\n    tool VARCHAR(64) NOT NULL,\n    applied_digest VARCHAR(80)\n)",
+            self.history
+        )
+    }
+
+    /// SQLite's history table: the same columns, written as tersely as SQLite
+    /// allows. SQLite keeps this text and parses it again every time it
+    /// reloads the schema (after each `ALTER TABLE` of a migration, and for
+    /// every table when one drops or renames a column), so every token costs
+    /// each such migration. The types have the affinities the long names
+    /// would give (`VARCHAR(n)` is `TEXT`, `BIGINT` is `INTEGER`). The id is
+    /// the rowid: rows are never deleted, so each new id is the largest so
+    /// far plus one, in order, without AUTOINCREMENT's `sqlite_sequence`
+    /// table and its extra write per row.
+    fn create_history_table_sqlite(&self) -> String {
+        format!(
+            "CREATE TABLE IF NOT EXISTS {}(id INTEGER PRIMARY KEY,revision TEXT NOT NULL,down_revisions TEXT NOT NULL,depends_on TEXT NOT NULL,operation TEXT NOT NULL,state TEXT NOT NULL,checksum TEXT NOT NULL,statements_done INTEGER NOT NULL,statements_total INTEGER NOT NULL,started_at TEXT NOT NULL DEFAULT(strftime('%Y-%m-%dT%H:%M:%fZ','now')),duration_ms INTEGER,message TEXT,detail TEXT,tool TEXT NOT NULL,applied_digest TEXT)",
             self.history
         )
     }
@@ -362,14 +371,19 @@ impl Sql {
     /// in byte order). Sent in the same round trip as the change it checks,
     /// it does what checking that every UPDATE and DELETE hit one row
     /// (Alembic's rule) does, and also catches a row another writer added.
+    ///
+    /// A plain `SELECT` whose `CASE` casts the message to an integer when the
+    /// rows differ: no PL/pgSQL (a `DO` block costs a compile per step and a
+    /// library load per session). The failing branch reads the rows found, so
+    /// the planner cannot fold it into an error at plan time.
     pub fn check_rows(&self, expected: &[String]) -> String {
         let mut sorted: Vec<&str> = expected.iter().map(String::as_str).collect();
         sorted.sort_unstable();
-        let expected = sorted.join(",");
+        let want = self.lit(&sorted.join(","));
         format!(
-            "DO $migrate$ BEGIN IF (SELECT COALESCE(string_agg(version_num, ',' ORDER BY version_num COLLATE \"C\"), '') FROM {table}) <> {want} THEN RAISE EXCEPTION '{CHECK_ROWS_MARKER}: expected %, found %', {want}, (SELECT COALESCE(string_agg(version_num, ',' ORDER BY version_num COLLATE \"C\"), '') FROM {table}); END IF; END $migrate$",
+            "SELECT CAST(CASE WHEN rows_now = {want} THEN '1' ELSE {marker} || {want} || ', found ' || rows_now END AS INTEGER) AS ok FROM (SELECT COALESCE(string_agg(version_num, ',' ORDER BY version_num COLLATE \"C\"), '') AS rows_now FROM {table}) AS version_rows",
+            marker = self.lit(&format!("{CHECK_ROWS_MARKER}: expected ")),
             table = self.version,
-            want = self.lit(&expected),
         )
     }
 

@@ -342,7 +342,11 @@ impl Migrator {
         run_wide: bool,
     ) -> Result<Report> {
         let mut state = version_table::read_state(db, sql)?;
-        if !(state.version_table && state.history_table) {
+        // A database new to the runtime gets both tables in the first step's
+        // transaction where DDL is transactional ([`Self::defers_tables`]);
+        // otherwise here, before anything else.
+        let missing = !(state.version_table && state.history_table);
+        if missing && !self.defers_tables(sql, &state, request) {
             self.create_tables(db, sql, &state)?;
             state = version_table::read_state(db, sql)?;
         }
@@ -375,14 +379,21 @@ impl Migrator {
                 other => other?,
             };
             let mut rows = state.rows.clone();
+            let mut tables_ready = state.version_table && state.history_table;
             let executed = if let Request::Stamp(_, mode) = request {
                 let digest_ok = !state.latest.values().any(|l| l.is_unfinished());
                 self.run_stamp(db, sql, &steps, *mode, &mut rows, &mut report, digest_ok)?
             } else {
-                self.execute(db, sql, &steps, &mut rows, &mut report)?
+                self.execute(db, sql, &steps, &mut rows, &mut report, &mut tables_ready)?
             };
             match executed {
-                Executed::Done => break rows,
+                Executed::Done => {
+                    if !tables_ready {
+                        // No step ran to create them; a run always leaves them.
+                        self.create_tables(db, sql, &DbState::default())?;
+                    }
+                    break rows;
+                }
                 Executed::Replan => {
                     replans += 1;
                     if request.is_relative() || replans > 100 {
@@ -397,6 +408,24 @@ impl Migrator {
         };
         report.rows_after = rows;
         Ok(report)
+    }
+
+    /// Whether the tables of a database that has neither are created inside
+    /// the first step's transaction rather than on their own: an upgrade on a
+    /// backend with transactional DDL. One commit fewer, and a first migration
+    /// that fails leaves the database exactly as it was. A takeover that
+    /// writes rows first (diesel's versions) creates them itself.
+    fn defers_tables(&self, sql: &Sql, state: &DbState, request: &Request<'_>) -> bool {
+        !state.version_table
+            && !state.history_table
+            && sql.dialect.transactional_ddl()
+            && matches!(request, Request::Upgrade(_))
+    }
+
+    /// The statements that create both tables where they do not exist, in
+    /// the transaction of the step that needs them.
+    fn create_tables_in_step(&self, db: &mut Database, sql: &Sql) -> Result<()> {
+        version_table::ensure_tables(db, sql, &DbState::default())
     }
 
     fn create_tables(&self, db: &mut Database, sql: &Sql, state: &DbState) -> Result<()> {
@@ -525,13 +554,21 @@ impl Migrator {
         steps: &[PlannedStep],
         rows: &mut Vec<String>,
         report: &mut Report,
+        tables_ready: &mut bool,
     ) -> Result<Executed> {
         if steps.is_empty() {
             return Ok(Executed::Done);
         }
         let whole_run = self.config.transaction == RunTransaction::WholeRun;
+        let create_in_run = whole_run && !*tables_ready;
         if whole_run {
             self.begin(db, sql)?;
+            if create_in_run {
+                if let Err(e) = self.create_tables_in_step(db, sql) {
+                    rollback(db);
+                    return Err(e);
+                }
+            }
             if sql.dialect == Dialect::Sqlite {
                 match verify_rows(db, sql, rows) {
                     Ok(true) => {}
@@ -553,9 +590,21 @@ impl Migrator {
                     let file = self.set()?.file(idx);
                     let transactional = sql.dialect.transactional_ddl()
                         && file.transaction == TransactionMode::PerMigration;
-                    if whole_run || transactional {
-                        self.run_transactional(db, sql, step, idx, rows, whole_run)
+                    if whole_run {
+                        self.run_transactional(db, sql, step, idx, rows, true, false)
+                    } else if transactional {
+                        let create = !*tables_ready;
+                        let result =
+                            self.run_transactional(db, sql, step, idx, rows, false, create);
+                        if matches!(result, Ok(Some(_))) {
+                            *tables_ready = true;
+                        }
+                        result
                     } else {
+                        if !*tables_ready {
+                            self.create_tables(db, sql, &DbState::default())?;
+                            *tables_ready = true;
+                        }
                         self.run_non_transactional(db, sql, step, idx, rows)
                     }
                 }
@@ -592,12 +641,16 @@ impl Migrator {
                 rollback(db);
                 return Err(db.fail("committing the run", message));
             }
+            *tables_ready = true;
         }
         report.steps.append(&mut done);
         Ok(Executed::Done)
     }
 
     /// A migration inside a transaction with its bookkeeping. `Ok(None)`: re-plan.
+    /// `create`: the transaction first creates the tables (the first step on a
+    /// database new to the runtime, [`Self::defers_tables`]).
+    #[allow(clippy::too_many_arguments)]
     fn run_transactional(
         &self,
         db: &mut Database,
@@ -606,15 +659,26 @@ impl Migrator {
         idx: RevIdx,
         rows: &mut Vec<String>,
         whole_run: bool,
+        create: bool,
     ) -> Result<Option<StepReport>> {
         if !whole_run && sql.dialect == Dialect::Postgres {
-            return self.run_postgres(db, sql, step, idx, rows).map(Some);
+            return self
+                .run_postgres(db, sql, step, idx, rows, create)
+                .map(Some);
         }
         let started = Instant::now();
         let file = self.set()?.file(idx);
         let statements = Self::statements(file, step.direction);
         if !whole_run {
             self.begin(db, sql)?;
+            if create {
+                // Inside the write lock: `IF NOT EXISTS`, then the rows are
+                // checked as for any step.
+                if let Err(e) = self.create_tables_in_step(db, sql) {
+                    rollback(db);
+                    return Err(e);
+                }
+            }
             if sql.dialect == Dialect::Sqlite {
                 match verify_rows(db, sql, rows) {
                     Ok(true) => {}
@@ -761,6 +825,7 @@ impl Migrator {
         step: &PlannedStep,
         idx: RevIdx,
         rows: &mut Vec<String>,
+        create: bool,
     ) -> Result<StepReport> {
         let started = Instant::now();
         let file = self.set()?.file(idx);
@@ -768,8 +833,14 @@ impl Migrator {
         let mut after = rows.clone();
         apply_to_rows(&mut after, step);
         let insert = self.completed_insert(step, idx, &after, None)?;
+        let tables = if create {
+            vec![sql.create_version_table(true), sql.create_history_table()]
+        } else {
+            Vec::new()
+        };
         let script = [sql.dialect.begin()]
             .into_iter()
+            .chain(tables.iter().map(String::as_str))
             .chain(statements.iter().map(|s| s.sql.as_str()))
             .chain([
                 self.version_change(sql, step, &after).as_str(),
@@ -786,7 +857,10 @@ impl Migrator {
         }
         failpoint::hit(failpoint::BEFORE_COMMIT, Some(&file.revision));
         if let Err(message) = db.batch(&script) {
-            return Err(self.postgres_failure(db, sql, step, file, message));
+            return Err(self.postgres_failure(db, sql, step, file, create, message));
+        }
+        if create {
+            tracing::info!(table = %sql.version, "created the version table / history table");
         }
         *rows = after;
         Ok(self.applied(step, file, statements.len(), started))
@@ -833,6 +907,7 @@ impl Migrator {
         sql: &Sql,
         step: &PlannedStep,
         file: &MigrationFile,
+        created_tables: bool,
         message: String,
     ) -> Error {
         rollback(db);
@@ -848,9 +923,14 @@ impl Migrator {
             }
             rollback(db);
         }
+        let tables = if created_tables {
+            "creating the version and history tables, "
+        } else {
+            ""
+        };
         db.fail(
             &format!(
-                "running revision {} ({}) and changing the version table",
+                "{tables}running revision {} ({}) and changing the version table",
                 file.revision, file.file
             ),
             message,

@@ -473,6 +473,89 @@ fn sql_error_in_the_first_of_three(t: &TestDb) {
     );
 }
 
+/// On a database new to the runtime, SQLite and PostgreSQL create the version
+/// and history tables in the first migration's transaction: when that
+/// migration fails, nothing is left behind, not even empty tables (MySQL,
+/// whose DDL commits, creates them first). Fixed, the next run applies it.
+fn failing_first_migration_leaves_a_new_database_as_it_was(t: &TestDb) {
+    for transaction in [RunTransaction::PerMigration, RunTransaction::WholeRun] {
+        if t.kind == Kind::Mysql && transaction == RunTransaction::WholeRun {
+            continue;
+        }
+        let config = Config {
+            transaction,
+            ..Config::default()
+        };
+        let broken = migration(
+            F1,
+            "none",
+            "CREATE TABLE first_t (id INTEGER PRIMARY KEY);\nINSERT INTO no_such_table (id) VALUES (1);",
+            "DROP TABLE first_t;",
+        );
+        let mut db = t.connect();
+        let err = migrator_of(&[broken], config.clone())
+            .upgrade(&mut db, "heads")
+            .unwrap_err();
+        let Error::Migration {
+            revision,
+            statement,
+            message,
+            ..
+        } = &err
+        else {
+            panic!("expected a migration error, got {err:?}");
+        };
+        assert_eq!((revision.as_str(), *statement), (F1, 2), "{transaction:?}");
+        assert!(message.contains("no_such_table"), "{message}");
+        let mut o = t.oracle();
+        if t.kind == Kind::Mysql {
+            // The tables came first; the half-applied step is recorded as failed.
+            assert!(o.tables().contains(&"alembic_version".to_string()));
+            assert!(o.rows("alembic_version").is_empty());
+            return;
+        }
+        assert_eq!(o.tables(), Vec::<String>::new(), "{transaction:?}");
+
+        let m = migrator_of(&[base()], config);
+        assert_eq!(m.upgrade(&mut db, "heads").unwrap().revisions(), vec![F1]);
+        assert_eq!(o.rows("alembic_version"), vec![F1]);
+        let history = m.applied_history(&mut db).unwrap();
+        assert_eq!(history.len(), 1, "{transaction:?}");
+        assert_eq!(history[0].revision, F1);
+        m.downgrade(&mut db, "base").unwrap();
+        for table in ["first_t", "base_t"] {
+            assert!(!o.tables().contains(&table.to_string()), "{table}");
+        }
+        drop(o);
+        reset_tables(t);
+    }
+}
+
+/// A run with nothing to apply still leaves both tables behind, as Alembic
+/// leaves its version table.
+fn empty_run_creates_the_tables(t: &TestDb) {
+    let m = migrator_of(&[base()], Config::default());
+    let mut db = t.connect();
+    assert!(m.upgrade(&mut db, "base").unwrap().steps.is_empty());
+    let tables = t.oracle().tables();
+    for table in ["alembic_version", "alembic_version_history"] {
+        assert!(tables.contains(&table.to_string()), "{table}: {tables:?}");
+    }
+    assert_eq!(m.upgrade(&mut db, "heads").unwrap().revisions(), vec![F1]);
+}
+
+/// Drops the version and history tables, so that the next run finds the
+/// database new to the runtime again.
+fn reset_tables(t: &TestDb) {
+    let mut o = t.oracle();
+    for table in ["alembic_version", "alembic_version_history"] {
+        if o.tables().contains(&table.to_string()) {
+            let quoted = o.quote(table);
+            o.exec(&format!("DROP TABLE {quoted}"));
+        }
+    }
+}
+
 /// PostgreSQL checks, in the round trip that changes it, that the version
 /// table holds exactly the rows the step leads to: a row another writer added
 /// (here: the migration itself) fails the step, and nothing is committed.
@@ -506,6 +589,8 @@ crate::on_all_backends!(
     sql_error_in_statement_3_of_5,
     sql_error_in_the_only_statement,
     sql_error_in_the_first_of_three,
+    failing_first_migration_leaves_a_new_database_as_it_was,
+    empty_run_creates_the_tables,
     repair_completed_applies_the_version_change,
     non_transactional_migration,
     drift_is_refused_but_crlf_and_bom_are_not_drift,

@@ -21,6 +21,23 @@ use std::time::{Duration, Instant};
 /// Launches measured per round and contender (each its own process).
 pub const LAUNCH_REPEATS: usize = 3;
 
+/// Histories up to this size get [`SMALL_HISTORY_FACTOR`] times the rounds:
+/// their cells last milliseconds, where this machine's noise is largest, and
+/// extra rounds cost little.
+pub const SMALL_HISTORY: usize = 100;
+
+/// How many times the rounds a history up to [`SMALL_HISTORY`] gets.
+pub const SMALL_HISTORY_FACTOR: usize = 3;
+
+/// The measured rounds for a history of `n` migrations, `runs` asked for.
+pub fn rounds_for(n: usize, runs: usize) -> usize {
+    if n <= SMALL_HISTORY {
+        runs * SMALL_HISTORY_FACTOR
+    } else {
+        runs
+    }
+}
+
 /// A tool being compared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Contender {

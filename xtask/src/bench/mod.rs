@@ -59,7 +59,8 @@ pub struct BenchArgs {
     /// Contenders: floor, ours, diesel, alembic [default: all].
     #[arg(long, value_name = "LIST")]
     contenders: Option<String>,
-    /// Measured runs per cell, after one warm-up [default: 5; 3 with --quick].
+    /// Measured runs per cell, after one warm-up [default: 5; 3 with --quick];
+    /// histories of up to 100 migrations get three times as many.
     #[arg(long, value_name = "N")]
     runs: Option<usize>,
     /// PostgreSQL server, without a database name.
@@ -271,7 +272,7 @@ pub fn run(args: &BenchArgs) -> Result<(), String> {
                 backend,
                 &programs,
                 &plan.contenders,
-                plan.runs,
+                measure::rounds_for(*n, plan.runs),
                 &mut results.db,
                 || machine.sample_load(),
             )?;

@@ -324,8 +324,11 @@ pub fn render(r: &Results, machine: &Machine) -> String {
         "This project side by side with [Alembic](https://alembic.sqlalchemy.org), \
          [diesel_migrations](https://docs.rs/diesel_migrations) and the floor (the same SQL \
          through `sqlite3` / `psql`), on one generated history. Whole processes, median of \
-         {} runs after a warm-up. Regenerate with:\n",
-        r.runs
+         {} runs after a warm-up ({} for the database rows of histories of up to {} \
+         migrations, whose cells last milliseconds). Regenerate with:\n",
+        r.runs,
+        super::measure::rounds_for(super::measure::SMALL_HISTORY, r.runs),
+        super::measure::SMALL_HISTORY
     );
     let _ = writeln!(md, "```sh\n{}\n```\n", machine.command);
     let loads = &machine.loads;
