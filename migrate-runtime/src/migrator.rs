@@ -440,9 +440,12 @@ impl Migrator {
                 };
                 version_table::ensure_tables(db, sql, &fresh)
             });
-            return self.finish(db, result);
+            self.finish(db, result)?;
+        } else {
+            version_table::ensure_tables(db, sql, state)?;
         }
-        version_table::ensure_tables(db, sql, state)
+        version_table::log_created(sql);
+        Ok(())
     }
 
     /// Commits after `result` succeeded, rolls back otherwise.
@@ -596,8 +599,9 @@ impl Migrator {
                         let create = !*tables_ready;
                         let result =
                             self.run_transactional(db, sql, step, idx, rows, false, create);
-                        if matches!(result, Ok(Some(_))) {
+                        if create && matches!(result, Ok(Some(_))) {
                             *tables_ready = true;
+                            version_table::log_created(sql);
                         }
                         result
                     } else {
@@ -641,7 +645,10 @@ impl Migrator {
                 rollback(db);
                 return Err(db.fail("committing the run", message));
             }
-            *tables_ready = true;
+            if create_in_run {
+                *tables_ready = true;
+                version_table::log_created(sql);
+            }
         }
         report.steps.append(&mut done);
         Ok(Executed::Done)
@@ -858,9 +865,6 @@ impl Migrator {
         failpoint::hit(failpoint::BEFORE_COMMIT, Some(&file.revision));
         if let Err(message) = db.batch(&script) {
             return Err(self.postgres_failure(db, sql, step, file, create, message));
-        }
-        if create {
-            tracing::info!(table = %sql.version, "created the version table / history table");
         }
         *rows = after;
         Ok(self.applied(step, file, statements.len(), started))

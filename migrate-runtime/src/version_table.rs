@@ -240,7 +240,8 @@ pub(crate) fn read_history(db: &mut Database, sql: &Sql) -> Result<Vec<HistoryEn
 
 /// Creates the tables that are missing. Called with the run lock held (on
 /// SQLite inside a `BEGIN IMMEDIATE` transaction the caller opened, so two
-/// processes cannot race).
+/// processes cannot race); the caller logs [`log_created`] once they are
+/// committed.
 pub(crate) fn ensure_tables(db: &mut Database, sql: &Sql, state: &DbState) -> Result<()> {
     if !state.version_table {
         db.batch_or(
@@ -251,6 +252,10 @@ pub(crate) fn ensure_tables(db: &mut Database, sql: &Sql, state: &DbState) -> Re
     if !state.history_table {
         db.batch_or(&sql.create_history_table(), "creating the history table")?;
     }
-    tracing::info!(table = %sql.version, "created the version table / history table");
     Ok(())
+}
+
+/// The log line for tables that [`ensure_tables`] created and that committed.
+pub(crate) fn log_created(sql: &Sql) {
+    tracing::info!(table = %sql.version, "created the version table / history table");
 }
