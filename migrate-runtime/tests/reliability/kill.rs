@@ -114,8 +114,9 @@ fn scenario(
         marker.starts_with(&format!("MIGRATE_FAILPOINT_HIT {point} ")),
         "{label}: {marker}"
     );
-    // Stopped there, it holds the run lock.
-    let holder = oracle::lock_holder(&t);
+    // Stopped there, it holds the run lock (as the server / kernel says; asked
+    // again for a moment, in case a reading missed it).
+    let holder = oracle::wait_lock_held(&t, Duration::from_secs(5));
     assert!(
         holder.is_some(),
         "{label}: the lock is held at the failpoint"

@@ -186,6 +186,30 @@ pub fn sqlite_lock_file(t: &TestDb) -> PathBuf {
     PathBuf::from(name)
 }
 
+/// The kernel's `/proc/locks`, read in reads of 64 KiB.
+///
+/// Not `read_to_string`: it starts with a 32-byte probe read, and the kernel
+/// resumes its walk of the lock list by position on every read, so an entry
+/// is skipped when another process (a parallel test, SQLite's own `fcntl`
+/// locks) drops a lock listed before it between two reads. One large read
+/// walks the list once, under the kernel's lock, for a page of output; the
+/// tests' few dozen locks fit in it.
+fn proc_locks() -> String {
+    use std::io::Read;
+    let mut file = std::fs::File::open("/proc/locks").expect("/proc/locks (Linux)");
+    let mut text = Vec::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        match file.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => text.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => panic!("/proc/locks: {e}"),
+        }
+    }
+    String::from_utf8_lossy(&text).into_owned()
+}
+
 /// The pids holding a `flock` on `path`, from the kernel's `/proc/locks`.
 pub fn flock_holders(path: &std::path::Path) -> Vec<u32> {
     use std::os::unix::fs::MetadataExt;
@@ -193,8 +217,7 @@ pub fn flock_holders(path: &std::path::Path) -> Vec<u32> {
         return Vec::new();
     };
     let inode = meta.ino().to_string();
-    let locks = std::fs::read_to_string("/proc/locks").expect("/proc/locks (Linux)");
-    locks
+    proc_locks()
         .lines()
         .filter(|l| !l.contains("->")) // waiters, not holders
         .filter_map(|l| {
@@ -232,6 +255,22 @@ pub fn lock_holder(t: &TestDb) -> Option<String> {
         Kind::Sqlite => flock_holders(&sqlite_lock_file(t))
             .first()
             .map(ToString::to_string),
+    }
+}
+
+/// Waits up to `timeout` for someone to hold the run lock; its holder, or
+/// `None` if nobody took it in time.
+#[cfg_attr(not(feature = "failpoints"), allow(dead_code))]
+pub fn wait_lock_held(t: &TestDb, timeout: Duration) -> Option<String> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(holder) = lock_holder(t) {
+            return Some(holder);
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
