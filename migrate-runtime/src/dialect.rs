@@ -177,6 +177,12 @@ impl Sql {
         )
     }
 
+    /// Both tables, where they do not exist yet: the version table, then the
+    /// history table.
+    pub fn create_tables(&self) -> [String; 2] {
+        [self.create_version_table(true), self.create_history_table()]
+    }
+
     /// The history table beside it.
     pub fn create_history_table(&self) -> String {
         let (id, at, text) = match self.dialect {

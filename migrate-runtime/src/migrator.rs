@@ -422,10 +422,33 @@ impl Migrator {
             && matches!(request, Request::Upgrade(_))
     }
 
-    /// The statements that create both tables where they do not exist, in
-    /// the transaction of the step that needs them.
-    fn create_tables_in_step(&self, db: &mut Database, sql: &Sql) -> Result<()> {
-        version_table::ensure_tables(db, sql, &DbState::default())
+    /// Opens the transaction of a step, a whole run, a stamp or an adoption:
+    /// `BEGIN` (on SQLite `BEGIN IMMEDIATE`, the write lock), then, when
+    /// `create`, both tables (`IF NOT EXISTS`), then on SQLite the check that
+    /// the version rows are still `rows`. `Ok(false)`: another process moved
+    /// them; rolled back, re-plan. On an error it is rolled back too.
+    fn open_transaction(
+        &self,
+        db: &mut Database,
+        sql: &Sql,
+        rows: &[String],
+        create: bool,
+    ) -> Result<bool> {
+        self.begin(db, sql)?;
+        let opened = (|| {
+            if create {
+                version_table::ensure_tables(db, sql, &DbState::default())?;
+            }
+            if sql.dialect == Dialect::Sqlite {
+                verify_rows(db, sql, rows)
+            } else {
+                Ok(true)
+            }
+        })();
+        if !matches!(opened, Ok(true)) {
+            rollback(db);
+        }
+        opened
     }
 
     fn create_tables(&self, db: &mut Database, sql: &Sql, state: &DbState) -> Result<()> {
@@ -564,27 +587,8 @@ impl Migrator {
         }
         let whole_run = self.config.transaction == RunTransaction::WholeRun;
         let create_in_run = whole_run && !*tables_ready;
-        if whole_run {
-            self.begin(db, sql)?;
-            if create_in_run {
-                if let Err(e) = self.create_tables_in_step(db, sql) {
-                    rollback(db);
-                    return Err(e);
-                }
-            }
-            if sql.dialect == Dialect::Sqlite {
-                match verify_rows(db, sql, rows) {
-                    Ok(true) => {}
-                    Ok(false) => {
-                        rollback(db);
-                        return Ok(Executed::Replan);
-                    }
-                    Err(e) => {
-                        rollback(db);
-                        return Err(e);
-                    }
-                }
-            }
+        if whole_run && !self.open_transaction(db, sql, rows, create_in_run)? {
+            return Ok(Executed::Replan);
         }
         let mut done = Vec::new();
         for step in steps {
@@ -676,29 +680,8 @@ impl Migrator {
         let started = Instant::now();
         let file = self.set()?.file(idx);
         let statements = Self::statements(file, step.direction);
-        if !whole_run {
-            self.begin(db, sql)?;
-            if create {
-                // Inside the write lock: `IF NOT EXISTS`, then the rows are
-                // checked as for any step.
-                if let Err(e) = self.create_tables_in_step(db, sql) {
-                    rollback(db);
-                    return Err(e);
-                }
-            }
-            if sql.dialect == Dialect::Sqlite {
-                match verify_rows(db, sql, rows) {
-                    Ok(true) => {}
-                    Ok(false) => {
-                        rollback(db);
-                        return Ok(None);
-                    }
-                    Err(e) => {
-                        rollback(db);
-                        return Err(e);
-                    }
-                }
-            }
+        if !whole_run && !self.open_transaction(db, sql, rows, create)? {
+            return Ok(None);
         }
         let rows_now: &Vec<String> = rows;
         let body = (|| -> Result<String> {
@@ -841,7 +824,7 @@ impl Migrator {
         apply_to_rows(&mut after, step);
         let insert = self.completed_insert(step, idx, &after, None)?;
         let tables = if create {
-            vec![sql.create_version_table(true), sql.create_history_table()]
+            sql.create_tables().to_vec()
         } else {
             Vec::new()
         };
@@ -1102,19 +1085,8 @@ impl Migrator {
     ) -> Result<Executed> {
         let set = self.set()?;
         let started = Instant::now();
-        self.begin(db, sql)?;
-        if sql.dialect == Dialect::Sqlite {
-            match verify_rows(db, sql, rows) {
-                Ok(true) => {}
-                Ok(false) => {
-                    rollback(db);
-                    return Ok(Executed::Replan);
-                }
-                Err(e) => {
-                    rollback(db);
-                    return Err(e);
-                }
-            }
+        if !self.open_transaction(db, sql, rows, false)? {
+            return Ok(Executed::Replan);
         }
         let mut reports = Vec::new();
         let result = (|| -> Result<()> {

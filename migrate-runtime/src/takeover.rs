@@ -23,7 +23,7 @@
 //! refuses, saying how to adopt it, instead of running the history from the
 //! start over an existing schema.
 
-use super::{rollback, verify_rows, Migrator, RowOnly};
+use super::{Migrator, RowOnly};
 use crate::assess::{assess, Unknown};
 use crate::backend::Database;
 use crate::config::DieselTakeover;
@@ -330,21 +330,10 @@ impl Migrator {
             return Ok(());
         }
         let digest = self.digest_of(&state.rows);
-        self.begin(db, sql)?;
-        if sql.dialect == Dialect::Sqlite {
-            match verify_rows(db, sql, &state.rows) {
-                Ok(true) => {}
-                Ok(false) => {
-                    // Another process moved the rows: it records what it did;
-                    // the run re-reads them before applying anything.
-                    rollback(db);
-                    return Ok(());
-                }
-                Err(e) => {
-                    rollback(db);
-                    return Err(e);
-                }
-            }
+        if !self.open_transaction(db, sql, &state.rows, false)? {
+            // Another process moved the rows: it records what it did; the run
+            // re-reads them before applying anything.
+            return Ok(());
         }
         let result = missing.iter().try_for_each(|&idx| {
             self.record_adoption(

@@ -243,14 +243,12 @@ pub(crate) fn read_history(db: &mut Database, sql: &Sql) -> Result<Vec<HistoryEn
 /// processes cannot race); the caller logs [`log_created`] once they are
 /// committed.
 pub(crate) fn ensure_tables(db: &mut Database, sql: &Sql, state: &DbState) -> Result<()> {
+    let [version, history] = sql.create_tables();
     if !state.version_table {
-        db.batch_or(
-            &sql.create_version_table(true),
-            "creating the version table",
-        )?;
+        db.batch_or(&version, "creating the version table")?;
     }
     if !state.history_table {
-        db.batch_or(&sql.create_history_table(), "creating the history table")?;
+        db.batch_or(&history, "creating the history table")?;
     }
     Ok(())
 }
