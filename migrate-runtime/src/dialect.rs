@@ -26,6 +26,26 @@ pub enum Dialect {
 }
 
 impl Dialect {
+    /// The backend a URL's scheme names, without connecting: `postgres://` or
+    /// `postgresql://`, `mysql://` or `mariadb://`, and SQLite for
+    /// `sqlite://`, `file:` URIs and anything without a scheme (a path,
+    /// `:memory:`); `None` for any other scheme. Case-insensitive.
+    pub(crate) fn of_url(url: &str) -> Option<Dialect> {
+        let lower = url.to_ascii_lowercase();
+        if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
+            Some(Dialect::Postgres)
+        } else if lower.starts_with("mysql://") || lower.starts_with("mariadb://") {
+            Some(Dialect::Mysql)
+        } else if lower.contains("://")
+            && !lower.starts_with("sqlite://")
+            && !lower.starts_with("file:")
+        {
+            None
+        } else {
+            Some(Dialect::Sqlite)
+        }
+    }
+
     /// A short name for messages: `sqlite`, `postgresql`, `mysql`.
     pub fn name(self) -> &'static str {
         match self {
@@ -511,6 +531,25 @@ impl Sql {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dialects_from_urls() {
+        assert_eq!(
+            Dialect::of_url("postgres://u:p@h/db"),
+            Some(Dialect::Postgres)
+        );
+        assert_eq!(
+            Dialect::of_url("PostgreSQL://h/db"),
+            Some(Dialect::Postgres)
+        );
+        assert_eq!(Dialect::of_url("MARIADB://h/db"), Some(Dialect::Mysql));
+        assert_eq!(Dialect::of_url("mysql://h/db"), Some(Dialect::Mysql));
+        assert_eq!(Dialect::of_url("sqlite://app.db"), Some(Dialect::Sqlite));
+        assert_eq!(Dialect::of_url("file:///srv/app.db"), Some(Dialect::Sqlite));
+        assert_eq!(Dialect::of_url("app.db"), Some(Dialect::Sqlite));
+        assert_eq!(Dialect::of_url(":memory:"), Some(Dialect::Sqlite));
+        assert_eq!(Dialect::of_url("oracle://h/db"), None);
+    }
     use crate::config::Config;
 
     #[test]

@@ -159,6 +159,7 @@ impl Migrator {
 
     /// The set if it is built already (always, but from an embedded history
     /// before its first use).
+    #[cfg(feature = "cli")]
     pub(crate) fn built_set(&self) -> Option<&MigrationSet> {
         self.set.get().and_then(|built| built.as_ref().ok())
     }

@@ -36,6 +36,7 @@ fn help_lists_every_command() {
         "stamp",
         "check",
         "repair",
+        "adopt-diesel",
     ] {
         assert!(
             help.lines().any(|l| l.trim_start().starts_with(command)),

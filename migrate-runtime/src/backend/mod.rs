@@ -115,29 +115,12 @@ impl fmt::Debug for Database {
     }
 }
 
-/// What a URL's scheme says about the backend.
-fn dialect_of(url: &str) -> Option<Dialect> {
-    let lower = url.to_ascii_lowercase();
-    if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
-        Some(Dialect::Postgres)
-    } else if lower.starts_with("mysql://") || lower.starts_with("mariadb://") {
-        Some(Dialect::Mysql)
-    } else if lower.contains("://")
-        && !lower.starts_with("sqlite://")
-        && !lower.starts_with("file:")
-    {
-        None
-    } else {
-        Some(Dialect::Sqlite)
-    }
-}
-
 impl Database {
     /// Connects to `url`; the scheme picks the backend (see the module docs).
     pub fn connect(url: &str) -> Result<Database> {
         let redacted = redact_url(url);
         let scrubber = Scrubber::for_url(url);
-        let Some(dialect) = dialect_of(url) else {
+        let Some(dialect) = Dialect::of_url(url) else {
             return Err(Error::Url {
                 url: redacted,
                 reason: "unknown scheme; use postgres://, mysql:// (or mariadb://), or sqlite:// / a file path".to_string(),

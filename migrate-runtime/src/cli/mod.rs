@@ -127,6 +127,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Record how a failed or interrupted non-transactional migration was resolved by hand.
     Repair(RepairArgs),
+    /// Take over a database that diesel_migrations migrated: its versions become version rows; nothing runs.
+    AdoptDiesel(AdoptDieselArgs),
 }
 
 /// `--db URL`.
@@ -329,6 +331,17 @@ pub struct CheckArgs {
     pub output: JsonArg,
 }
 
+/// Arguments of `adopt-diesel`.
+#[derive(Debug, Clone, Args)]
+pub struct AdoptDieselArgs {
+    /// The database (`--db`).
+    #[command(flatten)]
+    pub db: DatabaseArg,
+    /// Output format (`--json`).
+    #[command(flatten)]
+    pub output: JsonArg,
+}
+
 /// Arguments of `repair`.
 #[derive(Debug, Clone, Args)]
 #[command(group(clap::ArgGroup::new("action").required(true).args(["completed", "rolled_back"])))]
@@ -366,6 +379,7 @@ impl Command {
             Command::Stamp(_) => "stamp",
             Command::Check(_) => "check",
             Command::Repair(_) => "repair",
+            Command::AdoptDiesel(_) => "adopt-diesel",
         }
     }
 
@@ -382,6 +396,7 @@ impl Command {
             Command::Stamp(a) => a.output,
             Command::Check(a) => a.output,
             Command::Repair(a) => a.output,
+            Command::AdoptDiesel(a) => a.output,
         };
         output.json
     }
@@ -585,6 +600,7 @@ impl Runner {
             Command::Stamp(a) => ctx.stamp(a),
             Command::Check(a) => ctx.check(a),
             Command::Repair(a) => ctx.repair(a),
+            Command::AdoptDiesel(a) => ctx.adopt_diesel(a),
         }
     }
 
@@ -672,7 +688,7 @@ impl From<Error> for Failure {
         };
         let mut message = e.to_string();
         if let Error::Connect { url, .. } = &e {
-            message.push_str(if dialect_of_url(url) == Some(Dialect::Sqlite) {
+            message.push_str(if Dialect::of_url(url) == Some(Dialect::Sqlite) {
                 "\n  help: check that the file's folder exists and is writable (--db or DATABASE_URL)"
             } else {
                 "\n  help: check that the server is up and that the URL (--db or DATABASE_URL) names the right host, database and user"
@@ -689,21 +705,6 @@ impl From<Error> for Failure {
 impl From<migrate_core::PlanError> for Failure {
     fn from(e: migrate_core::PlanError) -> Failure {
         Error::Plan(e).into()
-    }
-}
-
-/// The dialect a URL's scheme names, without connecting (the same rules as
-/// [`Database::connect`]).
-fn dialect_of_url(url: &str) -> Option<Dialect> {
-    let lower = url.to_ascii_lowercase();
-    if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
-        Some(Dialect::Postgres)
-    } else if lower.starts_with("mysql://") || lower.starts_with("mariadb://") {
-        Some(Dialect::Mysql)
-    } else if lower.contains("://") && !lower.starts_with("sqlite://") {
-        None
-    } else {
-        Some(Dialect::Sqlite)
     }
 }
 
@@ -996,7 +997,7 @@ impl Ctx<'_> {
                 self.name
             ))
         })?;
-        dialect_of_url(&url).ok_or_else(|| {
+        Dialect::of_url(&url).ok_or_else(|| {
             Failure::usage(
                 "cannot tell the SQL dialect from the URL's scheme; pass --dialect sqlite|postgresql|mysql"
                     .to_string(),
@@ -1247,6 +1248,45 @@ impl Ctx<'_> {
         }
         Ok(Exit::Success)
     }
+
+    fn adopt_diesel(&self, a: &AdoptDieselArgs) -> Result<Exit, Failure> {
+        let mut db = self.connect(&a.db)?;
+        let adoption = self.migrator.adopt_diesel(&mut db)?;
+        if self.json {
+            let doc = self
+                .doc()
+                .with("database", db.redacted_url())
+                .with("diesel_versions", Json::strings(&adoption.diesel_versions))
+                .with("adopted", Json::strings(&adoption.adopted))
+                .with("rows", Json::strings(&adoption.rows));
+            self.print(doc);
+            return Ok(Exit::Success);
+        }
+        let rows = output::rows_text(&adoption.rows);
+        if adoption.diesel_versions.is_empty() {
+            self.out.line(format_args!(
+                "nothing to adopt: diesel_migrations' table is absent or empty; the version table holds {rows}"
+            ));
+        } else if adoption.adopted.is_empty() {
+            self.out.line(format_args!(
+                "already adopted: the version table holds {rows}, which includes the {} version(s) diesel_migrations applied; nothing was written",
+                adoption.diesel_versions.len()
+            ));
+        } else {
+            for revision in &adoption.adopted {
+                self.out.line(format_args!("Adopting {revision}"));
+            }
+            self.out.line(format_args!(
+                "adopted {} diesel version(s): the version table now holds {rows}; no migration ran",
+                adoption.adopted.len()
+            ));
+            self.out.line(format_args!(
+                "  next: `{} upgrade heads` applies what comes after",
+                self.runner.program
+            ));
+        }
+        Ok(Exit::Success)
+    }
 }
 
 /// The exit code of `check`: the most serious finding wins.
@@ -1287,18 +1327,6 @@ fn summary(direction: Direction, report: &Report) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn dialects_from_urls() {
-        assert_eq!(
-            dialect_of_url("postgres://u:p@h/db"),
-            Some(Dialect::Postgres)
-        );
-        assert_eq!(dialect_of_url("MARIADB://h/db"), Some(Dialect::Mysql));
-        assert_eq!(dialect_of_url("sqlite://app.db"), Some(Dialect::Sqlite));
-        assert_eq!(dialect_of_url("app.db"), Some(Dialect::Sqlite));
-        assert_eq!(dialect_of_url("oracle://h/db"), None);
-    }
 
     #[test]
     fn exit_codes_are_documented_numbers() {

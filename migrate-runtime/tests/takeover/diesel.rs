@@ -7,7 +7,9 @@
 //! service" has the first three (a copy of those folders).
 
 use crate::support::{Kind, TestDb};
-use crate::tools::{events, fixture, history, import_diesel, version_rows, Scratch};
+use crate::tools::{
+    events, fixture, history, import_diesel, migrate_command, version_rows, Scratch,
+};
 use diesel::Connection;
 use diesel_migrations::{FileBasedMigrations, MigrationHarness};
 use migrate_runtime::{Config, DieselTakeover, Error, Migrator};
@@ -170,6 +172,80 @@ fn adopted_explicitly_then_launched(t: &TestDb) {
     assert_eq!(events(t), V[..2]);
 }
 
+/// The deploy-step form: `app migrate adopt-diesel`, then `upgrade heads`.
+fn adopted_by_the_command(t: &TestDb) {
+    let scratch = Scratch::new();
+    let old = old_service(scratch.path(), &V[..3]);
+    diesel_runs(t, &old);
+    let m = imported(&scratch, Config::default());
+    let folder = scratch.path().join("migrations");
+    let run = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--db", t.url.as_str()]);
+        let ran = migrate_command(&folder, &all);
+        assert_eq!(
+            ran.code,
+            Some(0),
+            "{args:?}:\n{}\n{}",
+            ran.stdout,
+            ran.stderr
+        );
+        ran.stdout
+    };
+
+    // Refused by `upgrade` as by a launch, naming the command that adopts.
+    let refused = migrate_command(&folder, &["upgrade", "heads", "--db", t.url.as_str()]);
+    assert_eq!(refused.code, Some(1), "{}", refused.stdout);
+    for expected in [
+        "migrated by diesel_migrations",
+        "the `adopt-diesel` command",
+    ] {
+        assert!(
+            refused.stderr.contains(expected),
+            "{expected}: {}",
+            refused.stderr
+        );
+    }
+    assert_eq!(events(t), V[..3]);
+
+    let text = run(&["adopt-diesel"]);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            format!("Adopting {}", rev(V[0])),
+            format!("Adopting {}", rev(V[1])),
+            format!("Adopting {}", rev(V[2])),
+            format!(
+                "adopted 3 diesel version(s): the version table now holds {}; no migration ran",
+                rev(V[2])
+            ),
+            "  next: `app migrate upgrade heads` applies what comes after".to_string(),
+        ],
+        "{text}"
+    );
+    assert_eq!(version_rows(t), [rev(V[2])]);
+    assert_eq!(events(t), V[..3]);
+
+    // Again: nothing written; in JSON, every list.
+    let again = run(&["adopt-diesel", "--json"]);
+    let doc: serde_json::Value = serde_json::from_str(&again).expect(&again);
+    assert_eq!(doc["command"], "adopt-diesel", "{doc}");
+    assert_eq!(doc["diesel_versions"], serde_json::json!(V[..3]), "{doc}");
+    assert_eq!(doc["adopted"], serde_json::json!([]), "{doc}");
+    assert_eq!(doc["rows"], serde_json::json!([rev(V[2])]), "{doc}");
+    assert_eq!(history(t).len(), 3);
+    let text = run(&["adopt-diesel"]);
+    assert_eq!(
+        text,
+        format!("already adopted: the version table holds {}, which includes the 3 version(s) diesel_migrations applied; nothing was written", rev(V[2]))
+    );
+
+    run(&["upgrade", "heads"]);
+    assert_eq!(events(t), V);
+    assert!(m.is_up_to_date(&mut t.connect()).unwrap());
+}
+
 fn adopted_on_first_launch(t: &TestDb) {
     let scratch = Scratch::new();
     let old = old_service(scratch.path(), &V[..3]);
@@ -276,6 +352,15 @@ fn a_fresh_database_is_not_affected(t: &TestDb) {
     let mut db = t.connect();
     let adoption = m.adopt_diesel(&mut db).unwrap();
     assert!(adoption.diesel_versions.is_empty() && adoption.adopted.is_empty());
+    let told = migrate_command(
+        &scratch.path().join("migrations"),
+        &["adopt-diesel", "--db", t.url.as_str()],
+    );
+    assert_eq!(told.code, Some(0), "{}", told.stderr);
+    assert_eq!(
+        told.stdout,
+        "nothing to adopt: diesel_migrations' table is absent or empty; the version table holds <base>"
+    );
     assert_eq!(m.launch(&mut db).unwrap().revisions(), revs(&V));
     assert_eq!(events(t), V);
 }
@@ -283,6 +368,7 @@ fn a_fresh_database_is_not_affected(t: &TestDb) {
 crate::on_all_backends!(
     adopted_explicitly_then_launched,
     adopted_on_first_launch,
+    adopted_by_the_command,
     a_gap_is_refused_by_name,
     an_unknown_version_is_refused_by_name,
     a_database_diesel_ran_our_set_on_is_adopted,

@@ -339,3 +339,76 @@ pub fn version_rows(t: &TestDb) -> Vec<String> {
     }
     t.oracle().rows("alembic_version")
 }
+
+/// Set in the child [`migrate_command`] runs: the folder, then the arguments,
+/// one per line.
+const ENV_CLI: &str = "TAKEOVER_CLI_CHILD";
+
+/// A binary's `migrate` subcommand, as a service mounts it.
+#[derive(clap::Parser)]
+struct Cli {
+    #[command(subcommand)]
+    command: migrate_runtime::cli::Command,
+}
+
+/// The child of [`migrate_command`]: a program that mounts the command set
+/// over a folder (`Runner::folder`), parses its arguments with clap and exits
+/// with the command's code. Returns at once in a normal run.
+#[test]
+fn cli_child() {
+    use clap::Parser as _;
+    let Some(spec) = std::env::var_os(ENV_CLI) else {
+        return;
+    };
+    let spec = spec.to_string_lossy().into_owned();
+    let mut lines = spec.split('\n');
+    let folder = PathBuf::from(lines.next().unwrap());
+    let cli = Cli::try_parse_from(std::iter::once("app").chain(lines)).unwrap();
+    let exit = migrate_runtime::cli::Runner::folder(folder)
+        .program("app migrate")
+        .run(&cli.command);
+    std::io::stdout().flush().unwrap();
+    std::process::exit(i32::from(exit.code()));
+}
+
+/// What `app migrate <args>` printed, and its exit code.
+pub struct Ran {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `app migrate <args>` over `folder` in a child process (this test
+/// binary again, as [`cli_child`]), as an operator would in a deploy step.
+pub fn migrate_command(folder: &Path, args: &[&str]) -> Ran {
+    let exe = std::env::current_exe().unwrap();
+    let spec = std::iter::once(folder.to_str().unwrap())
+        .chain(args.iter().copied())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let out = Command::new(exe)
+        .args([
+            "--exact",
+            "tools::cli_child",
+            "--nocapture",
+            "--test-threads",
+            "1",
+        ])
+        .env(ENV_CLI, spec)
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    // libtest's own lines (`running 1 test`, `test … ...`) come first.
+    let stdout = stdout
+        .lines()
+        .filter(|l| !l.is_empty() && *l != "running 1 test")
+        .map(|l| l.trim_start_matches("test tools::cli_child ... "))
+        .collect::<Vec<_>>()
+        .join("\n");
+    Ran {
+        code: out.status.code(),
+        stdout,
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
