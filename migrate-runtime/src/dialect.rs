@@ -531,6 +531,7 @@ impl Sql {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Config;
 
     #[test]
     fn dialects_from_urls() {
@@ -550,7 +551,6 @@ mod tests {
         assert_eq!(Dialect::of_url(":memory:"), Some(Dialect::Sqlite));
         assert_eq!(Dialect::of_url("oracle://h/db"), None);
     }
-    use crate::config::Config;
 
     #[test]
     fn literals_cannot_escape() {

@@ -452,7 +452,13 @@ impl Migrator {
         opened
     }
 
+    /// Creates the tables `state` lacks, in their own transaction where DDL is
+    /// transactional (on SQLite under the write lock, checking again which
+    /// exist); nothing when it has both.
     fn create_tables(&self, db: &mut Database, sql: &Sql, state: &DbState) -> Result<()> {
+        if state.version_table && state.history_table {
+            return Ok(());
+        }
         if sql.dialect == Dialect::Sqlite {
             self.begin(db, sql)?;
             // Inside the write lock: another process may have created them meanwhile.

@@ -150,9 +150,7 @@ impl Migrator {
         }
         // Refused before any table is created: nothing is written.
         let applied = self.map_diesel_versions(&versions)?;
-        if !(state.version_table && state.history_table) {
-            self.create_tables(db, sql, &state)?;
-        }
+        self.create_tables(db, sql, &state)?;
         let adopted = self.write_diesel_adoption(db, sql, &applied)?;
         state = version_table::read_state(db, sql)?;
         Ok(DieselAdoption {
@@ -186,9 +184,7 @@ impl Migrator {
                     }
                     DieselTakeover::OnUpgrade => {
                         let applied = self.map_diesel_versions(&versions)?;
-                        if !(state.version_table && state.history_table) {
-                            self.create_tables(db, sql, state)?;
-                        }
+                        self.create_tables(db, sql, state)?;
                         self.write_diesel_adoption(db, sql, &applied)?;
                         *state = version_table::read_state(db, sql)?;
                         return Ok(());
