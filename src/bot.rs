@@ -137,6 +137,9 @@ impl Conn {
     /// errors never show its password.
     pub fn connect(url: &str) -> Result<Conn, String> {
         let scrubber = Scrubber::for_url(url);
+        // The URL as the driver must get it (scheme lower-cased), after the
+        // runtime's refusals; the launch already connected with the same.
+        let url = &migrate_runtime::Database::driver_url(url).map_err(|e| e.to_string())?;
         let lower = url.to_ascii_lowercase();
         let conn = if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
             Conn::postgres(url)

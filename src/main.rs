@@ -39,7 +39,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli: Cli = migrate_runtime::cli::parse();
     match cli.command {
         Some(Command::Migrate(_)) if cli.db.is_some() => {
             eprintln!("error: write `--db` after the migrate command, e.g. `chatbot migrate current --db URL`");

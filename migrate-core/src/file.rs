@@ -24,21 +24,46 @@
 //!   `message`, `create_date` are free text; `transaction` is `per-migration`
 //!   (the default: the migration and its bookkeeping commit together) or `none`
 //!   (for statements such as `CREATE INDEX CONCURRENTLY`).
-//! - Plain comments may stand in the header, but a comment shaped like a header
-//!   line (`-- word: …`) must use a known key, so a typo never goes unnoticed.
+//! - Header values hold no control character other than tab (no terminal
+//!   escapes, no bidi overrides): they are printed by the commands.
+//! - Plain comments may stand in the header, but a comment that looks like a
+//!   header line must use a known key exactly, so a typo never drops a
+//!   dependency, a label or a transaction mode without a word. The text before
+//!   the first colon (`:`, or a look-alike such as `：`) is a *key part*; it is
+//!   an error when
+//!   - it is close to a known key once normalised: lower case, look-alike
+//!     letters folded to ASCII (Cyrillic `о`, Greek `ο`, full-width `ｏ`, a
+//!     digit `0` → `o`), invisible characters dropped, and runs of `-`, `_` and
+//!     spaces read as one `_` (within two edits: `depends-on`, `branch labels`,
+//!     `Create Date`, `transactiоn`, `revison`); or
+//!   - it is one word of letters (any script, any case), `_` and `-`, followed
+//!     by an ASCII colon (`-- Note: …`, `-- e-mail: …`).
+//!
+//!   Anything else is prose: `-- This migration adds the users table: see
+//!   ticket 12`, `-- TODO(ana): …`, `-- 12:30 is the quiet hour`.
 //! - `-- migrate:upgrade` starts the upgrade, which must hold SQL (merge
 //!   revisions may be empty). Then either `-- migrate:downgrade` and the SQL that
 //!   reverts it (a comment alone marks a deliberate no-op), or
 //!   `-- migrate:irreversible`.
+//! - A section must not end inside a string, quoted name, block comment or
+//!   dollar-quoted body. Each section is split into statements for every
+//!   dialect (SQLite, PostgreSQL, MySQL/MariaDB: see [`crate::sql`]); when every
+//!   dialect reads it as unterminated, that is a problem at the line where the
+//!   construct opens. When only some do (`'C:\'` at the end of a section is a
+//!   string still open for MySQL, whose backslash escapes the quote), the
+//!   split records it and the runtime refuses to run the section there.
 //! - Revision ids and branch labels use `A-Z a-z 0-9 _`; ids are at most 32
 //!   characters (Alembic's `version_num VARCHAR(32)`), labels at most 64. The
-//!   words `base`, `head`, `heads`, `current` and `none` are reserved.
+//!   words `base`, `head`, `heads`, `current` and `none` are reserved in any
+//!   case (`HEAD`, `None`).
 //! - The file name ends with the revision id: `<anything>_<revision>.sql` or
 //!   `<revision>.sql`.
 
 use crate::checksum::{self, Checksum};
 use crate::problem::{Problem, ProblemKind};
-use crate::sql::{self, Statement};
+use crate::sql::{self, Splits, SqlDialect, Statement, Unclosed, Unterminated};
+use std::collections::HashMap;
+use std::fmt::Write as _;
 
 /// The marker line that starts the upgrade section.
 pub const UPGRADE_MARKER: &str = "-- migrate:upgrade";
@@ -53,15 +78,35 @@ pub const MAX_LABEL_LEN: usize = 64;
 /// Words that cannot be revision ids or labels: they mean something in targets.
 pub const RESERVED_WORDS: &[&str] = &["base", "head", "heads", "current", "none"];
 
-const KEYS: &[&str] = &[
-    "revision",
-    "down_revision",
-    "branch_labels",
-    "depends_on",
-    "message",
-    "create_date",
-    "transaction",
+/// The header keys, as written, with the field each one fills.
+const KEYS: [(&str, Key); 7] = [
+    ("revision", Key::Revision),
+    ("down_revision", Key::DownRevision),
+    ("branch_labels", Key::BranchLabels),
+    ("depends_on", Key::DependsOn),
+    ("message", Key::Message),
+    ("create_date", Key::CreateDate),
+    ("transaction", Key::Transaction),
 ];
+
+/// The longest header key, in characters.
+const LONGEST_KEY: usize = 13;
+
+/// The most edits between a key part and a known key that still read as a
+/// misspelling of it.
+const MAX_KEY_EDITS: usize = 2;
+
+/// A header field.
+#[derive(Clone, Copy)]
+enum Key {
+    Revision,
+    DownRevision,
+    BranchLabels,
+    DependsOn,
+    Message,
+    CreateDate,
+    Transaction,
+}
 
 /// Whether a migration runs inside a transaction with its bookkeeping.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -90,8 +135,34 @@ pub struct Section {
     pub line: u32,
     /// The section's text as written (normalized line endings).
     pub sql: String,
-    /// The statements in the section, in order.
-    pub statements: Vec<Statement>,
+    /// The section cut into statements, per dialect (stored once when the
+    /// dialects agree).
+    pub splits: Splits,
+}
+
+impl Section {
+    /// The section whose marker is on line `line` and whose text (after the
+    /// marker's line) is `sql`, split for every dialect.
+    pub fn new(line: u32, sql: String) -> Section {
+        let splits = Splits::new(&sql, line.saturating_add(1));
+        Section { line, sql, splits }
+    }
+
+    /// The statements `dialect` runs, in order.
+    pub fn statements(&self, dialect: SqlDialect) -> &[Statement] {
+        self.splits.statements(dialect)
+    }
+
+    /// What `dialect` finds never closed at the end of the section: the
+    /// section cannot run there.
+    pub fn unterminated(&self, dialect: SqlDialect) -> Option<&Unterminated> {
+        self.splits.unterminated(dialect)
+    }
+
+    /// Whether no dialect finds a statement in the section.
+    pub fn is_empty(&self) -> bool {
+        self.splits.is_empty()
+    }
 }
 
 /// 1-based lines of the header fields, for pointing problems at them.
@@ -158,6 +229,20 @@ struct Fields<'t> {
     transaction: Option<(&'t str, u32)>,
 }
 
+impl<'t> Fields<'t> {
+    fn slot(&mut self, key: Key) -> &mut Option<(&'t str, u32)> {
+        match key {
+            Key::Revision => &mut self.revision,
+            Key::DownRevision => &mut self.down_revision,
+            Key::BranchLabels => &mut self.branch_labels,
+            Key::DependsOn => &mut self.depends_on,
+            Key::Message => &mut self.message,
+            Key::CreateDate => &mut self.create_date,
+            Key::Transaction => &mut self.transaction,
+        }
+    }
+}
+
 #[derive(Clone, Copy, PartialEq)]
 enum Marker {
     Upgrade,
@@ -203,6 +288,57 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// A problem when every dialect reads `section` as ending inside a
+    /// construct (see the module docs); where only some do, the split says so.
+    fn unterminated(&mut self, section: &Section, name: &str) {
+        let mut open: Vec<(Vec<SqlDialect>, &Unterminated)> = Vec::new();
+        for dialect in SqlDialect::ALL {
+            let Some(u) = section.unterminated(dialect) else {
+                return;
+            };
+            match open.iter_mut().find(|(_, seen)| *seen == u) {
+                Some((dialects, _)) => dialects.push(dialect),
+                None => open.push((vec![dialect], u)),
+            }
+        }
+        let line = open
+            .iter()
+            .map(|(_, u)| u.line)
+            .min()
+            .unwrap_or(section.line);
+        let (message, help) = match open.as_slice() {
+            [(_, u)] => (
+                format!(
+                    "the {name} section ends inside {} on this line, never closed",
+                    u.unclosed
+                ),
+                unterminated_help(&u.unclosed),
+            ),
+            _ => {
+                let each: Vec<String> = open
+                    .iter()
+                    .map(|(dialects, u)| {
+                        let names: Vec<&str> = dialects.iter().map(|d| d.name()).collect();
+                        format!(
+                            "{} for {} (line {})",
+                            u.unclosed,
+                            names.join(" and "),
+                            u.line
+                        )
+                    })
+                    .collect();
+                (
+                    format!(
+                        "the {name} section ends inside {}, never closed",
+                        each.join("; ")
+                    ),
+                    unterminated_help(&open[0].1.unclosed),
+                )
+            }
+        };
+        self.problem(ProblemKind::UnterminatedSql, line, message, &help);
+    }
+
     fn problem(&mut self, kind: ProblemKind, line: u32, message: String, help: &str) {
         let mut p = Problem::new(kind, message).at(self.file, (line > 0).then_some(line));
         if !help.is_empty() {
@@ -244,40 +380,19 @@ impl<'a> Parser<'a> {
                 }
                 continue;
             };
-            let comment = comment.trim();
-            let Some((key, value)) = comment.split_once(':') else {
+            let Some((key, colon, value)) = split_key(comment.trim()) else {
                 continue;
             };
             let key = key.trim();
-            if key.is_empty() || !key.bytes().all(|b| b.is_ascii_alphabetic() || b == b'_') {
-                continue; // a prose comment
-            }
-            let value = value.trim();
-            let slot = match key {
-                "revision" => &mut fields.revision,
-                "down_revision" => &mut fields.down_revision,
-                "branch_labels" => &mut fields.branch_labels,
-                "depends_on" => &mut fields.depends_on,
-                "message" => &mut fields.message,
-                "create_date" => &mut fields.create_date,
-                "transaction" => &mut fields.transaction,
-                _ => {
-                    let hint = match closest_key(key) {
-                        Some(k) => format!("did you mean `{k}`? The header keys are {}", KEYS.join(", ")),
-                        None => format!(
-                            "the header keys are {}; a free comment in the header must not start with `word:`",
-                            KEYS.join(", ")
-                        ),
-                    };
-                    self.problem(
-                        ProblemKind::MalformedHeader,
-                        line_no,
-                        format!("unknown header key `{key}`"),
-                        &hint,
-                    );
+            let slot = match key_part(key, colon) {
+                KeyPart::Known(known) => fields.slot(known),
+                KeyPart::Unknown(near) => {
+                    self.unknown_key(key, colon, near, line_no);
                     continue;
                 }
+                KeyPart::Prose => continue,
             };
+            let value = value.trim();
             if let Some((_, first)) = slot {
                 let first = *first;
                 self.problem(
@@ -342,7 +457,7 @@ impl<'a> Parser<'a> {
                 self.problem(
                     ProblemKind::MalformedSections,
                     line,
-                    format!("unknown section marker `-- migrate:{other}`"),
+                    format!("unknown section marker `-- migrate:{}`", shown(other)),
                     "the markers are `-- migrate:upgrade`, `-- migrate:downgrade` and `-- migrate:irreversible`",
                 );
                 return false;
@@ -362,19 +477,27 @@ impl<'a> Parser<'a> {
     /// trimming every line of SQL this looks for `-- migrate:` and keeps the
     /// places where only whitespace precedes it on its line, which are exactly
     /// the lines that start with it once trimmed.
+    ///
+    /// Linear in the text: the search always resumes at the start of the line
+    /// after the last `-- migrate:` found (a marker line or not, the rest of
+    /// that line holds no marker), so every byte is looked at a bounded number
+    /// of times however many `-- migrate:` a line repeats.
     fn later_markers(&mut self, text: &str, from: usize, marker_line: u32, markers: &mut Markers) {
         // `line` is the number of the line that starts at `counted`.
         let mut line = marker_line.saturating_add(1);
         let mut counted = from;
+        // Always the start of a line.
         let mut search = from;
         while let Some(found) = text[search..].find(MARKER_PREFIX) {
             let at = search + found;
-            let line_start = text[from..at].rfind('\n').map_or(from, |n| from + n + 1);
+            let line_start = text[search..at]
+                .rfind('\n')
+                .map_or(search, |n| search + n + 1);
+            let line_end = text[at..].find('\n').map_or(text.len(), |n| at + n + 1);
+            search = line_end;
             if !text[line_start..at].chars().all(char::is_whitespace) {
-                search = at + MARKER_PREFIX.len();
                 continue;
             }
-            let line_end = text[at..].find('\n').map_or(text.len(), |n| at + n + 1);
             let newlines = text.as_bytes()[counted..line_start]
                 .iter()
                 .filter(|&&b| b == b'\n')
@@ -383,7 +506,58 @@ impl<'a> Parser<'a> {
             counted = line_start;
             let rest = &text[at + MARKER_PREFIX.len()..line_end];
             self.marker(rest, line, line_start, line_end, markers);
-            search = line_end;
+        }
+    }
+
+    /// Reports the key part `key` (before `colon`) of a header comment that is
+    /// meant as a key but is none; `near` is the known key it is closest to.
+    fn unknown_key(&mut self, key: &str, colon: char, near: Option<&'static str>, line: u32) {
+        let keys = key_names();
+        let (message, help) = match near {
+            Some(near) if colon != ':' && key == near => (
+                format!(
+                    "`{near}` is followed by `{colon}` ({}), which only looks like a colon",
+                    code_point(colon)
+                ),
+                format!("write `-- {near}: …` with an ASCII colon"),
+            ),
+            Some(near) => (
+                format!("unknown header key `{}`", shown(key)),
+                format!(
+                    "did you mean `{near}`? {}The header keys are {keys}",
+                    key_notes(key, colon)
+                ),
+            ),
+            None if folded_key(key).is_some_and(|k| k == "migrate") => (
+                format!("unknown header key `{}`", shown(key)),
+                format!(
+                    "a section marker is written exactly `{UPGRADE_MARKER}` (lower case, one space after `--`); the header keys are {keys}"
+                ),
+            ),
+            None => (
+                format!("unknown header key `{}`", shown(key)),
+                format!(
+                    "the header keys are {keys}; a free comment in the header must not start with `word:`"
+                ),
+            ),
+        };
+        self.problem(ProblemKind::MalformedHeader, line, message, &help);
+    }
+
+    /// Whether the value of `key` holds only text a header may hold; reports
+    /// the problem if not.
+    fn plain_value(&mut self, key: &str, value: &str, line: u32) -> bool {
+        match check_header_text(value) {
+            Ok(()) => true,
+            Err(why) => {
+                self.problem(
+                    ProblemKind::MalformedHeader,
+                    line,
+                    format!("the `{key}` value {why}"),
+                    "remove it: header values are plain text on one line (tab is allowed); a terminal escape or a bidi control would garble or disguise what the commands print",
+                );
+                false
+            }
         }
     }
 
@@ -399,11 +573,16 @@ impl<'a> Parser<'a> {
                         Some(value.to_string())
                     }
                     Err(why) => {
+                        let help = if is_reserved(value) {
+                            RESERVED_HELP
+                        } else {
+                            "use up to 32 characters from A-Z, a-z, 0-9 and _ (e.g. 12 hex digits, as `cargo xtask new-migration` writes)"
+                        };
                         self.problem(
                             ProblemKind::InvalidIdentifier,
                             line,
-                            format!("revision id `{value}` {why}"),
-                            "use up to 32 characters from A-Z, a-z, 0-9 and _ (e.g. 12 hex digits, as `cargo xtask new-migration` writes)",
+                            format!("revision id `{}` {why}", shown(value)),
+                            help,
                         );
                         None
                     }
@@ -473,7 +652,7 @@ impl<'a> Parser<'a> {
                     self.problem(
                         ProblemKind::MalformedHeader,
                         line,
-                        format!("unknown transaction mode `{other}`"),
+                        format!("unknown transaction mode `{}`", shown(other)),
                         "write `-- transaction: per-migration` (the default) or `-- transaction: none`",
                     );
                     None
@@ -481,6 +660,13 @@ impl<'a> Parser<'a> {
             },
         };
         ok &= transaction.is_some();
+        // The other values are words a control character already fails; free
+        // text is checked here.
+        for (key, field) in [("message", f.message), ("create_date", f.create_date)] {
+            if let Some((value, line)) = field {
+                ok &= self.plain_value(key, value, line);
+            }
+        }
         if !ok {
             return None;
         }
@@ -513,28 +699,45 @@ impl<'a> Parser<'a> {
         }
         let mut out: Vec<String> =
             Vec::with_capacity(1 + value.bytes().filter(|&b| b == b',').count());
+        // Every entry seen, with whether it was reported (as invalid, or as
+        // repeated): each entry is looked up once, and reported once however
+        // often it repeats.
+        let mut seen: HashMap<&str, bool> = HashMap::new();
         let mut ok = true;
         for item in value.split(',') {
             let item = item.trim();
+            if let Some(reported) = seen.get_mut(item) {
+                if !*reported {
+                    *reported = true;
+                    self.problem(
+                        ProblemKind::MalformedHeader,
+                        line,
+                        format!("`{key}` lists `{}` twice", shown(item)),
+                        "remove the repeated entry",
+                    );
+                }
+                ok = false;
+                continue;
+            }
             let check = if revisions_only {
                 check_revision_id(item)
             } else {
                 check_label(item)
             };
+            seen.insert(item, check.is_err());
             if let Err(why) = check {
+                let help = if item.eq_ignore_ascii_case("none") {
+                    "write `none` in lower case, alone, for an empty list (`-- down_revision: none` for a base revision)"
+                } else if is_reserved(item) {
+                    RESERVED_HELP
+                } else {
+                    "separate several entries with commas; each uses A-Z, a-z, 0-9 and _"
+                };
                 self.problem(
                     ProblemKind::InvalidIdentifier,
                     line,
-                    format!("`{key}` entry `{item}` {why}"),
-                    "separate several entries with commas; each uses A-Z, a-z, 0-9 and _",
-                );
-                ok = false;
-            } else if out.iter().any(|o| o == item) {
-                self.problem(
-                    ProblemKind::MalformedHeader,
-                    line,
-                    format!("`{key}` lists `{item}` twice"),
-                    "remove the repeated entry",
+                    format!("`{key}` entry `{}` {why}", shown(item)),
+                    help,
                 );
                 ok = false;
             } else {
@@ -607,17 +810,12 @@ impl<'a> Parser<'a> {
         let (down_kind, down_line, down_start, down_body) =
             (down.marker, down.line, down.start, down.body);
         let section = |from: usize, to: usize, marker_line: u32| {
-            let sql = text[from..to].to_string();
-            let statements = sql::split_statements(&sql, marker_line + 1);
-            Section {
-                line: marker_line,
-                sql,
-                statements,
-            }
+            Section::new(marker_line, text[from..to].to_string())
         };
         let upgrade = section(up_body, down_start, up_line);
+        self.unterminated(&upgrade, "upgrade");
         let merge = is_merge.unwrap_or(false);
-        if upgrade.statements.is_empty() && !merge {
+        if upgrade.is_empty() && !merge {
             self.problem(
                 ProblemKind::EmptyUpgrade,
                 up_line,
@@ -639,6 +837,7 @@ impl<'a> Parser<'a> {
             }
             _ => {
                 let down = section(down_body, text.len(), down_line);
+                self.unterminated(&down, "downgrade");
                 if down.sql.trim().is_empty() && !merge {
                     self.problem(
                         ProblemKind::EmptyDowngrade,
@@ -652,6 +851,20 @@ impl<'a> Parser<'a> {
         };
         Some((upgrade, downgrade))
     }
+}
+
+/// What to do about a construct left open.
+fn unterminated_help(open: &Unclosed) -> String {
+    let text = match open {
+        Unclosed::Quote('[') => "close the name with `]`".to_string(),
+        Unclosed::Quote(q) => format!(
+            "close it with `{q}` (write `{q}{q}` for a `{q}` inside it); on MySQL/MariaDB a backslash escapes the character after it, so write `\\\\` for a backslash"
+        ),
+        Unclosed::EscapeString => "close the string with `'`; in `E'…'` a backslash escapes the character after it, so write `\\\\` for a backslash".to_string(),
+        Unclosed::BlockComment => "close the comment with `*/` (on PostgreSQL comments nest: each `/*` needs its own `*/`)".to_string(),
+        Unclosed::DollarQuote(tag) => format!("close the body with `{tag}`"),
+    };
+    format!("{text}; nothing after it can run as written")
 }
 
 struct Header {
@@ -690,7 +903,8 @@ fn check_word(word: &str, max: usize) -> Result<(), String> {
         .find(|c| !(c.is_ascii_alphanumeric() || *c == '_'))
     {
         return Err(format!(
-            "contains `{c}`; only A-Z, a-z, 0-9 and _ are allowed"
+            "contains `{}`; only A-Z, a-z, 0-9 and _ are allowed",
+            shown(c.encode_utf8(&mut [0; 4]))
         ));
     }
     if RESERVED_WORDS.contains(&word) {
@@ -699,28 +913,537 @@ fn check_word(word: &str, max: usize) -> Result<(), String> {
             RESERVED_WORDS.join(", ")
         ));
     }
+    if is_reserved(word) {
+        return Err(format!(
+            "is the reserved word `{}` in another case; {} are reserved in any case",
+            word.to_ascii_lowercase(),
+            RESERVED_WORDS.join(", ")
+        ));
+    }
     Ok(())
 }
 
-fn closest_key(key: &str) -> Option<&'static str> {
-    let lower = key.to_ascii_lowercase();
-    KEYS.iter()
-        .map(|k| (edit_distance(&lower, k), *k))
-        .filter(|(d, k)| *d <= 2 || lower.replace('-', "_") == **k)
-        .min()
-        .map(|(_, k)| k)
+/// The fix for an id or label that is a reserved word.
+const RESERVED_HELP: &str = "choose another name: these words name targets in the commands (`upgrade head`, `downgrade base`), whatever their case";
+
+/// Whether `word` is a reserved word in any case.
+fn is_reserved(word: &str) -> bool {
+    RESERVED_WORDS.iter().any(|r| r.eq_ignore_ascii_case(word))
 }
 
+/// Checks text to be written into a header value (a `new-migration`
+/// message): control characters other than tab, and the invisible controls
+/// that reorder text (bidi overrides and isolates), are refused; `Err` says
+/// which character it met.
+pub fn check_header_text(text: &str) -> Result<(), String> {
+    match text
+        .chars()
+        .find(|&c| (c.is_control() && c != '\t') || is_bidi_control(c))
+    {
+        Some(c) => Err(format!("holds the control character {}", code_point(c))),
+        None => Ok(()),
+    }
+}
+
+/// The bidi embeddings, overrides, isolates and marks, which reorder the text
+/// around them without being seen.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Characters that take no room: zero-width spaces and joiners, the soft
+/// hyphen, the byte-order mark.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00ad}' | '\u{180e}' | '\u{200b}'..='\u{200d}' | '\u{2060}' | '\u{feff}'
+    )
+}
+
+/// Characters that look like an ASCII colon.
+fn is_colon(c: char) -> bool {
+    matches!(
+        c,
+        ':' | '\u{02d0}'
+            | '\u{0589}'
+            | '\u{05c3}'
+            | '\u{2236}'
+            | '\u{a789}'
+            | '\u{fe13}'
+            | '\u{fe55}'
+            | '\u{ff1a}'
+    )
+}
+
+/// Characters that read as a gap between the words of a key: `-`, `_`,
+/// whitespace, and the dashes that look like `-`.
+fn is_key_separator(c: char) -> bool {
+    matches!(
+        c,
+        '-' | '_' | '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{fe63}' | '\u{ff0d}' | '\u{ff3f}'
+    ) || c.is_whitespace()
+}
+
+/// The lower-case ASCII letter `c` looks like, for letters of other scripts
+/// drawn the same (Cyrillic `о`, Greek `ο`, full-width `ｏ`, ...) and the digits
+/// `0` and `1`.
+fn ascii_look_alike(c: char) -> Option<char> {
+    let ascii = match c {
+        'a'..='z' => c,
+        'A'..='Z' => c.to_ascii_lowercase(),
+        '\u{ff21}'..='\u{ff3a}' => char::from_u32(u32::from(c) - 0xff21 + u32::from('a'))?,
+        '\u{ff41}'..='\u{ff5a}' => char::from_u32(u32::from(c) - 0xff41 + u32::from('a'))?,
+        '0' => 'o',
+        '1' => 'l',
+        // Cyrillic.
+        'а' | 'А' => 'a',
+        'В' => 'b',
+        'с' | 'С' => 'c',
+        'ԁ' => 'd',
+        'е' | 'Е' => 'e',
+        'һ' | 'Н' => 'h',
+        'і' | 'І' => 'i',
+        'ј' | 'Ј' => 'j',
+        'К' => 'k',
+        'ӏ' | 'Ӏ' => 'l',
+        'М' => 'm',
+        'о' | 'О' => 'o',
+        'р' | 'Р' => 'p',
+        'ԛ' | 'Ԛ' => 'q',
+        'ѕ' | 'Ѕ' => 's',
+        'Т' => 't',
+        'ԝ' | 'Ԝ' => 'w',
+        'х' | 'Х' => 'x',
+        'у' | 'У' | 'ү' | 'Ү' => 'y',
+        // Greek.
+        'α' | 'Α' => 'a',
+        'Β' => 'b',
+        'Ε' => 'e',
+        'Η' => 'h',
+        'ι' | 'Ι' => 'i',
+        'κ' | 'Κ' => 'k',
+        'Μ' => 'm',
+        'Ν' => 'n',
+        'ο' | 'Ο' => 'o',
+        'ρ' | 'Ρ' => 'p',
+        'Τ' => 't',
+        'υ' => 'u',
+        'ν' => 'v',
+        'χ' | 'Χ' => 'x',
+        'γ' | 'Υ' => 'y',
+        'Ζ' => 'z',
+        // Latin and Armenian letters drawn like ASCII ones.
+        'ɑ' => 'a',
+        'ɡ' => 'g',
+        'հ' => 'h',
+        'ı' | 'ɩ' => 'i',
+        'ȷ' => 'j',
+        'ℓ' => 'l',
+        'օ' => 'o',
+        'ս' => 'u',
+        _ => return None,
+    };
+    Some(ascii)
+}
+
+/// What the text before the colon of a header comment turned out to be.
+enum KeyPart {
+    /// A header key, exactly.
+    Known(Key),
+    /// Meant as a key but none: the known key it is close to, if any.
+    Unknown(Option<&'static str>),
+    /// Prose that holds a colon.
+    Prose,
+}
+
+/// A header comment (the text after `--`, trimmed) split at its first colon
+/// or look-alike of one: the key part, the colon, the value.
+fn split_key(comment: &str) -> Option<(&str, char, &str)> {
+    let (at, colon) = comment.char_indices().find(|&(_, c)| is_colon(c))?;
+    Some((&comment[..at], colon, &comment[at + colon.len_utf8()..]))
+}
+
+/// Classifies the key part `key` (trimmed), followed by `colon`; see the
+/// module docs for the rule.
+fn key_part(key: &str, colon: char) -> KeyPart {
+    if colon == ':' {
+        if let Some((_, known)) = KEYS.iter().find(|(name, _)| *name == key) {
+            return KeyPart::Known(*known);
+        }
+    }
+    if let Some(near) = folded_key(key).and_then(|folded| nearest_key(&folded)) {
+        return KeyPart::Unknown(Some(near));
+    }
+    let one_word = key.chars().any(char::is_alphabetic)
+        && key
+            .chars()
+            .all(|c| c.is_alphabetic() || c == '_' || c == '-' || is_invisible(c));
+    if colon == ':' && one_word {
+        KeyPart::Unknown(None)
+    } else {
+        KeyPart::Prose
+    }
+}
+
+/// `key` normalised to be compared with the known keys: look-alikes folded to
+/// lower-case ASCII, other letters lower-cased, invisible characters dropped,
+/// runs of separators read as one `_`, none at the ends. `None` when it is
+/// longer than any key part close to a known key can be (so a long line of
+/// prose costs no more than that many characters).
+fn folded_key(key: &str) -> Option<String> {
+    let mut folded = String::new();
+    let mut len = 0;
+    let mut gap = false;
+    for c in key.chars() {
+        if is_invisible(c) {
+            continue;
+        }
+        if is_key_separator(c) {
+            gap = len > 0;
+            continue;
+        }
+        if len + usize::from(gap) >= LONGEST_KEY + MAX_KEY_EDITS {
+            return None;
+        }
+        if gap {
+            folded.push('_');
+            len += 1;
+            gap = false;
+        }
+        match ascii_look_alike(c) {
+            Some(ascii) => folded.push(ascii),
+            None => folded.extend(c.to_lowercase()),
+        }
+        len += 1;
+    }
+    Some(folded)
+}
+
+/// The known key within [`MAX_KEY_EDITS`] edits of `folded`, the nearest one.
+fn nearest_key(folded: &str) -> Option<&'static str> {
+    KEYS.iter()
+        .map(|(name, _)| (edit_distance(folded, name), *name))
+        .filter(|(edits, _)| *edits <= MAX_KEY_EDITS)
+        .min()
+        .map(|(_, name)| name)
+}
+
+/// The header keys, for messages.
+fn key_names() -> String {
+    let names: Vec<&str> = KEYS.iter().map(|(name, _)| *name).collect();
+    names.join(", ")
+}
+
+/// What sets the key part `key` (followed by `colon`) apart from the known
+/// key it resembles, beyond a typo: one sentence per finding, or nothing.
+fn key_notes(key: &str, colon: char) -> String {
+    let mut notes = String::new();
+    if let Some(c) = key.chars().find(|&c| !c.is_ascii()) {
+        let c_text = shown(c.encode_utf8(&mut [0; 4]));
+        let note = if is_invisible(c) {
+            format!("The key holds the invisible character {}. ", code_point(c))
+        } else if let Some(ascii) = ascii_look_alike(c) {
+            format!(
+                "`{c_text}` ({}) only looks like the letter `{ascii}`. ",
+                code_point(c)
+            )
+        } else if is_key_separator(c) {
+            format!("`{c_text}` ({}) only looks like `-`. ", code_point(c))
+        } else {
+            format!("`{c_text}` ({}) is not an ASCII letter. ", code_point(c))
+        };
+        notes.push_str(&note);
+    } else if let Some(digit) = key.chars().find(|c| matches!(c, '0' | '1')) {
+        let letter = ascii_look_alike(digit).unwrap_or(digit);
+        let _ = write!(notes, "`{digit}` is a digit, not the letter `{letter}`. ");
+    }
+    if key
+        .trim_matches(is_key_separator)
+        .contains(|c: char| c == '-' || c.is_whitespace())
+    {
+        notes.push_str("Header keys join their words with `_`. ");
+    }
+    if colon != ':' {
+        let _ = write!(
+            notes,
+            "`{colon}` ({}) only looks like a colon. ",
+            code_point(colon)
+        );
+    }
+    notes
+}
+
+/// `U+043E`: how a character is named in messages.
+fn code_point(c: char) -> String {
+    format!("U+{:04X}", u32::from(c))
+}
+
+/// The most characters of a text quoted in a message.
+const SHOWN_CHARS: usize = 80;
+
+/// `text` as quoted in a message: control and invisible characters written as
+/// `\u{…}` escapes (a message must not carry a terminal escape, nor hide what
+/// is wrong), cut after [`SHOWN_CHARS`] characters.
+fn shown(text: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in text.chars().enumerate() {
+        if i == SHOWN_CHARS {
+            out.push('…');
+            break;
+        }
+        if c.is_control() || is_invisible(c) || is_bidi_control(c) {
+            let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The Levenshtein distance between `a` and `b`, in characters.
 fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
     for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
+        cur[0] = i + 1;
         for (j, cb) in b.iter().enumerate() {
             let cost = usize::from(ca != *cb);
             cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
         }
-        prev = cur;
+        std::mem::swap(&mut prev, &mut cur);
     }
     prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
+
+    use super::*;
+    use proptest::prelude::*;
+
+    const BODY: &str = "\n-- migrate:upgrade\nSELECT 1;\n\n-- migrate:downgrade\nSELECT 2;\n";
+
+    fn with_header(extra: &str) -> String {
+        format!("-- revision: abc\n-- down_revision: none\n{extra}\n{BODY}")
+    }
+
+    /// `(line, message)` of every problem.
+    fn problems(text: &str) -> Vec<(Option<u32>, String)> {
+        match parse("m/abc.sql", text) {
+            Ok(_) => Vec::new(),
+            Err(ps) => ps.into_iter().map(|p| (p.line, p.message)).collect(),
+        }
+    }
+
+    /// A few MiB, the size of the inputs that once took half a minute.
+    const BIG: usize = 2 << 20;
+
+    #[test]
+    fn a_long_line_of_markers_in_a_section_is_one_comment() {
+        let line = "-- migrate:".repeat(BIG / 11);
+        for prefix in ["SELECT 1; ", "SELECT 1; x", "      "] {
+            let text = format!(
+                "-- revision: abc\n-- down_revision: none\n\n-- migrate:upgrade\nSELECT 0;\n{prefix}{line}\n-- migrate:downgrade\nSELECT 2;\n"
+            );
+            match parse("m/abc.sql", &text) {
+                Ok(f) if prefix.trim().is_empty() => panic!("parsed: {:?}", f.revision),
+                Ok(f) => {
+                    // The long line is a comment, of the statement before it
+                    // or of `x`; only its first characters are compared.
+                    let starts: Vec<String> = f
+                        .upgrade
+                        .statements(SqlDialect::Postgres)
+                        .iter()
+                        .map(|s| s.sql.chars().take(12).collect())
+                        .collect();
+                    let want = if prefix.ends_with('x') {
+                        ["SELECT 0", "SELECT 1", "x-- migrate:"]
+                    } else {
+                        ["SELECT 0", "SELECT 1", ""]
+                    };
+                    let want: Vec<&str> = want.into_iter().filter(|w| !w.is_empty()).collect();
+                    assert_eq!(starts, want);
+                    assert_eq!(f.downgrade.map(|d| d.line), Some(7));
+                }
+                // Spaces, then the markers: a marker line, of an unknown marker.
+                Err(ps) => {
+                    assert!(prefix.trim().is_empty(), "{prefix:?}: {ps:?}");
+                    assert_eq!(ps.len(), 1, "{ps:?}");
+                    assert_eq!(ps[0].line, Some(6));
+                    assert!(ps[0]
+                        .message
+                        .starts_with("unknown section marker `-- migrate:-- migrate:"));
+                    assert!(ps[0].message.chars().count() < 200);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_long_line_of_markers_in_the_header_is_one_problem() {
+        let text = with_header(&"-- migrate:".repeat(BIG / 11));
+        let found = problems(&text);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, Some(3));
+        assert!(found[0].1.ends_with("…`"), "{}", &found[0].1[..100]);
+    }
+
+    #[test]
+    fn many_marker_lines_are_reported_linearly() {
+        let n = BIG / 21;
+        let repeated = format!(
+            "-- revision: abc\n-- down_revision: none\n\n-- migrate:upgrade\nSELECT 1;\n{}",
+            "-- migrate:downgrade\n".repeat(n)
+        );
+        assert_eq!(
+            problems(&repeated),
+            [(
+                Some(4),
+                "the section markers are repeated or out of order".to_string()
+            )]
+        );
+        let unknown = format!(
+            "-- revision: abc\n-- down_revision: none\n\n-- migrate:upgrade\nSELECT 1;\n{}-- migrate:downgrade\nSELECT 2;\n",
+            "-- migrate:x\n".repeat(n)
+        );
+        let found = problems(&unknown);
+        assert_eq!(found.len(), n);
+        assert!(found
+            .iter()
+            .enumerate()
+            .all(|(i, (line, _))| *line == u32::try_from(i + 6).ok()));
+    }
+
+    #[test]
+    fn long_headers_and_many_lines_are_read_linearly() {
+        let n = BIG / 14;
+        let found = problems(&with_header(&"-- message: x\n".repeat(n)));
+        assert_eq!(found.len(), n - 1);
+        assert_eq!(
+            found[0],
+            (
+                Some(4),
+                "`message` is given twice (first on line 3)".to_string()
+            )
+        );
+        let prose = with_header(&"-- a comment: that is prose\n".repeat(n));
+        assert_eq!(problems(&prose), []);
+        let long_key = with_header(&format!("-- {}: x", "k".repeat(BIG)));
+        let found = problems(&long_key);
+        assert_eq!(found.len(), 1);
+        assert!(found[0].1.starts_with("unknown header key `kkk") && found[0].1.len() < 200);
+        assert_eq!(
+            problems(&with_header(&format!("-- {}: x", "a b ".repeat(BIG / 4)))),
+            []
+        );
+        let blank = format!(
+            "-- revision: abc\n-- down_revision: none\n-- migrate:upgrade\nSELECT 1;{}-- migrate:downgrade\nSELECT 2;\n",
+            "\n".repeat(BIG)
+        );
+        let f = parse("m/abc.sql", &blank).unwrap();
+        assert_eq!(f.downgrade.map(|d| d.line), u32::try_from(BIG + 4).ok());
+    }
+
+    #[test]
+    fn long_values_are_read_linearly() {
+        let labels: Vec<String> = (0..BIG / 8).map(|i| format!("l{i}")).collect();
+        let f = parse(
+            "m/abc.sql",
+            &with_header(&format!("-- depends_on: {}", labels.join(", "))),
+        )
+        .unwrap();
+        assert_eq!(f.depends_on, labels);
+        let same = with_header(&format!(
+            "-- depends_on: {}",
+            vec!["l1"; BIG / 4].join(", ")
+        ));
+        assert_eq!(
+            problems(&same),
+            [(Some(3), "`depends_on` lists `l1` twice".to_string())]
+        );
+        let f = parse(
+            "m/abc.sql",
+            &with_header(&format!("-- message: {}", "m".repeat(BIG))),
+        )
+        .unwrap();
+        assert_eq!(f.message.len(), BIG);
+    }
+
+    /// A known key written otherwise: case, look-alike letters, `-` or a
+    /// space for `_`, an invisible character.
+    fn misspelled_key() -> impl Strategy<Value = String> {
+        let keys: Vec<&str> = KEYS.iter().map(|(name, _)| *name).collect();
+        (
+            proptest::sample::select(keys),
+            proptest::collection::vec(0u8..6, 13),
+        )
+            .prop_map(|(key, edits)| {
+                key.chars()
+                    .zip(edits.iter().cycle())
+                    .map(|(c, edit)| match (c, edit) {
+                        ('_', 1) => "-".to_string(),
+                        ('_', 2) => " ".to_string(),
+                        ('o', 1) => "\u{43e}".to_string(),
+                        ('a', 1) => "\u{3b1}".to_string(),
+                        ('e', 2) => "\u{435}".to_string(),
+                        (c, 3) => c.to_ascii_uppercase().to_string(),
+                        (c, 4) => format!("{c}\u{200b}"),
+                        (c, _) => c.to_string(),
+                    })
+                    .collect()
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+        #[test]
+        fn a_misspelled_key_is_never_ignored(key in misspelled_key()) {
+            let text = with_header(&format!("-- {key}: x"));
+            prop_assume!(KEYS.iter().all(|(name, _)| *name != key));
+            let found = problems(&text);
+            prop_assert!(
+                found.iter().any(|(line, m)| *line == Some(3) && m.starts_with("unknown header key")),
+                "{key:?}: {found:?}"
+            );
+        }
+
+        #[test]
+        fn prose_with_a_colon_passes(
+            words in proptest::collection::vec(
+                proptest::sample::select(vec!["this", "migration", "adds", "the", "users", "table", "see", "ticket", "we", "backfill"]),
+                3..8,
+            ),
+        ) {
+            let text = with_header(&format!("-- {}: see ticket 12", words.join(" ")));
+            prop_assert_eq!(problems(&text), []);
+        }
+    }
+
+    #[test]
+    fn header_text_refuses_control_characters_but_tab() {
+        assert!(check_header_text("add users\twith a tab, é, 用户").is_ok());
+        for bad in [
+            "\u{1b}[31mred",
+            "bell\u{7}",
+            "nul\u{0}",
+            "del\u{7f}",
+            "c1\u{9b}",
+            "rlo\u{202e}",
+            "lri\u{2066}",
+        ] {
+            assert!(check_header_text(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn reserved_words_are_refused_in_any_case() {
+        for word in ["HEAD", "Heads", "bAsE", "CURRENT", "None"] {
+            assert!(check_revision_id(word).is_err(), "{word}");
+            assert!(check_label(word).is_err(), "{word}");
+        }
+        assert!(check_label("header").is_ok());
+    }
 }

@@ -23,7 +23,8 @@ pub type RevIdx = usize;
 pub struct RevisionSpec {
     /// The revision id.
     pub revision: String,
-    /// Its parents (`down_revision`), in declared order.
+    /// Its parents (`down_revision`), in declared order; a parent named twice
+    /// counts once.
     pub down_revisions: Vec<String>,
     /// Branch labels it declares.
     pub branch_labels: Vec<String>,
@@ -395,7 +396,13 @@ impl Graph {
                 let mut down = Vec::with_capacity(spec.down_revisions().len());
                 for d in spec.down_revisions() {
                     match by_id.get(d, id_of) {
-                        Some(j) => down.push(j),
+                        // A parent named twice is one parent (the planners
+                        // rely on a revision's parents being distinct).
+                        Some(j) => {
+                            if !down.contains(&j) {
+                                down.push(j)
+                            }
+                        }
                         None => problems.push(missing(spec, d, true, all_ids())),
                     }
                 }
@@ -417,6 +424,14 @@ impl Graph {
         for (down, deps, mut more) in resolved {
             problems.append(&mut more);
             links.push((down, deps));
+        }
+
+        // One pass proves most histories acyclic; the components, which name
+        // exactly the revisions on each cycle, are only computed when it fails.
+        // Nothing below may see a cycle: every walk down or up assumes none.
+        if !is_acyclic(&links) {
+            problems.extend(cycle_problems(&links, &ids, |i| &specs[kept[i]]));
+            return Err(Problems(problems));
         }
         let mut revs: Vec<Revision> = Vec::with_capacity(kept.len());
         let mut is_kept = vec![false; specs.len()];
@@ -462,18 +477,6 @@ impl Graph {
         let bases: Vec<RevIdx> = (0..revs.len())
             .filter(|&i| revs[i].down.is_empty())
             .collect();
-
-        // One pass proves most histories acyclic; Alembic's reachability check,
-        // which names the revisions involved, only runs when there is a cycle.
-        let cycle = if is_acyclic(&revs) {
-            None
-        } else {
-            detect_cycles(&revs, &heads, &bases, &real_heads)
-        };
-        if let Some(cycle) = cycle {
-            problems.push(cycle);
-            return Err(Problems(problems));
-        }
 
         let mut graph = Graph {
             revs,
@@ -935,87 +938,394 @@ fn missing<'a>(
     .help(help)
 }
 
+/// Parents of revision `v` in `links` (its `down_revision`s, then its resolved
+/// `depends_on`), the `k`-th of them, or `None` past the last.
+fn link(links: &[(Vec<RevIdx>, Vec<RevIdx>)], v: RevIdx, k: usize) -> Option<RevIdx> {
+    let (down, deps) = &links[v];
+    match down.get(k) {
+        Some(&p) => Some(p),
+        None => deps.get(k - down.len()).copied(),
+    }
+}
+
 /// Whether no revision is its own ancestor through `down_revision` and
-/// `depends_on` (Kahn's algorithm). An acyclic history always passes
-/// [`detect_cycles`]: every revision lies below a head and above a base.
-fn is_acyclic(revs: &[Revision]) -> bool {
-    let mut missing: Vec<usize> = revs.iter().map(|r| r.down.len() + r.deps.len()).collect();
-    let mut ready: Vec<RevIdx> = (0..revs.len()).filter(|&i| missing[i] == 0).collect();
+/// `depends_on` (Kahn's algorithm from the effective heads down, over the
+/// parents alone).
+fn is_acyclic(links: &[(Vec<RevIdx>, Vec<RevIdx>)]) -> bool {
+    let n = links.len();
+    // Per revision: how many edges still come down into it.
+    let mut above = vec![0u32; n];
+    for (down, deps) in links {
+        for &p in down.iter().chain(deps) {
+            above[p] += 1;
+        }
+    }
+    let mut ready: Vec<RevIdx> = (0..n).filter(|&i| above[i] == 0).collect();
     let mut done = 0usize;
     while let Some(x) = ready.pop() {
         done += 1;
-        for &c in revs[x].children.iter().chain(revs[x].dependents.iter()) {
-            missing[c] -= 1;
-            if missing[c] == 0 {
-                ready.push(c);
+        let (down, deps) = &links[x];
+        for &p in down.iter().chain(deps) {
+            above[p] -= 1;
+            if above[p] == 0 {
+                ready.push(p);
             }
         }
     }
-    done == revs.len()
+    done == n
 }
 
-/// Alembic's cycle check: everything must be reachable down from a head and up from a base.
-fn detect_cycles(
-    revs: &[Revision],
-    heads: &[RevIdx],
-    bases: &[RevIdx],
-    real_heads: &[RevIdx],
-) -> Option<Problem> {
-    if revs.is_empty() {
-        return None;
-    }
-    let n = revs.len();
-    // Everything reachable from `from` through `next` (no allocation per revision).
-    let reach = |from: &[RevIdx], next: &dyn Fn(&Revision, &mut Vec<RevIdx>)| {
-        let mut seen = vec![false; n];
-        let mut stack = from.to_vec();
-        while let Some(x) = stack.pop() {
-            if std::mem::replace(&mut seen[x], true) {
+/// The strongly connected components of `n` revisions that hold a cycle
+/// (several revisions, or one that is its own parent), each sorted, in the
+/// order of their first revision. `edge(v, k)` is the `k`-th parent of `v`.
+/// Tarjan's algorithm, iterative: linear, and no recursion on long histories.
+fn cyclic_components(n: usize, edge: impl Fn(RevIdx, usize) -> Option<RevIdx>) -> Vec<Vec<RevIdx>> {
+    const UNSEEN: usize = usize::MAX;
+    let mut index = vec![UNSEEN; n];
+    let mut low = vec![0usize; n];
+    let mut on_stack = vec![false; n];
+    let mut stack: Vec<RevIdx> = Vec::new();
+    // (revision, next parent to look at)
+    let mut frames: Vec<(RevIdx, usize)> = Vec::new();
+    let mut next = 0usize;
+    let mut out: Vec<Vec<RevIdx>> = Vec::new();
+    for root in 0..n {
+        if index[root] != UNSEEN {
+            continue;
+        }
+        index[root] = next;
+        low[root] = next;
+        next += 1;
+        stack.push(root);
+        on_stack[root] = true;
+        frames.push((root, 0));
+        while let Some(&mut (v, ref mut k)) = frames.last_mut() {
+            if let Some(w) = edge(v, *k) {
+                *k += 1;
+                if index[w] == UNSEEN {
+                    index[w] = next;
+                    low[w] = next;
+                    next += 1;
+                    stack.push(w);
+                    on_stack[w] = true;
+                    frames.push((w, 0));
+                } else if on_stack[w] {
+                    low[v] = low[v].min(index[w]);
+                }
                 continue;
             }
-            next(&revs[x], &mut stack);
+            frames.pop();
+            if let Some(&(u, _)) = frames.last() {
+                low[u] = low[u].min(low[v]);
+            }
+            if low[v] != index[v] {
+                continue;
+            }
+            let mut component = Vec::new();
+            while let Some(w) = stack.pop() {
+                on_stack[w] = false;
+                component.push(w);
+                if w == v {
+                    break;
+                }
+            }
+            let cyclic = component.len() > 1 || (0..).map_while(|k| edge(v, k)).any(|w| w == v);
+            if cyclic {
+                component.sort_unstable();
+                out.push(component);
+            }
         }
-        seen
-    };
-    let report = |kind: ProblemKind, what: &str, bad: Vec<RevIdx>| {
-        let mut ids: Vec<&str> = bad.iter().map(|&i| revs[i].id.as_str()).collect();
-        ids.sort_unstable();
-        let at = revs[bad[0]].origin.clone();
-        Problem::new(kind, format!("{what} is detected in revisions ({})", ids.join(", ")))
-            .at_origin(&at)
-            .help("a migration cannot (even indirectly) build on itself: fix the down_revision or depends_on that points back up the history")
-    };
-    if heads.is_empty() || bases.is_empty() {
-        return Some(report(ProblemKind::Cycle, "a cycle", (0..n).collect()));
     }
-    let down = reach(heads, &|r, out| out.extend_from_slice(&r.down));
-    let up = reach(bases, &|r, out| out.extend_from_slice(&r.children));
-    let bad: Vec<RevIdx> = (0..n).filter(|&i| !(down[i] && up[i])).collect();
-    if !bad.is_empty() {
-        return Some(report(ProblemKind::Cycle, "a cycle", bad));
+    out.sort_unstable_by_key(|c| c[0]);
+    out
+}
+
+/// One problem per cycle of `links` (which has at least one): a
+/// [`ProblemKind::Cycle`] for each set of revisions that build on each other
+/// through `down_revision` alone, a [`ProblemKind::DependencyCycle`] for each
+/// one that needs `depends_on`, and a [`ProblemKind::DependencySelfLoop`] for a
+/// revision depending on its own branch label. Each names exactly the
+/// revisions on the cycle, sorted, and points at the first of them in load
+/// order, on the line whose link starts the cycle shown in the help.
+fn cycle_problems<'s, D: Declaration + 's>(
+    links: &[(Vec<RevIdx>, Vec<RevIdx>)],
+    ids: &[&str],
+    spec_of: impl Fn(RevIdx) -> &'s D,
+) -> Vec<Problem> {
+    let n = links.len();
+    let down_only = cyclic_components(n, |v, k| links[v].0.get(k).copied());
+    let full = cyclic_components(n, |v, k| link(links, v, k));
+    // A component of the whole graph that is exactly one of the down_revision
+    // components is reported once, as a `Cycle`.
+    let mut down_component = vec![usize::MAX; n];
+    for (c, component) in down_only.iter().enumerate() {
+        for &v in component {
+            down_component[v] = c;
+        }
     }
-    let real_bases: Vec<RevIdx> = (0..n)
-        .filter(|&i| revs[i].down.is_empty() && revs[i].deps.is_empty())
-        .collect();
-    if real_heads.is_empty() || real_bases.is_empty() {
-        return Some(report(
-            ProblemKind::DependencyCycle,
-            "a dependency cycle",
-            (0..n).collect(),
+    let mut found: Vec<(RevIdx, u8, Problem)> = Vec::new();
+    for component in &down_only {
+        found.push((
+            component[0],
+            0,
+            cycle_problem(links, ids, &spec_of, component, false),
         ));
     }
-    let down = reach(real_heads, &|r, out| out.extend(r.all_parents()));
-    let up = reach(&real_bases, &|r, out| {
-        out.extend_from_slice(&r.children);
-        out.extend_from_slice(&r.dependents);
-    });
-    let bad: Vec<RevIdx> = (0..n).filter(|&i| !(down[i] && up[i])).collect();
-    if !bad.is_empty() {
-        return Some(report(
-            ProblemKind::DependencyCycle,
-            "a dependency cycle",
-            bad,
+    for component in &full {
+        let first = component[0];
+        let c = down_component[first];
+        if c != usize::MAX && down_only[c].len() == component.len() {
+            continue;
+        }
+        if let [only] = component.as_slice() {
+            let spec = spec_of(*only);
+            let label = spec
+                .depends_on()
+                .iter()
+                .find(|d| spec.branch_labels().contains(d))
+                .map_or("", String::as_str);
+            let problem = Problem::new(
+                ProblemKind::DependencySelfLoop,
+                format!(
+                    "revision {} lists its own branch label '{label}' in depends_on",
+                    ids[*only]
+                ),
+            )
+            .at_origin(&line_of(&spec.origin(), spec.lines().depends_on))
+            .help("a revision cannot depend on itself: remove the label from depends_on");
+            found.push((first, 1, problem));
+            continue;
+        }
+        found.push((
+            first,
+            1,
+            cycle_problem(links, ids, &spec_of, component, true),
         ));
     }
-    None
+    found.sort_by_key(|&(first, kind, _)| (first, kind));
+    found.into_iter().map(|(_, _, p)| p).collect()
+}
+
+/// The problem of one cycle `component` (sorted, several revisions); `deps`:
+/// through `depends_on` too.
+fn cycle_problem<'s, D: Declaration + 's>(
+    links: &[(Vec<RevIdx>, Vec<RevIdx>)],
+    ids: &[&str],
+    spec_of: &impl Fn(RevIdx) -> &'s D,
+    component: &[RevIdx],
+    deps: bool,
+) -> Problem {
+    let edge = |v: RevIdx, k: usize| {
+        if deps {
+            link(links, v, k)
+        } else {
+            links[v].0.get(k).copied()
+        }
+    };
+    let inside = |w: RevIdx| component.binary_search(&w).is_ok();
+    // The cycle shown starts with a link inside the component: for a
+    // dependency cycle a `depends_on` one (so the help shows it), from the
+    // first revision in load order that has one.
+    let dependency = |&v: &RevIdx| {
+        let (down, depends_on) = &links[v];
+        depends_on
+            .iter()
+            .find(|&&w| w != v && inside(w) && !down.contains(&w))
+            .map(|&w| (v, w))
+    };
+    let any = |&v: &RevIdx| {
+        (0..)
+            .map_while(|k| edge(v, k))
+            .find(|&w| w != v && inside(w))
+            .map(|w| (v, w))
+    };
+    let (start, first) = deps
+        .then(|| component.iter().find_map(dependency))
+        .flatten()
+        .or_else(|| component.iter().find_map(any))
+        .unwrap_or((component[0], component[0]));
+    // Then the shortest way from there back to `start` (breadth first, over
+    // the component's own revisions).
+    let mut came_from: HashMap<RevIdx, RevIdx> = HashMap::from([(first, start)]);
+    let mut queue = std::collections::VecDeque::from([first]);
+    let mut last = first;
+    'search: while let Some(v) = queue.pop_front() {
+        for w in (0..).map_while(|k| edge(v, k)) {
+            if w == start {
+                last = v;
+                break 'search;
+            }
+            if w != v && inside(w) && !came_from.contains_key(&w) {
+                came_from.insert(w, v);
+                queue.push_back(w);
+            }
+        }
+    }
+    // start, first, …, last, start
+    let mut path = vec![start, last];
+    while let Some(&p) = path.last().and_then(|v| came_from.get(v)) {
+        if p == start {
+            break;
+        }
+        path.push(p);
+    }
+    path.push(start);
+    path.reverse();
+    let hop = |a: RevIdx, b: RevIdx| {
+        if links[a].0.contains(&b) {
+            "builds on"
+        } else {
+            "depends on"
+        }
+    };
+    let mut chain = ids[start].to_string();
+    let hops = path.len() - 1;
+    for (k, pair) in path.windows(2).enumerate() {
+        if hops > 6 && (4..hops - 1).contains(&k) {
+            if k == 4 {
+                chain.push_str(&format!(", … ({} more) …", hops - 5));
+            }
+            continue;
+        }
+        let sep = if k == 0 { " " } else { ", which " };
+        chain.push_str(&format!("{sep}{} {}", hop(pair[0], pair[1]), ids[pair[1]]));
+    }
+    let spec = spec_of(start);
+    let line = if hop(path[0], path[1]) == "builds on" {
+        spec.lines().down_revision
+    } else {
+        spec.lines().depends_on
+    };
+    let mut names: Vec<&str> = component.iter().map(|&v| ids[v]).collect();
+    names.sort_unstable();
+    let (kind, what, fix) = if deps {
+        (
+            ProblemKind::DependencyCycle,
+            "a dependency cycle",
+            "remove or change the depends_on (or down_revision) that points back up the history",
+        )
+    } else {
+        (
+            ProblemKind::Cycle,
+            "a cycle",
+            "point one of these down_revisions at an older revision (or `none` for a base)",
+        )
+    };
+    Problem::new(
+        kind,
+        format!("{what} is detected in revisions ({})", names.join(", ")),
+    )
+    .at_origin(&line_of(&spec.origin(), line))
+    .help(format!(
+        "{chain}, and a migration cannot (even indirectly) build on itself: {fix}"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
+    use super::*;
+
+    fn spec(id: &str, down: &[&str], deps: &[&str]) -> RevisionSpec {
+        RevisionSpec {
+            revision: id.to_string(),
+            down_revisions: down.iter().map(|s| s.to_string()).collect(),
+            depends_on: deps.iter().map(|s| s.to_string()).collect(),
+            origin: Origin {
+                file: Some(format!("m/{id}.sql")),
+                line: Some(1),
+            },
+            ..RevisionSpec::default()
+        }
+    }
+
+    fn problems(specs: Vec<RevisionSpec>) -> Vec<Problem> {
+        match Graph::build(specs, &GraphOptions::default()) {
+            Ok(_) => panic!("the graph loaded"),
+            Err(Problems(ps)) => ps,
+        }
+    }
+
+    /// A cycle of 40 revisions, all of them reachable from a base and from a
+    /// head (the shape Alembic's check misses): every id is named, the help
+    /// shows the start and the end of the way round.
+    #[test]
+    fn a_long_cycle_names_every_revision_and_shortens_the_way_round() {
+        let id = |i: usize| format!("c{i:02}");
+        let mut specs = vec![spec("base", &[], &[])];
+        // c00 merges base and c39; c(i) builds on c(i-1); top builds on c39.
+        specs.push(spec(&id(0), &["base", &id(39)], &[]));
+        for i in 1..40 {
+            specs.push(spec(&id(i), &[&id(i - 1)], &[]));
+        }
+        specs.push(spec("top", &[&id(39)], &[]));
+        let ps = problems(specs);
+        assert_eq!(ps.len(), 1, "{ps:?}");
+        let p = &ps[0];
+        assert_eq!(p.kind, ProblemKind::Cycle);
+        let all: Vec<String> = (0..40).map(id).collect();
+        assert_eq!(
+            p.message,
+            format!("a cycle is detected in revisions ({})", all.join(", "))
+        );
+        assert_eq!(p.file.as_deref(), Some("m/c00.sql"));
+        let help = p.help.as_deref().unwrap();
+        assert!(
+            help.starts_with(
+                "c00 builds on c39, which builds on c38, which builds on c37, which builds on c36, … (35 more) …, which builds on c00, and"
+            ),
+            "{help}"
+        );
+    }
+
+    /// Two `down_revision` cycles and two dependency cycles: one problem each,
+    /// in load order, each naming its own revisions; a dependency cycle's help
+    /// shows its `depends_on` link.
+    #[test]
+    fn every_cycle_is_its_own_problem() {
+        let ps = problems(vec![
+            spec("a", &["b"], &[]),
+            spec("b", &["a"], &[]),
+            spec("c", &["a"], &["d"]),
+            spec("d", &["c"], &[]),
+            spec("e", &["f"], &[]),
+            spec("f", &["e"], &["b"]),
+            spec("x", &[], &["y"]),
+            spec("y", &["x"], &[]),
+        ]);
+        let got: Vec<(ProblemKind, &str, Option<&str>)> = ps
+            .iter()
+            .map(|p| (p.kind, p.message.as_str(), p.file.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (
+                    ProblemKind::Cycle,
+                    "a cycle is detected in revisions (a, b)",
+                    Some("m/a.sql")
+                ),
+                (
+                    ProblemKind::DependencyCycle,
+                    "a dependency cycle is detected in revisions (c, d)",
+                    Some("m/c.sql")
+                ),
+                (
+                    ProblemKind::Cycle,
+                    "a cycle is detected in revisions (e, f)",
+                    Some("m/e.sql")
+                ),
+                (
+                    ProblemKind::DependencyCycle,
+                    "a dependency cycle is detected in revisions (x, y)",
+                    Some("m/x.sql")
+                ),
+            ]
+        );
+        let help = ps[1].help.as_deref().unwrap();
+        assert!(
+            help.starts_with("c depends on d, which builds on c, and"),
+            "{help}"
+        );
+    }
 }

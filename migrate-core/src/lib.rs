@@ -53,5 +53,5 @@ pub use plan::{
 pub use problem::{Origin, Problem, ProblemKind, Problems};
 pub use resolve::{parse_relative, resolve, resolve_many, RevArg};
 pub use set::{MigrationSet, SourceFile};
-pub use sql::Statement;
+pub use sql::{SqlDialect, Statement};
 pub use status::{assess, drift, Assessment, Drift};

@@ -91,10 +91,14 @@ pub fn topological_sort_reference(
             remaining -= 1;
         }
         let rev = graph.rev(c);
-        let add: Vec<RevIdx> = rev
-            .normalized_parents()
-            .filter(|&p| todo[p] && !heads.contains(&p))
-            .collect();
+        let mut add: Vec<RevIdx> = Vec::new();
+        for p in rev.normalized_parents() {
+            // Each revision stands in the list once: two entries on one revision
+            // would hand the turn to each other forever.
+            if todo[p] && !heads.contains(&p) && !add.contains(&p) {
+                add.push(p);
+            }
+        }
         match add.split_first() {
             None => {
                 heads.remove(i);

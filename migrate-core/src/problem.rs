@@ -17,6 +17,9 @@ pub enum ProblemKind {
     EmptyUpgrade,
     /// The downgrade section is blank (neither SQL nor a comment saying why not).
     EmptyDowngrade,
+    /// A section ends inside a string, quoted name, block comment or
+    /// dollar-quoted body, in every SQL dialect.
+    UnterminatedSql,
     /// A revision id or branch label has characters or a length we do not accept.
     InvalidIdentifier,
     /// The file name names another revision than the header.
@@ -39,7 +42,8 @@ pub enum ProblemKind {
     DependencyCycle,
     /// More than one head that nobody merged.
     MultipleHeads,
-    /// A file could not be read, is not UTF-8, or should not be in the folder.
+    /// A file could not be read, is not UTF-8 (its text or its name), is not a
+    /// regular file (a FIFO, a socket, a device), or should not be in the folder.
     File,
 }
 

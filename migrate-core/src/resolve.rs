@@ -85,13 +85,19 @@ impl Relative<'_> {
 }
 
 /// Parses a relative identifier; `None` when `ident` is not one.
+///
+/// Linear in the length of `ident`: each candidate label end is tried once, and
+/// the tail after it is only read up to the next `@` (a symbol, a sign and
+/// digits contain none).
 pub fn parse_relative(ident: &str) -> Option<Relative<'_>> {
-    // `(.+?)@` is lazy: try the shortest label first. `.` does not match a newline.
+    // `(.+?)@` is lazy: try the shortest label first. `.` does not match a
+    // newline, so no label reaches past the first one.
+    let newline = ident.find('\n').unwrap_or(ident.len());
     for (at, _) in ident.match_indices('@') {
         if at == 0 {
             continue;
         }
-        if ident[..at].contains('\n') {
+        if at > newline {
             break;
         }
         if let Some(rel) = relative_tail(&ident[at + 1..]) {
@@ -665,6 +671,84 @@ mod tests {
         assert!(parse_relative("ab-").is_none());
         let r = parse_relative("x+99999999999999999999999").unwrap();
         assert_eq!(r.delta, i64::MAX);
+    }
+
+    /// Targets of about a megabyte, of every shape that used to cost a pass per
+    /// `@`. Only the answers are checked: a return to quadratic time shows as
+    /// this test running for many minutes, never as a flaky timing assertion.
+    #[test]
+    fn megabyte_targets_resolve_in_one_pass() {
+        use crate::graph::{GraphOptions, RevisionSpec};
+        let spec = |id: &str, down: &[&str], label: &[&str]| RevisionSpec {
+            revision: id.to_string(),
+            down_revisions: down.iter().map(|s| s.to_string()).collect(),
+            branch_labels: label.iter().map(|s| s.to_string()).collect(),
+            ..RevisionSpec::default()
+        };
+        let g = Graph::build(
+            vec![
+                spec("aaaa1", &[], &["lbl"]),
+                spec("bbbb2", &["aaaa1"], &[]),
+                spec("cccc3", &["bbbb2"], &[]),
+            ],
+            &GraphOptions::default(),
+        )
+        .unwrap();
+        const N: usize = 1 << 20;
+        let ats = "@".repeat(N);
+        assert_eq!(parse_relative(&ats), None);
+        let e = resolve(&g, &ats).unwrap_err();
+        assert_eq!(e.kind, PlanErrorKind::ResolutionError);
+
+        // The lazy label ends at the last `@`: everything before it is the label.
+        let plus_one = format!("{ats}+1");
+        let r = parse_relative(&plus_one).unwrap();
+        assert_eq!(
+            (r.label.map(str::len), r.symbol, r.delta),
+            (Some(N - 1), None, 1)
+        );
+        let r = parse_relative(&format!("lbl@{}", "head@".repeat(N / 5))).map(|r| r.delta);
+        assert_eq!(r, None);
+        let heads = format!("lbl{}-1", "@head".repeat(N / 5));
+        let r = parse_relative(&heads).unwrap();
+        assert_eq!((r.symbol, r.delta), (Some("head"), -1));
+        assert_eq!(r.label.map(str::len), Some(heads.len() - "@head-1".len()));
+
+        for run in ["+", "-", ":", "\n@", "@+", "a+1@"] {
+            let text = run.repeat(N / run.len());
+            assert_eq!(parse_relative(&text), None, "{run}");
+            assert!(resolve(&g, &text).is_err(), "{run}");
+            assert!(resolve_many(&g, &text).is_err(), "{run}");
+        }
+
+        // Digits: a prefix of no revision; as `-N`, a walk off the graph.
+        let digits = "1".repeat(N);
+        assert_eq!(parse_relative(&digits), None);
+        assert_eq!(
+            resolve(&g, &digits).unwrap_err().kind,
+            PlanErrorKind::ResolutionError
+        );
+        let minus = format!("-{digits}");
+        assert_eq!(parse_relative(&minus).map(|r| r.delta), Some(-i64::MAX));
+        assert!(resolve_many(&g, &minus)
+            .unwrap_err()
+            .message
+            .starts_with("Walked too far"));
+        let below = format!("cccc3{minus}");
+        let r = parse_relative(&below).unwrap();
+        assert_eq!((r.symbol, r.delta), (Some("cccc3"), -i64::MAX));
+
+        // Through the planner: the same answers.
+        let e = crate::plan::plan_upgrade(&g, &[], &ats).unwrap_err();
+        assert_eq!(e.kind, PlanErrorKind::ResolutionError);
+        let e = crate::plan::plan_upgrade(&g, &[], &":".repeat(N)).unwrap_err();
+        assert_eq!(e.kind, PlanErrorKind::CommandError);
+        let e = crate::plan::plan_downgrade(&g, &["cccc3"], &heads).unwrap_err();
+        assert_eq!(e.kind, PlanErrorKind::ResolutionError);
+        let e = crate::plan::history(&g, Some(&":".repeat(N)), &[]).unwrap_err();
+        assert_eq!(e.kind, PlanErrorKind::CommandError);
+        let plan = crate::plan::plan_upgrade(&g, &[], "lbl@+2").unwrap();
+        assert_eq!(plan.steps.len(), 2);
     }
 
     #[test]

@@ -8,7 +8,12 @@
 //! - `README*`, `*.md`, `*.txt`, `.gitkeep` and `.gitignore` are allowed and ignored;
 //! - anything else is an error, never silently skipped: a stray `0003.sq`
 //!   or an editor backup would otherwise hide a migration;
-//! - a symlink must stay inside the folder; a file must be UTF-8.
+//! - only regular files are read: a FIFO, a socket or a device is an error,
+//!   told apart by its type before anything opens it (a FIFO would block the
+//!   build until something writes to it);
+//! - a symlink must stay inside the folder; a file must be UTF-8, and so must
+//!   its name and the names of the folders on its path (a name that is not
+//!   cannot be written in messages nor tracked by the build).
 
 use crate::problem::{Problem, ProblemKind, Problems};
 use crate::set::{InOrder, SourceFile, Workers};
@@ -181,6 +186,9 @@ impl Folder<'_> {
             path_text.push(self.dir);
             path_text.push(separator);
             path_text.push(std::ffi::OsStr::from_bytes(below));
+            if let Err(file_name_bad) = utf8_names(below) {
+                return Examined::Problem(not_utf8_name(self.name_below(below), file_name_bad));
+            }
             let last = below.rsplit(|&b| b == b'/').next().unwrap_or(below);
             self.examine_file(
                 path,
@@ -268,8 +276,32 @@ impl Folder<'_> {
                 );
             }
         }
-        if entry.file_type().is_dir() {
+        let kind = entry.file_type();
+        if kind.is_dir() {
             return Examined::Ignored;
+        }
+        if !kind.is_file() {
+            return Examined::Problem(
+                Problem::new(
+                    ProblemKind::File,
+                    format!("{}, not a regular file", special_file_kind(kind)),
+                )
+                .at(name(), None)
+                .help("move it out of the migrations folder: only regular files are read (a FIFO would block the build until something writes to it)"),
+            );
+        }
+        let names_utf8 = match below {
+            Some(below) => utf8_names(below),
+            None => match path.strip_prefix(self.dir) {
+                Ok(rest) => utf8_names(rest.as_os_str().as_encoded_bytes()),
+                Err(_) => match entry.file_name().to_str() {
+                    Some(_) => Ok(()),
+                    None => Err(true),
+                },
+            },
+        };
+        if let Err(file_name_bad) = names_utf8 {
+            return Examined::Problem(not_utf8_name(name(), file_name_bad));
         }
         let file_name = match below.and_then(|b| b.rsplit(|&c| c == b'/').next()) {
             Some(last) if !last.is_empty() => String::from_utf8_lossy(last),
@@ -278,9 +310,8 @@ impl Folder<'_> {
         self.examine_file(path, &file_name, name, buffer)
     }
 
-    /// Examines a file of the walk that is no folder and no symlink leaving
-    /// it: ignored, a stray file, or read as a migration. `name` gives its
-    /// name in messages.
+    /// Examines a regular file of the walk whose name is UTF-8: ignored, a
+    /// stray file, or read as a migration. `name` gives its name in messages.
     fn examine_file(
         &self,
         path: &Path,
@@ -415,6 +446,62 @@ fn read_file(path: &Path, buffer: &mut Vec<u8>) -> std::io::Result<Vec<u8>> {
     Ok(buffer[..len].to_vec())
 }
 
+/// Whether the names `below` the folder (joined by `/`, as the platform
+/// encodes them) are UTF-8; if not, `Err(true)` when the last one (the file
+/// name) is not, `Err(false)` when only a folder name before it is not.
+fn utf8_names(below: &[u8]) -> Result<(), bool> {
+    match std::str::from_utf8(below) {
+        Ok(_) => Ok(()),
+        Err(_) => {
+            let last_start = below
+                .iter()
+                .rposition(|&b| b == b'/')
+                .map_or(0, |at| at + 1);
+            Err(std::str::from_utf8(&below[last_start..]).is_err())
+        }
+    }
+}
+
+/// The problem of an entry (named `name`, lossily) whose file name, or the
+/// name of a folder on its path, is not UTF-8.
+fn not_utf8_name(name: String, file_name_bad: bool) -> Problem {
+    let (what, help) = if file_name_bad {
+        (
+            "the file name is not valid UTF-8",
+            "rename the file; `cargo xtask new-migration` writes names like `2026-01-02_add_users_a1b2c3d4e5f6.sql`",
+        )
+    } else {
+        (
+            "the name of a folder on its path is not valid UTF-8",
+            "rename the folder (names in the migrations folder must be UTF-8)",
+        )
+    };
+    Problem::new(ProblemKind::File, what)
+        .at(name, None)
+        .help(help)
+}
+
+/// What an entry that is neither a folder nor a regular file is, for messages.
+fn special_file_kind(kind: std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if kind.is_socket() {
+            return "a socket";
+        }
+        if kind.is_block_device() || kind.is_char_device() {
+            return "a device";
+        }
+    }
+    if kind.is_symlink() {
+        return "a symlink";
+    }
+    "a special file"
+}
+
 fn is_allowed_extra(name: &str) -> bool {
     name.starts_with("README")
         || name.ends_with(".md")
@@ -517,24 +604,110 @@ mod tests {
         }
         scratch.write("migrations/README.md", b"notes");
         scratch.write("migrations/.gitkeep", b"");
-        #[cfg(unix)]
-        {
-            use std::os::unix::ffi::OsStrExt;
-            let name = std::ffi::OsStr::from_bytes(b"d\xff_0006.sql");
-            std::fs::write(scratch.0.join("migrations/c").join(name), migration("x")).unwrap();
-        }
         let files = assert_same_as_before(&scratch.0, "migrations").unwrap();
         let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
-        let mut expected = vec![
+        let expected = vec![
             "migrations/a_0001.sql",
             "migrations/b_0002.sql",
             "migrations/c/d_0004.sql",
+            "migrations/c-e_0005.sql",
+            "migrations/c_0003.sql",
         ];
-        if cfg!(unix) {
-            expected.push("migrations/c/d\u{fffd}_0006.sql");
-        }
-        expected.extend(["migrations/c-e_0005.sql", "migrations/c_0003.sql"]);
         assert_eq!(names, expected);
+    }
+
+    /// `(file, line, message)` of every problem.
+    fn found(problems: &Problems) -> Vec<(Option<&str>, Option<u32>, &str)> {
+        problems
+            .iter()
+            .map(|p| (p.file.as_deref(), p.line, p.message.as_str()))
+            .collect()
+    }
+
+    /// A name that is not UTF-8, of a file or of a folder on its path, is a
+    /// problem (the macro and the commands share this scan, so both refuse
+    /// it), whichever way the folder is listed: plain, or walked because a
+    /// symlink is in it.
+    #[cfg(unix)]
+    #[test]
+    fn names_that_are_not_utf8_are_problems() {
+        use std::os::unix::ffi::OsStrExt;
+        for with_symlink in [false, true] {
+            let scratch = Scratch::new();
+            scratch.write("m/a_0001.sql", &migration("0001"));
+            scratch.write("m/c/README.md", b"notes");
+            let dir = scratch.0.join("m");
+            let bad_file = std::ffi::OsStr::from_bytes(b"b\xff_0002.sql");
+            std::fs::write(dir.join(bad_file), migration("0002")).unwrap();
+            let bad_folder = dir.join(std::ffi::OsStr::from_bytes(b"c\xfe"));
+            std::fs::create_dir_all(&bad_folder).unwrap();
+            std::fs::write(bad_folder.join("d_0003.sql"), migration("0003")).unwrap();
+            std::fs::write(dir.join("c").join(bad_file), b"").unwrap();
+            if with_symlink {
+                std::os::unix::fs::symlink(dir.join("a_0001.sql"), dir.join("e_0004.sql")).unwrap();
+            }
+            let problems = assert_same_as_before(&scratch.0, "m").unwrap_err();
+            assert_eq!(
+                found(&problems),
+                [
+                    (
+                        Some("m/b\u{fffd}_0002.sql"),
+                        None,
+                        "the file name is not valid UTF-8"
+                    ),
+                    (
+                        Some("m/c/b\u{fffd}_0002.sql"),
+                        None,
+                        "the file name is not valid UTF-8"
+                    ),
+                    (
+                        Some("m/c\u{fffd}/d_0003.sql"),
+                        None,
+                        "the name of a folder on its path is not valid UTF-8"
+                    ),
+                ],
+                "with a symlink: {with_symlink}"
+            );
+        }
+    }
+
+    /// Creates a FIFO at `path` with the system's `mkfifo`.
+    #[cfg(unix)]
+    fn mkfifo(path: &Path) {
+        let status = std::process::Command::new("mkfifo")
+            .arg(path)
+            .status()
+            .unwrap();
+        assert!(status.success(), "mkfifo {}", path.display());
+    }
+
+    /// A FIFO is a problem and is never opened (opening it would block the
+    /// scan until something writes to it), whatever its name, and so is a
+    /// symlink to one; the regular files around it are read as usual.
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_is_a_problem_and_is_never_opened() {
+        let scratch = Scratch::new();
+        scratch.write("m/a_0001.sql", &migration("0001"));
+        scratch.write("m/d_0004.sql", &migration("0004"));
+        let dir = scratch.0.join("m");
+        mkfifo(&dir.join("b_0002.sql"));
+        mkfifo(&dir.join("notes.txt"));
+        std::os::unix::fs::symlink(dir.join("b_0002.sql"), dir.join("c_0003.sql")).unwrap();
+        let problems = assert_same_as_before(&scratch.0, "m").unwrap_err();
+        let fifo = "a FIFO (named pipe), not a regular file";
+        assert_eq!(
+            found(&problems),
+            [
+                (Some("m/b_0002.sql"), None, fifo),
+                (Some("m/c_0003.sql"), None, fifo),
+                (Some("m/notes.txt"), None, fifo),
+            ]
+        );
+        assert!(problems.iter().all(|p| p
+            .help
+            .as_deref()
+            .is_some_and(|h| h.starts_with("move it out of the migrations folder"))));
     }
 
     #[test]
@@ -771,6 +944,22 @@ mod tests {
                 }
             }
             if entry.file_type().is_dir() {
+                continue;
+            }
+            if !entry.file_type().is_file() {
+                problems.push(
+                    Problem::new(
+                        ProblemKind::File,
+                        format!("{}, not a regular file", special_file_kind(entry.file_type())),
+                    )
+                    .at(name, None)
+                    .help("move it out of the migrations folder: only regular files are read (a FIFO would block the build until something writes to it)"),
+                );
+                continue;
+            }
+            if path.strip_prefix(&dir).unwrap_or(path).to_str().is_none() {
+                let file_name_bad = entry.file_name().to_str().is_none();
+                problems.push(not_utf8_name(name, file_name_bad));
                 continue;
             }
             let file_name = entry.file_name().to_string_lossy();

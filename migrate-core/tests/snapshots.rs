@@ -7,7 +7,7 @@
 
 use migrate_core::file::{self, MigrationFile};
 use migrate_core::scan::scan_folder;
-use migrate_core::{GraphOptions, MigrationSet};
+use migrate_core::{GraphOptions, MigrationSet, SqlDialect};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -41,20 +41,36 @@ fn render_file(f: &MigrationFile) -> String {
     writeln!(out, "transaction: {}", f.transaction.as_str()).unwrap();
     writeln!(out, "lines: {:?}", f.lines).unwrap();
     writeln!(out, "upgrade (marker line {}):", f.upgrade.line).unwrap();
-    for s in &f.upgrade.statements {
-        writeln!(out, "  {}: {:?}", s.line, s.sql).unwrap();
-    }
+    render_statements(&mut out, &f.upgrade);
     match &f.downgrade {
         None => writeln!(out, "downgrade: irreversible").unwrap(),
         Some(d) => {
             writeln!(out, "downgrade (marker line {}):", d.line).unwrap();
-            for s in &d.statements {
-                writeln!(out, "  {}: {:?}", s.line, s.sql).unwrap();
-            }
+            render_statements(&mut out, d);
         }
     }
     writeln!(out, "checksum: {}", f.checksum).unwrap();
     out
+}
+
+/// The statements of a section; per dialect only where the dialects differ.
+fn render_statements(out: &mut String, section: &migrate_core::Section) {
+    let dialects: &[SqlDialect] = if section.splits.is_uniform() {
+        &[SqlDialect::Sqlite]
+    } else {
+        &SqlDialect::ALL
+    };
+    for &dialect in dialects {
+        if dialects.len() > 1 {
+            writeln!(out, " {dialect}:").unwrap();
+        }
+        for s in section.statements(dialect) {
+            writeln!(out, "  {}: {:?}", s.line, s.sql).unwrap();
+        }
+        if let Some(u) = section.unterminated(dialect) {
+            writeln!(out, "  unterminated: {u}").unwrap();
+        }
+    }
 }
 
 fn render_problems(problems: &[migrate_core::Problem]) -> String {

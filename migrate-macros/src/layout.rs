@@ -8,6 +8,7 @@
 //! field of real fixtures.
 
 use migrate_core::checksum::ALGORITHM;
+use migrate_core::sql::{Split, Unclosed};
 use migrate_core::{MigrationFile, Problem, ProblemKind, Section, TransactionMode};
 use std::collections::HashMap;
 
@@ -17,6 +18,10 @@ const HAS_CREATE_DATE: u64 = 1;
 const HAS_DOWNGRADE: u64 = 2;
 /// Flag: the migration runs outside a transaction.
 const NO_TRANSACTION: u64 = 4;
+/// Flag: dialects split the upgrade section differently.
+const UPGRADE_VARIES: u64 = 8;
+/// Flag: dialects split the downgrade section differently.
+const DOWNGRADE_VARIES: u64 = 16;
 
 /// The two constants of an embedded set.
 pub(crate) struct Layout {
@@ -72,6 +77,12 @@ pub(crate) fn layout(files: &[MigrationFile]) -> Result<Layout, Problem> {
         if file.transaction == TransactionMode::None {
             flags |= NO_TRANSACTION;
         }
+        if varies(&file.upgrade) {
+            flags |= UPGRADE_VARIES;
+        }
+        if file.downgrade.as_ref().is_some_and(varies) {
+            flags |= DOWNGRADE_VARIES;
+        }
         for n in [
             file.file.len(),
             revision_at,
@@ -125,16 +136,47 @@ pub(crate) fn layout(files: &[MigrationFile]) -> Result<Layout, Problem> {
     Ok(Layout { text, table })
 }
 
-/// Writes the record of `section`, whose SQL is `text[start..]`.
+/// Whether `section` needs the long record: its splits differ per dialect,
+/// or one is unterminated.
+fn varies(section: &Section) -> bool {
+    !section.splits.is_uniform() || section.splits.distinct()[0].unterminated.is_some()
+}
+
+/// Writes the record of `section`, whose SQL is `text[start..]`: its line, the
+/// length of its SQL, then its one split, or (when [`varies`]) which split
+/// each dialect runs (two bits each, in one byte) and every distinct split
+/// with what it leaves unterminated.
+fn write_section(table: &mut Vec<u8>, text: &mut String, section: &Section, start: usize) {
+    varint(table, section.line.into());
+    varint(table, wide(section.sql.len()));
+    if !varies(section) {
+        write_split(table, text, section, &section.splits.distinct()[0], start);
+        return;
+    }
+    let which = section.splits.which();
+    table.push(which[0] | which[1] << 2 | which[2] << 4);
+    for split in section.splits.distinct() {
+        write_split(table, text, section, split, start);
+        write_unterminated(table, text, split, start, start + section.sql.len());
+    }
+}
+
+/// Writes the statements of one split of `section`.
 ///
 /// A statement is a trimmed slice of its section: it is found after the previous
 /// one (any match has the same text). Should it not be there, it and the rest
 /// get their own copy at the end of the text rather than a wrong position.
-fn write_section(table: &mut Vec<u8>, text: &mut String, section: &Section, start: usize) {
+fn write_split(
+    table: &mut Vec<u8>,
+    text: &mut String,
+    section: &Section,
+    split: &Split,
+    start: usize,
+) {
     let end = start + section.sql.len();
     let mut statements = Vec::new();
     let (mut line, mut cursor) = (section.line, start);
-    for statement in &section.statements {
+    for statement in &split.statements {
         let found = text
             .get(cursor..end)
             .and_then(|rest| rest.find(&statement.sql))
@@ -149,11 +191,48 @@ fn write_section(table: &mut Vec<u8>, text: &mut String, section: &Section, star
         line = statement.line;
         cursor = at + statement.sql.len();
     }
-    varint(table, section.line.into());
-    varint(table, wide(section.sql.len()));
-    varint(table, wide(section.statements.len()));
+    varint(table, wide(split.statements.len()));
     varint(table, wide(statements.len()));
     table.extend(statements);
+}
+
+/// Writes what `split` leaves open: 0, or the kind (1 to 7, as the runtime's
+/// `Reader::split` reads it), the line, and for a dollar quote where its tag
+/// is in the text (the section's SQL holds it) and its length.
+fn write_unterminated(
+    table: &mut Vec<u8>,
+    text: &mut String,
+    split: &Split,
+    start: usize,
+    end: usize,
+) {
+    let Some(open) = &split.unterminated else {
+        varint(table, 0);
+        return;
+    };
+    let kind = match &open.unclosed {
+        Unclosed::Quote('"') => 2,
+        Unclosed::Quote('`') => 3,
+        Unclosed::Quote('[') => 4,
+        Unclosed::Quote(_) => 1,
+        Unclosed::EscapeString => 5,
+        Unclosed::BlockComment => 6,
+        Unclosed::DollarQuote(_) => 7,
+    };
+    varint(table, kind);
+    varint(table, open.line.into());
+    if let Unclosed::DollarQuote(tag) = &open.unclosed {
+        let at = text
+            .get(start..end)
+            .and_then(|sql| sql.find(tag.as_str()))
+            .map(|at| start + at)
+            .unwrap_or_else(|| {
+                text.push_str(tag);
+                text.len() - tag.len()
+            });
+        varint(table, wide(at));
+        varint(table, wide(tag.len()));
+    }
 }
 
 /// The 32 bytes of the migration's `sha256:<hex>` checksum.
@@ -222,12 +301,11 @@ fn wide(value: usize) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use migrate_core::sql::Splits;
     use migrate_core::Statement;
 
     fn section(sql: &str, statements: &[&str]) -> Section {
-        Section {
-            line: 5,
-            sql: sql.to_string(),
+        let split = Split {
             statements: statements
                 .iter()
                 .enumerate()
@@ -236,6 +314,12 @@ mod tests {
                     sql: (*s).to_string(),
                 })
                 .collect(),
+            unterminated: None,
+        };
+        Section {
+            line: 5,
+            sql: sql.to_string(),
+            splits: Splits::uniform(split),
         }
     }
 
@@ -256,6 +340,7 @@ mod tests {
         };
         let line = next();
         let (_sql_len, count, _bytes) = (next(), next(), next());
+        // Only uniform sections here (see `varies`).
         let (mut previous, mut cursor) = (line, start);
         let mut statements = Vec::new();
         for _ in 0..count {
@@ -285,7 +370,11 @@ mod tests {
     }
 
     fn expected(section: &Section) -> (u32, Vec<(u32, String)>) {
-        let statements = section.statements.iter().map(|s| (s.line, s.sql.clone()));
+        let statements = section
+            .splits
+            .statements(migrate_core::SqlDialect::Sqlite)
+            .iter()
+            .map(|s| (s.line, s.sql.clone()));
         (section.line, statements.collect())
     }
 
@@ -311,6 +400,31 @@ mod tests {
             &["SELECT 1", "SELECT 2", "SELECT 3"],
         );
         assert_eq!(round_trip(std::slice::from_ref(&odd)), [expected(&odd)]);
+    }
+
+    #[test]
+    fn a_section_split_differently_per_dialect_holds_each_split() {
+        // `'C:\'` then the end: a string still open for MySQL only.
+        let sql = "\nSELECT 'C:\\';\n";
+        let section = Section::new(5, sql.to_string());
+        assert!(varies(&section));
+        let mut text = sql.to_string();
+        let mut table = Vec::new();
+        write_section(&mut table, &mut text, &section, 0);
+        // The SQL starts on line 6, with an empty line: the statement is on 7.
+        let expected = [
+            5,          // the marker's line
+            15,         // the length of the SQL
+            0b01_00_00, // SQLite and PostgreSQL run split 0, MySQL split 1
+            1, 3, 2, 1, 12, // split 0: one statement in 3 bytes: line +2, at +1, 12 long
+            0,  // nothing left open
+            1, 3, 2, 1, 13, // split 1: the statement runs on through its `;`
+            1, 7, // left open: a `'` string, from line 7
+        ];
+        assert_eq!(table, expected);
+        assert_eq!(text, sql, "the statements are cut from the section");
+        let plain = Section::new(5, "\nSELECT 1;\n".to_string());
+        assert!(!varies(&plain));
     }
 
     #[test]

@@ -13,11 +13,13 @@ use migrate_core::{status, MigrationSet, RevIdx};
 pub(crate) enum Unknown {
     /// Every row is a revision of the binary.
     None,
-    /// The unknown revisions build on everything the binary has: a newer binary wrote them.
+    /// The unknown revisions build on everything the binary has: a newer
+    /// binary wrote them. Holds the version-table rows the binary lacks.
     Ahead(Vec<String>),
     /// The unknown revisions build on a revision that is not the binary's
     /// newest; the binary has revisions the database lacks.
     Diverged {
+        /// The version-table rows the binary lacks.
         unknown: Vec<String>,
         fork: Option<String>,
     },
@@ -92,9 +94,16 @@ pub(crate) fn assess(set: &MigrationSet, state: &DbState) -> Assessment {
 
     let rows: Vec<&str> = state.rows.iter().map(String::as_str).collect();
     let parents = |id: &str| state.latest.get(id).map(|l| l.parents.clone());
+    // The core follows the unknown rows' recorded parents down to known
+    // revisions to tell ahead from diverged; what a reader needs named is the
+    // rows themselves (one row may stand on hundreds of unknown revisions).
+    let rows_only = |mut unknown: Vec<String>| {
+        unknown.retain(|id| rows.contains(&id.as_str()));
+        unknown
+    };
     let unknown = match status::assess(graph, &rows, &parents) {
         status::Assessment::UpToDate | status::Assessment::Behind { .. } => Unknown::None,
-        status::Assessment::Ahead { unknown } => Unknown::Ahead(unknown),
+        status::Assessment::Ahead { unknown } => Unknown::Ahead(rows_only(unknown)),
         status::Assessment::Diverged { unknown, missing } => {
             // Where the histories split: the newest shared revisions (applied
             // ones none of whose children is applied).
@@ -107,7 +116,7 @@ pub(crate) fn assess(set: &MigrationSet, state: &DbState) -> Assessment {
                 .map(|i| graph.rev(i).id.clone())
                 .collect();
             Unknown::Diverged {
-                unknown,
+                unknown: rows_only(unknown),
                 fork: (!tips.is_empty()).then(|| tips.join(", ")),
             }
         }

@@ -77,7 +77,15 @@ pub struct Config {
     /// `None` uses the connection's default. Not supported on SQLite.
     pub version_table_schema: Option<String>,
     /// How long to wait for the migration lock before giving up with an error
-    /// that names the holder (default 60 s).
+    /// that names the holder (default 60 s). It also bounds every lock wait
+    /// of every statement the runtime sends, a migration's own included:
+    /// the session's `lock_timeout` (PostgreSQL), `lock_wait_timeout` and
+    /// `innodb_lock_wait_timeout` (MySQL/MariaDB, whole seconds) and
+    /// `busy_timeout` (SQLite) are set to it, so that neither a read of the
+    /// version table behind another session's lock nor a migration's DDL
+    /// behind a long transaction waits forever (and blocks every query queued
+    /// behind it). A migration that must wait longer sets its own
+    /// (`SET lock_timeout = 0` on PostgreSQL, as its first statement).
     pub lock_timeout: Duration,
     /// One transaction per migration (default) or one for the whole run.
     pub transaction: RunTransaction,

@@ -26,24 +26,95 @@ pub enum Dialect {
 }
 
 impl Dialect {
-    /// The backend a URL's scheme names, without connecting: `postgres://` or
-    /// `postgresql://`, `mysql://` or `mariadb://`, and SQLite for
-    /// `sqlite://`, `file:` URIs and anything without a scheme (a path,
-    /// `:memory:`); `None` for any other scheme. Case-insensitive.
+    /// The backend a URL's scheme names, without connecting (see
+    /// [`Dialect::parse_url`]); `None` for anything it refuses.
+    #[cfg_attr(not(feature = "cli"), allow(dead_code))]
     pub(crate) fn of_url(url: &str) -> Option<Dialect> {
-        let lower = url.to_ascii_lowercase();
-        if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
-            Some(Dialect::Postgres)
-        } else if lower.starts_with("mysql://") || lower.starts_with("mariadb://") {
-            Some(Dialect::Mysql)
-        } else if lower.contains("://")
-            && !lower.starts_with("sqlite://")
-            && !lower.starts_with("file:")
-        {
-            None
-        } else {
-            Some(Dialect::Sqlite)
+        Dialect::parse_url(url).ok().map(|(dialect, _)| dialect)
+    }
+
+    /// The backend a database string names, and the string as its driver
+    /// must get it (the scheme in lower case: libpq and SQLite read theirs
+    /// case-sensitively). Schemes are case-insensitive: `postgres://` or
+    /// `postgresql://`, `mysql://` or `mariadb://`, `sqlite://`, `sqlite:`,
+    /// `file:` URIs; a string without a scheme is a SQLite path
+    /// (`app.db`, `:memory:`), unless it looks like a libpq `key=value`
+    /// connection string, or a server URL without its `//`.
+    ///
+    /// Whether the backend is compiled in is not checked here.
+    pub(crate) fn parse_url(url: &str) -> Result<(Dialect, String), NotAUrl> {
+        const SCHEMES: [(&str, Dialect); 5] = [
+            ("postgres", Dialect::Postgres),
+            ("postgresql", Dialect::Postgres),
+            ("mysql", Dialect::Mysql),
+            ("mariadb", Dialect::Mysql),
+            ("sqlite", Dialect::Sqlite),
+        ];
+        let scheme_len = url
+            .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')))
+            .unwrap_or(url.len());
+        let scheme = &url[..scheme_len];
+        let is_scheme = url.starts_with(|c: char| c.is_ascii_alphabetic());
+        let known = SCHEMES
+            .iter()
+            .find(|(name, _)| is_scheme && scheme.eq_ignore_ascii_case(name));
+        let lower = |rest: &str| format!("{}{rest}", scheme.to_ascii_lowercase());
+        if is_scheme && scheme.eq_ignore_ascii_case("file") && url[scheme_len..].starts_with(':') {
+            return Ok((Dialect::Sqlite, lower(&url[scheme_len..])));
         }
+        if is_scheme && url[scheme_len..].starts_with("://") {
+            return match known {
+                Some(&(_, dialect)) => Ok((dialect, lower(&url[scheme_len..]))),
+                None => Err(NotAUrl::UnknownScheme(scheme.to_ascii_lowercase())),
+            };
+        }
+        if is_scheme && url[scheme_len..].starts_with(':') {
+            if scheme.eq_ignore_ascii_case("sqlite") {
+                return Ok((Dialect::Sqlite, lower(&url[scheme_len..])));
+            }
+            if known.is_some() {
+                return Err(NotAUrl::MissingSlashes(scheme.to_ascii_lowercase()));
+            }
+        }
+        if known.is_some_and(|(name, _)| *name != "sqlite") && url[scheme_len..].starts_with("//") {
+            // `postgres//u:p@h/db`: a server URL missing its `:`.
+            return Err(NotAUrl::MissingSlashes(scheme.to_ascii_lowercase()));
+        }
+        if looks_like_key_value(url) {
+            return Err(NotAUrl::KeyValue);
+        }
+        if url.contains("://") {
+            // `://` after something that is no scheme (` postgres://`, `a b://`).
+            return Err(NotAUrl::UnknownScheme(String::new()));
+        }
+        Ok((Dialect::Sqlite, url.to_string()))
+    }
+
+    /// Whether this binary was built with the backend.
+    pub(crate) fn compiled_in(self) -> bool {
+        match self {
+            Dialect::Sqlite => cfg!(feature = "sqlite"),
+            Dialect::Postgres => cfg!(feature = "postgres"),
+            Dialect::Mysql => cfg!(feature = "mysql"),
+        }
+    }
+
+    /// The forms of database URL this binary accepts, for messages.
+    pub(crate) fn accepted_urls() -> String {
+        let mut forms = Vec::new();
+        if Dialect::Sqlite.compiled_in() {
+            forms.push("sqlite://PATH (or a file path, a file: URI, :memory:)");
+        }
+        if Dialect::Postgres.compiled_in() {
+            forms.push("postgres://USER:PASSWORD@HOST:PORT/DB (or postgresql://)");
+        }
+        if Dialect::Mysql.compiled_in() {
+            forms.push("mysql://USER:PASSWORD@HOST:PORT/DB (or mariadb://)");
+        }
+        if forms.is_empty() {
+            return "this binary was built without any database backend".to_string();
+        }
+        format!("this binary accepts {}", forms.join(", "))
     }
 
     /// A short name for messages: `sqlite`, `postgresql`, `mysql`.
@@ -52,6 +123,15 @@ impl Dialect {
             Dialect::Sqlite => "sqlite",
             Dialect::Postgres => "postgresql",
             Dialect::Mysql => "mysql",
+        }
+    }
+
+    /// The core's name for this dialect: which split of a section runs here.
+    pub fn sql_dialect(self) -> migrate_core::SqlDialect {
+        match self {
+            Dialect::Sqlite => migrate_core::SqlDialect::Sqlite,
+            Dialect::Postgres => migrate_core::SqlDialect::Postgres,
+            Dialect::Mysql => migrate_core::SqlDialect::Mysql,
         }
     }
 
@@ -94,6 +174,71 @@ impl Dialect {
             Dialect::Mysql => "START TRANSACTION",
         }
     }
+}
+
+/// Why a database string names no backend (see [`Dialect::parse_url`]).
+/// Carries nothing of the string but a scheme, so a message built from it
+/// cannot show a password.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum NotAUrl {
+    /// A libpq `key=value …` connection string (`host=h password=p dbname=d`).
+    KeyValue,
+    /// `scheme://…` of no backend (the scheme in lower case; empty when
+    /// what precedes `://` is no scheme).
+    UnknownScheme(String),
+    /// A server scheme without `//` (`postgres:h/db`).
+    MissingSlashes(String),
+}
+
+impl NotAUrl {
+    /// What to show instead of the string.
+    pub(crate) fn shown(&self) -> String {
+        match self {
+            NotAUrl::KeyValue => "a `key=value` connection string".to_string(),
+            NotAUrl::UnknownScheme(scheme) if !scheme.is_empty() && scheme.len() <= 32 => {
+                format!("`{scheme}://…`")
+            }
+            NotAUrl::UnknownScheme(_) => "a string with `://` after no known scheme".to_string(),
+            NotAUrl::MissingSlashes(scheme) => format!("`{scheme}:…`"),
+        }
+    }
+
+    /// Why it is refused and what to write instead.
+    pub(crate) fn reason(&self) -> String {
+        let accepted = Dialect::accepted_urls();
+        match self {
+            NotAUrl::KeyValue => format!(
+                "key/value strings (`host=… dbname=…`) are not accepted, write a URL; {accepted} (a SQLite file whose name has `=` in it: sqlite://NAME)"
+            ),
+            NotAUrl::UnknownScheme(_) => format!("unknown scheme; {accepted}"),
+            NotAUrl::MissingSlashes(scheme) => {
+                format!("a URL starts `{scheme}://`; {accepted}")
+            }
+        }
+    }
+}
+
+/// Whether a string without a scheme reads as libpq `key=value` pairs: a
+/// word (letters, digits, `_`) followed by `=` (spaces allowed between) at
+/// its start or after a space.
+fn looks_like_key_value(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    (0..bytes.len()).any(|start| {
+        if start > 0 && !bytes[start - 1].is_ascii_whitespace() {
+            return false;
+        }
+        if !(bytes[start].is_ascii_alphabetic() || bytes[start] == b'_') {
+            return false;
+        }
+        let mut i = start;
+        while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+            i += 1;
+        }
+        while i < bytes.len() && matches!(bytes[i], b' ' | b'\t') {
+            i += 1;
+        }
+        bytes.get(i) == Some(&b'=')
+    })
 }
 
 /// History states, as stored in the `state` column.
@@ -238,41 +383,6 @@ impl Sql {
             "CREATE TABLE IF NOT EXISTS {}(id INTEGER PRIMARY KEY,revision TEXT NOT NULL,down_revisions TEXT NOT NULL,depends_on TEXT NOT NULL,operation TEXT NOT NULL,state TEXT NOT NULL,checksum TEXT NOT NULL,statements_done INTEGER NOT NULL,statements_total INTEGER NOT NULL,started_at TEXT NOT NULL DEFAULT(strftime('%Y-%m-%dT%H:%M:%fZ','now')),duration_ms INTEGER,message TEXT,detail TEXT,tool TEXT NOT NULL,applied_digest TEXT)",
             self.history
         )
-    }
-
-    /// Returns `(version_exists, history_exists)` as two BIGINT columns `v`, `h`.
-    pub fn tables_exist(&self) -> String {
-        let v = self.tables.version.as_str();
-        let h = self.tables.history.as_str();
-        match self.dialect {
-            Dialect::Sqlite => {
-                let master = match &self.tables.schema {
-                    Some(s) => format!("{}.sqlite_master", self.dialect.quote(s)),
-                    None => "sqlite_master".to_string(),
-                };
-                format!(
-                    "SELECT (SELECT COUNT(*) FROM {master} WHERE type = 'table' AND name = {}) AS v, (SELECT COUNT(*) FROM {master} WHERE type = 'table' AND name = {}) AS h",
-                    self.lit(v),
-                    self.lit(h)
-                )
-            }
-            Dialect::Postgres => format!(
-                "SELECT CAST(CASE WHEN to_regclass({}) IS NULL THEN 0 ELSE 1 END AS BIGINT) AS v, CAST(CASE WHEN to_regclass({}) IS NULL THEN 0 ELSE 1 END AS BIGINT) AS h",
-                self.lit(&self.version),
-                self.lit(&self.history)
-            ),
-            Dialect::Mysql => {
-                let schema = match &self.tables.schema {
-                    Some(s) => self.lit(s.as_str()),
-                    None => "DATABASE()".to_string(),
-                };
-                format!(
-                    "SELECT CAST((SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = {schema} AND table_name = {}) AS SIGNED) AS v, CAST((SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = {schema} AND table_name = {}) AS SIGNED) AS h",
-                    self.lit(v),
-                    self.lit(h)
-                )
-            }
-        }
     }
 
     /// Alembic's read: every row, no order.
@@ -549,7 +659,94 @@ mod tests {
         assert_eq!(Dialect::of_url("file:///srv/app.db"), Some(Dialect::Sqlite));
         assert_eq!(Dialect::of_url("app.db"), Some(Dialect::Sqlite));
         assert_eq!(Dialect::of_url(":memory:"), Some(Dialect::Sqlite));
+        assert_eq!(Dialect::of_url("sqlite::memory:"), Some(Dialect::Sqlite));
+        assert_eq!(Dialect::of_url("./data/app.sqlite"), Some(Dialect::Sqlite));
+        assert_eq!(Dialect::of_url("/srv/a b/app.db"), Some(Dialect::Sqlite));
+        assert_eq!(Dialect::of_url("C:\\data\\app.db"), Some(Dialect::Sqlite));
+        assert_eq!(Dialect::of_url("app.db?mode=ro"), Some(Dialect::Sqlite));
+        assert_eq!(Dialect::of_url("./my files/v=2.db"), Some(Dialect::Sqlite));
         assert_eq!(Dialect::of_url("oracle://h/db"), None);
+    }
+
+    #[test]
+    fn schemes_are_lowered_for_the_driver() {
+        let parsed = |url: &str| Dialect::parse_url(url).ok();
+        assert_eq!(
+            parsed("Postgres://U:PW@H/DB"),
+            Some((Dialect::Postgres, "postgres://U:PW@H/DB".to_string()))
+        );
+        assert_eq!(
+            parsed("POSTGRESQL://h/db"),
+            Some((Dialect::Postgres, "postgresql://h/db".to_string()))
+        );
+        assert_eq!(
+            parsed("MariaDB://h/db"),
+            Some((Dialect::Mysql, "mariadb://h/db".to_string()))
+        );
+        assert_eq!(
+            parsed("SQLITE://App.db"),
+            Some((Dialect::Sqlite, "sqlite://App.db".to_string()))
+        );
+        assert_eq!(
+            parsed("Sqlite::memory:"),
+            Some((Dialect::Sqlite, "sqlite::memory:".to_string()))
+        );
+        assert_eq!(
+            parsed("FILE:app.db?mode=ro"),
+            Some((Dialect::Sqlite, "file:app.db?mode=ro".to_string()))
+        );
+        assert_eq!(
+            parsed("app.db"),
+            Some((Dialect::Sqlite, "app.db".to_string()))
+        );
+    }
+
+    #[test]
+    fn key_value_strings_and_unknown_schemes_are_refused() {
+        for text in [
+            "host=localhost password=Sekrit dbname=app",
+            "  dbname = app user=me",
+            "password=Sekrit",
+            "sslmode=disable host=h",
+            "user=me\tpassword=Sekrit",
+        ] {
+            assert_eq!(Dialect::parse_url(text), Err(NotAUrl::KeyValue), "{text}");
+            assert!(!NotAUrl::KeyValue.shown().contains("Sekrit"));
+        }
+        assert_eq!(
+            Dialect::parse_url("Oracle://u:Sekrit@h/db"),
+            Err(NotAUrl::UnknownScheme("oracle".into()))
+        );
+        assert_eq!(
+            Dialect::parse_url(" postgres://u:Sekrit@h/db"),
+            Err(NotAUrl::UnknownScheme(String::new()))
+        );
+        assert_eq!(
+            Dialect::parse_url("postgres:u:Sekrit@h/db"),
+            Err(NotAUrl::MissingSlashes("postgres".into()))
+        );
+        assert_eq!(
+            Dialect::parse_url("MySQL//u:Sekrit@h/db"),
+            Err(NotAUrl::MissingSlashes("mysql".into()))
+        );
+        assert_eq!(
+            Dialect::of_url("postgres/app.db"),
+            Some(Dialect::Sqlite),
+            "a folder named like a scheme"
+        );
+        for refused in [
+            NotAUrl::KeyValue,
+            NotAUrl::UnknownScheme("oracle".into()),
+            NotAUrl::UnknownScheme(String::new()),
+            NotAUrl::MissingSlashes("mysql".into()),
+        ] {
+            let text = format!("{} {}", refused.shown(), refused.reason());
+            assert!(!text.contains("Sekrit"), "{text}");
+            assert!(
+                text.contains("sqlite://"),
+                "names the accepted forms: {text}"
+            );
+        }
     }
 
     #[test]

@@ -26,6 +26,9 @@
 //!
 //! Statements run one by one so an error names the revision, file and line;
 //! `-- transaction: none` migrations report `run_in_transaction() == false`.
+//! Each runs as the connection's backend splits it (SQLite, PostgreSQL,
+//! MySQL/MariaDB); a section that backend reads as unterminated is refused
+//! before its first statement.
 //!
 //! [`Migrator`]: crate::Migrator
 
@@ -34,7 +37,8 @@ use diesel::connection::BoxableConnection;
 use diesel::migration::{
     Migration, MigrationMetadata, MigrationName, MigrationSource, MigrationVersion,
 };
-use migrate_core::{MigrationSet, Statement, TransactionMode};
+use migrate_core::{MigrationSet, Section, SqlDialect, TransactionMode};
+use std::any::TypeId;
 use std::fmt;
 
 /// A [`MigrationSource`] over a migration set; see the module docs for what it lacks.
@@ -47,8 +51,8 @@ pub struct DieselSource {
 struct DieselMigration {
     name: DieselName,
     file: String,
-    up: Vec<Statement>,
-    down: Option<Vec<Statement>>,
+    up: Section,
+    down: Option<Section>,
     in_transaction: bool,
 }
 
@@ -101,8 +105,8 @@ impl DieselSource {
                     message: f.message.clone(),
                 },
                 file: f.file.clone(),
-                up: f.upgrade.statements.clone(),
-                down: f.downgrade.as_ref().map(|d| d.statements.clone()),
+                up: f.upgrade.clone(),
+                down: f.downgrade.clone(),
                 in_transaction: f.transaction == TransactionMode::PerMigration,
             })
             .collect();
@@ -121,7 +125,7 @@ impl DieselSource {
     }
 }
 
-impl<DB: Backend> MigrationSource<DB> for DieselSource {
+impl<DB: Backend + 'static> MigrationSource<DB> for DieselSource {
     fn migrations(&self) -> diesel::migration::Result<Vec<Box<dyn Migration<DB>>>> {
         Ok(self
             .migrations
@@ -150,12 +154,72 @@ struct NoDowngrade {
     file: String,
 }
 
+/// A section cannot run on the connection's backend.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "revision {revision} ({file}:{line}) cannot run on {dialect}: {what}; nothing of it was run"
+)]
+struct CannotRun {
+    revision: String,
+    file: String,
+    line: u32,
+    dialect: &'static str,
+    what: String,
+}
+
+/// The dialect of a diesel backend compiled into this crate; `None` for any
+/// other backend.
+fn dialect_of<DB: 'static>() -> Option<SqlDialect> {
+    let id = TypeId::of::<DB>();
+    #[cfg(feature = "sqlite")]
+    if id == TypeId::of::<diesel::sqlite::Sqlite>() {
+        return Some(SqlDialect::Sqlite);
+    }
+    #[cfg(feature = "postgres")]
+    if id == TypeId::of::<diesel::pg::Pg>() {
+        return Some(SqlDialect::Postgres);
+    }
+    #[cfg(feature = "mysql")]
+    if id == TypeId::of::<diesel::mysql::Mysql>() {
+        return Some(SqlDialect::Mysql);
+    }
+    let _ = id;
+    None
+}
+
 impl DieselMigration {
-    fn run_statements<DB: Backend>(
+    fn run_section<DB: Backend + 'static>(
         &self,
-        statements: &[Statement],
+        section: &Section,
         conn: &mut dyn BoxableConnection<DB>,
     ) -> diesel::migration::Result<()> {
+        let cannot_run = |line: u32, dialect: &'static str, what: String| CannotRun {
+            revision: self.name.revision.clone(),
+            file: self.file.clone(),
+            line,
+            dialect,
+            what,
+        };
+        // Another backend: any dialect's split, if they all agree.
+        let dialect = match dialect_of::<DB>() {
+            Some(dialect) => dialect,
+            None if section.splits.is_uniform() => SqlDialect::Postgres,
+            None => {
+                return Err(Box::new(cannot_run(
+                    section.line,
+                    "this backend",
+                    "the section splits differently per SQL dialect, and the backend is none of SQLite, PostgreSQL, MySQL".to_string(),
+                )))
+            }
+        };
+        if let Some(open) = section.unterminated(dialect) {
+            return Err(Box::new(cannot_run(
+                open.line,
+                dialect.name(),
+                format!("the section ends inside {}, never closed", open.unclosed),
+            )));
+        }
+        let statements = section.statements(dialect);
         for (i, statement) in statements.iter().enumerate() {
             conn.batch_execute(&statement.sql)
                 .map_err(|e| StatementFailed {
@@ -170,14 +234,14 @@ impl DieselMigration {
     }
 }
 
-impl<DB: Backend> Migration<DB> for DieselMigration {
+impl<DB: Backend + 'static> Migration<DB> for DieselMigration {
     fn run(&self, conn: &mut dyn BoxableConnection<DB>) -> diesel::migration::Result<()> {
-        self.run_statements(&self.up, conn)
+        self.run_section(&self.up, conn)
     }
 
     fn revert(&self, conn: &mut dyn BoxableConnection<DB>) -> diesel::migration::Result<()> {
         match &self.down {
-            Some(down) => self.run_statements(down, conn),
+            Some(down) => self.run_section(down, conn),
             None => Err(Box::new(NoDowngrade {
                 revision: self.name.revision.clone(),
                 file: self.file.clone(),

@@ -28,7 +28,8 @@
 //!
 //! A valid history becomes an [`EmbeddedMigrations`]: every revision in load order
 //! (sorted file names, as Alembic loads them) with its parents, labels,
-//! dependencies, upgrade and downgrade SQL already split into statements, the
+//! dependencies, upgrade and downgrade SQL already split into statements (per
+//! dialect where the dialects cut it differently; stored once otherwise), the
 //! checksum of its upgrade computed at build time, and the heads. Launch parses
 //! nothing; [`EmbeddedMigrations::to_set`] rebuilds the core's
 //! [`MigrationSet`] from this data without reading or parsing SQL.
@@ -78,8 +79,9 @@
 
 use migrate_core::checksum::{ALGORITHM, HEX_DIGITS};
 use migrate_core::file::HeaderLines;
+use migrate_core::sql::{Split, Splits, Unclosed, Unterminated};
 use migrate_core::{Checksum, GraphOptions, MigrationFile, MigrationSet, Problems, Section};
-use migrate_core::{Statement, TransactionMode};
+use migrate_core::{SqlDialect, Statement, TransactionMode};
 use std::fmt;
 use std::iter::FusedIterator;
 
@@ -472,8 +474,27 @@ pub struct EmbeddedSection {
     sql: &'static str,
     /// Where `sql` starts in the text; statements are positioned from there.
     start: usize,
-    /// Where the statements are in the table, and how many there are.
+    /// The distinct splits (only the first when every dialect agrees).
+    splits: [EmbeddedSplit; 3],
+    /// Which of `splits` each dialect runs, by [`SqlDialect::index`].
+    which: [u8; 3],
+}
+
+/// One split of an embedded section: where its statements are in the table,
+/// and what it leaves unterminated.
+#[derive(Clone, Copy)]
+struct EmbeddedSplit {
     statements: List,
+    unterminated: Option<(u32, EmbeddedUnclosed)>,
+}
+
+/// What an embedded split leaves open (see [`Unclosed`]).
+#[derive(Clone, Copy)]
+enum EmbeddedUnclosed {
+    Quote(char),
+    EscapeString,
+    BlockComment,
+    DollarQuote(&'static str),
 }
 
 impl EmbeddedSection {
@@ -488,39 +509,90 @@ impl EmbeddedSection {
         self.sql
     }
 
-    /// The statements of the section, in order, without their `;`.
-    pub fn statements(&self) -> Statements {
+    fn split(&self, dialect: SqlDialect) -> &EmbeddedSplit {
+        let at = usize::from(self.which[dialect.index()]);
+        &self.splits[at.min(self.splits.len() - 1)]
+    }
+
+    /// The statements `dialect` runs, in order, without their `;`.
+    pub fn statements(&self, dialect: SqlDialect) -> Statements {
+        let list = self.split(dialect).statements;
         Statements {
-            data: self.statements.data,
-            at: self.statements.at,
-            left: self.statements.len,
+            data: list.data,
+            at: list.at,
+            left: list.len,
             line: self.line,
             cursor: self.start,
         }
     }
 
+    /// What `dialect` finds never closed at the end of the section (a quote,
+    /// a comment, a dollar-quoted body): the section cannot run there.
+    pub fn unterminated(&self, dialect: SqlDialect) -> Option<Unterminated> {
+        self.split(dialect).unterminated.map(to_unterminated)
+    }
+
+    /// Whether every dialect cuts the section the same way.
+    pub fn is_uniform(&self) -> bool {
+        self.which == [0; 3]
+    }
+
     fn to_section(self) -> Section {
+        let split = |at: usize| {
+            let dialect = SqlDialect::ALL
+                .into_iter()
+                .find(|d| usize::from(self.which[d.index()]) == at)
+                .unwrap_or(SqlDialect::Sqlite);
+            Split {
+                statements: self
+                    .statements(dialect)
+                    .map(|s| Statement {
+                        line: s.line,
+                        sql: s.sql.to_string(),
+                    })
+                    .collect(),
+                unterminated: self.unterminated(dialect),
+            }
+        };
+        let count = self.which.iter().max().map_or(1, |&m| usize::from(m) + 1);
+        let splits = if count == 1 {
+            Splits::uniform(split(0))
+        } else {
+            let distinct = (0..count).map(split).collect();
+            Splits::from_parts(distinct, self.which).unwrap_or_else(|| Splits::uniform(split(0)))
+        };
         Section {
             line: self.line,
             sql: self.sql.to_string(),
-            statements: self
-                .statements()
-                .map(|s| Statement {
-                    line: s.line,
-                    sql: s.sql.to_string(),
-                })
-                .collect(),
+            splits,
         }
+    }
+}
+
+fn to_unterminated((line, open): (u32, EmbeddedUnclosed)) -> Unterminated {
+    Unterminated {
+        line,
+        unclosed: match open {
+            EmbeddedUnclosed::Quote(q) => Unclosed::Quote(q),
+            EmbeddedUnclosed::EscapeString => Unclosed::EscapeString,
+            EmbeddedUnclosed::BlockComment => Unclosed::BlockComment,
+            EmbeddedUnclosed::DollarQuote(tag) => Unclosed::DollarQuote(tag.to_string()),
+        },
     }
 }
 
 impl fmt::Debug for EmbeddedSection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EmbeddedSection")
-            .field("line", &self.line)
-            .field("sql", &self.sql)
-            .field("statements", &self.statements())
-            .finish()
+        let mut s = f.debug_struct("EmbeddedSection");
+        s.field("line", &self.line).field("sql", &self.sql);
+        if self.is_uniform() {
+            s.field("statements", &self.statements(SqlDialect::Sqlite));
+        } else {
+            for dialect in SqlDialect::ALL {
+                s.field(dialect.name(), &self.statements(dialect));
+            }
+        }
+        s.finish()
     }
 }
 
@@ -724,7 +796,8 @@ impl List {
 ///   - the length of the file name, where the revision id starts from the
 ///     start of the migration's text, the lengths of the revision id and the
 ///     message, the flags ([`HAS_CREATE_DATE`], [`HAS_DOWNGRADE`],
-///     [`NO_TRANSACTION`]), and the length of the `create_date` if there is one.
+///     [`NO_TRANSACTION`], [`UPGRADE_VARIES`], [`DOWNGRADE_VARIES`]), and
+///     the length of the `create_date` if there is one.
 ///     The migration's text is the file name, then the revision id unless the
 ///     file name holds it (it does when the file is named as the core requires),
 ///     then the message, the `create_date`, the upgrade SQL and the downgrade
@@ -736,11 +809,20 @@ impl List {
 ///     (start, length) in `text` per name (names are shared: a `down_revision`
 ///     points at the parent's revision id);
 ///   - the upgrade section, then the downgrade section if there is one: its
-///     marker's line, the length of its SQL, the number of statements, the size
-///     in bytes of the statements that follow, then per statement its line minus
-///     the previous one's (the first: minus the marker's; wrapping), the gap from
-///     the end of the previous statement (the first: from the start of the
-///     section's SQL) to its start in `text`, and its length.
+///     marker's line, the length of its SQL, then its split: the number of
+///     statements, the size in bytes of the statements that follow, then per
+///     statement its line minus the previous one's (the first: minus the
+///     marker's; wrapping), the gap from the end of the previous statement
+///     (the first: from the start of the section's SQL) to its start in
+///     `text`, and its length.
+///
+///     When the dialects split the section differently ([`UPGRADE_VARIES`],
+///     [`DOWNGRADE_VARIES`]), the split is instead one byte saying which split
+///     each dialect runs (two bits each: SQLite, PostgreSQL, MySQL from the
+///     low bits), then each distinct split as above followed by what it leaves
+///     unterminated: 0, or a kind (1 `'`, 2 `"`, 3 `` ` ``, 4 `[`, 5 `E'`, 6
+///     `/*`, 7 a dollar quote), the line, and for a dollar quote the start and
+///     length of its tag in `text`.
 ///
 /// Reading never panics: a position outside the data reads as empty.
 #[derive(Clone, Copy)]
@@ -755,6 +837,10 @@ const HAS_CREATE_DATE: u32 = 1;
 const HAS_DOWNGRADE: u32 = 2;
 /// Flag: the migration runs outside a transaction.
 const NO_TRANSACTION: u32 = 4;
+/// Flag: dialects split the upgrade section differently.
+const UPGRADE_VARIES: u32 = 8;
+/// Flag: dialects split the downgrade section differently.
+const DOWNGRADE_VARIES: u32 = 16;
 
 impl Data {
     const fn len(&self) -> usize {
@@ -822,8 +908,9 @@ impl Data {
         text.at = text.at.max(revision_at.saturating_add(revision.len()));
         let message = text.cut(message);
         let create_date = create_date.map(|len| text.cut(len));
-        let upgrade = table.section(&mut text);
-        let downgrade = (flags & HAS_DOWNGRADE != 0).then(|| table.section(&mut text));
+        let upgrade = table.section(&mut text, flags & UPGRADE_VARIES != 0);
+        let downgrade = (flags & HAS_DOWNGRADE != 0)
+            .then(|| table.section(&mut text, flags & DOWNGRADE_VARIES != 0));
         EmbeddedMigration {
             revision,
             down_revisions,
@@ -909,25 +996,72 @@ impl Reader {
         List { data, at, len }
     }
 
-    /// A section, whose SQL is next in `text`; moves past it.
-    fn section(&mut self, text: &mut Cutter) -> EmbeddedSection {
+    /// A section, whose SQL is next in `text`; moves past it. `varies`: the
+    /// dialects split it differently (see `Data`).
+    fn section(&mut self, text: &mut Cutter, varies: bool) -> EmbeddedSection {
         let line = self.varint();
         let sql_len = self.usize();
-        let count = self.usize();
-        let bytes = self.usize();
         let start = text.at;
-        let statements = List {
-            data: text.data,
-            at: self.at,
-            len: count,
-        };
-        self.skip(bytes);
+        let data = text.data;
+        let mut which = [0u8; 3];
+        let mut splits = [EmbeddedSplit {
+            statements: List {
+                data,
+                at: 0,
+                len: 0,
+            },
+            unterminated: None,
+        }; 3];
+        if varies {
+            let packed = self.table.get(self.at).copied().unwrap_or(0);
+            self.skip(1);
+            which = [packed & 3, packed >> 2 & 3, packed >> 4 & 3];
+            let count = which.iter().max().map_or(1, |&m| usize::from(m) + 1);
+            for split in splits.iter_mut().take(count) {
+                split.statements = self.statements(data);
+                split.unterminated = self.unterminated(data);
+            }
+        } else {
+            splits[0].statements = self.statements(data);
+        }
         EmbeddedSection {
             line,
             sql: text.cut(sql_len),
             start,
-            statements,
+            splits,
+            which,
         }
+    }
+
+    /// The statements of a split; moves past them.
+    fn statements(&mut self, data: Data) -> List {
+        let len = self.usize();
+        let bytes = self.usize();
+        let at = self.at;
+        self.skip(bytes);
+        List { data, at, len }
+    }
+
+    /// What a split leaves unterminated; moves past it.
+    fn unterminated(&mut self, data: Data) -> Option<(u32, EmbeddedUnclosed)> {
+        let kind = self.varint();
+        if kind == 0 {
+            return None;
+        }
+        let line = self.varint();
+        let open = match kind {
+            2 => EmbeddedUnclosed::Quote('"'),
+            3 => EmbeddedUnclosed::Quote('`'),
+            4 => EmbeddedUnclosed::Quote('['),
+            5 => EmbeddedUnclosed::EscapeString,
+            6 => EmbeddedUnclosed::BlockComment,
+            7 => {
+                let (at, len) = (self.usize(), self.usize());
+                EmbeddedUnclosed::DollarQuote(data.str(at, len))
+            }
+            _ => EmbeddedUnclosed::Quote('\''),
+        };
+        Some((line, open))
     }
 }
 

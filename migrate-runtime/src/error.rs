@@ -141,7 +141,7 @@ pub enum Error {
     },
 
     /// A database error outside a migration's own SQL (bookkeeping, locking, reading).
-    #[error("database error while {doing}: {message}")]
+    #[error("database error while {doing}: {message}{}", note(.message))]
     Database {
         /// What the runtime was doing.
         doing: String,
@@ -150,7 +150,7 @@ pub enum Error {
     },
 
     /// A statement of a migration failed.
-    #[error("{} of revision {revision} failed at statement {statement} of {statement_count} ({file}:{line}): {message}\n  {}", direction_name(*.direction), outcome_help(*.outcome, revision))]
+    #[error("{} of revision {revision} failed at statement {statement} of {statement_count} ({file}:{line}): {message}\n  {}", direction_name(*.direction), outcome_help(*.outcome, revision, message))]
     Migration {
         /// The revision.
         revision: String,
@@ -240,7 +240,58 @@ pub enum Error {
     Repair(String),
 }
 
-fn outcome_help(outcome: FailureOutcome, revision: &str) -> String {
+/// What a read-only database answers to a write: PostgreSQL (a standby, or
+/// `default_transaction_read_only`: SQLSTATE 25006), MySQL/MariaDB
+/// (`--read-only`, `--super-read-only`), SQLite (a read-only file or mode).
+fn is_read_only(message: &str) -> bool {
+    const SIGNS: &[&str] = &[
+        "in a read-only transaction",
+        "during recovery",
+        "--read-only option",
+        "--super-read-only option",
+        "readonly database",
+    ];
+    SIGNS.iter().any(|sign| message.contains(sign))
+}
+
+const READ_ONLY_HELP: &str = "the database is read-only (a standby or replica, `default_transaction_read_only`, MySQL's `--read-only`, or a read-only SQLite file): nothing was changed; connect to the writable primary (or as a user that may write) and run again";
+
+/// What a server answers when a statement waited longer than the session's
+/// bound on lock waits (see `Database::bound_lock_waits`): PostgreSQL's
+/// `lock_timeout`, MySQL's `lock_wait_timeout`/`innodb_lock_wait_timeout`,
+/// SQLite's `busy_timeout`.
+fn is_lock_wait(message: &str) -> bool {
+    const SIGNS: &[&str] = &[
+        "due to lock timeout",
+        "Lock wait timeout exceeded",
+        "database is locked",
+        "database table is locked",
+    ];
+    SIGNS.iter().any(|sign| message.contains(sign))
+}
+
+const LOCK_WAIT_HELP: &str = "another session held a lock this statement needed for longer than the configured lock_timeout: find it (PostgreSQL: pg_locks and pg_stat_activity; MySQL: SHOW PROCESSLIST), let it finish or stop it, then run again; or raise lock_timeout";
+
+/// The help for a database error that says why it happened, if it tells.
+fn note(message: &str) -> String {
+    if is_read_only(message) {
+        format!("\n  {READ_ONLY_HELP}")
+    } else if is_lock_wait(message) {
+        format!("\n  {LOCK_WAIT_HELP}")
+    } else {
+        String::new()
+    }
+}
+
+fn outcome_help(outcome: FailureOutcome, revision: &str, message: &str) -> String {
+    if is_read_only(message) {
+        return READ_ONLY_HELP.to_string();
+    }
+    if is_lock_wait(message) && outcome == FailureOutcome::RolledBack {
+        return format!(
+            "the migration was rolled back; the database is as it was before it. {LOCK_WAIT_HELP}"
+        );
+    }
     match outcome {
         FailureOutcome::RolledBack => {
             "the migration was rolled back; the database is as it was before it. Fix the SQL and run again".to_string()

@@ -135,6 +135,7 @@ pub mod offline;
 mod planning;
 pub mod redact;
 pub mod report;
+mod table_shape;
 pub mod version_table;
 
 pub use backend::Database;

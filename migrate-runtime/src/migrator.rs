@@ -251,8 +251,12 @@ impl Migrator {
         ok.then_some(rows)
     }
 
-    fn sql(&self, db: &Database) -> Sql {
-        Sql::new(db.dialect(), &self.tables)
+    /// The SQL for this database; first bounds the session's lock waits by
+    /// the configured `lock_timeout` ([`Database::bound_lock_waits`]), so
+    /// that no statement of the operation waits forever.
+    fn sql(&self, db: &mut Database) -> Result<Sql> {
+        db.bound_lock_waits(self.config.lock_timeout)?;
+        Ok(Sql::new(db.dialect(), &self.tables))
     }
 
     /// Brings the database to `target` (`heads`, `head`, `<rev>`, `+1`,
@@ -263,7 +267,7 @@ impl Migrator {
     /// returns an empty report after that single round trip.
     pub fn upgrade(&self, db: &mut Database, target: &str) -> Result<Report> {
         let started = Instant::now();
-        let sql = self.sql(db);
+        let sql = self.sql(db)?;
         if target == "heads" {
             if let Some(rows) = self.at_heads_fast(db, &sql) {
                 return Ok(Report {
@@ -285,7 +289,7 @@ impl Migrator {
     /// Reverts to `target` (`-1`, `<rev>`, `base`, `<label>@-1`, …), as Alembic's `downgrade`.
     pub fn downgrade(&self, db: &mut Database, target: &str) -> Result<Report> {
         let started = Instant::now();
-        let sql = self.sql(db);
+        let sql = self.sql(db)?;
         self.locked_run(db, &sql, Request::Downgrade(target), started)
     }
 
@@ -293,7 +297,7 @@ impl Migrator {
     /// no migration (for a database whose schema already exists).
     pub fn stamp(&self, db: &mut Database, targets: &[&str], mode: StampMode) -> Result<Report> {
         let started = Instant::now();
-        let sql = self.sql(db);
+        let sql = self.sql(db)?;
         self.locked_run(db, &sql, Request::Stamp(targets, mode), started)
     }
 
@@ -343,11 +347,15 @@ impl Migrator {
         run_wide: bool,
     ) -> Result<Report> {
         let mut state = version_table::read_state(db, sql)?;
-        // A database new to the runtime gets both tables in the first step's
-        // transaction where DDL is transactional ([`Self::defers_tables`]);
-        // otherwise here, before anything else.
-        let missing = !(state.version_table && state.history_table);
-        if missing && !self.defers_tables(sql, &state, request) {
+        // A database with one of the two tables (Alembic's version table)
+        // gets the other now, before the takeover records what it finds. A
+        // database new to the runtime gets both only once the run has
+        // something to write: in the first step's transaction where DDL is
+        // transactional, else just before the first step or stamp (see
+        // `execute`). A run refused before that (a target that names
+        // nothing, nothing to downgrade) leaves the database untouched.
+        let one_of_two = state.version_table != state.history_table;
+        if one_of_two {
             self.create_tables(db, sql, &state)?;
             state = version_table::read_state(db, sql)?;
         }
@@ -382,6 +390,10 @@ impl Migrator {
             let mut rows = state.rows.clone();
             let mut tables_ready = state.version_table && state.history_table;
             let executed = if let Request::Stamp(_, mode) = request {
+                if !tables_ready {
+                    self.create_tables(db, sql, &state)?;
+                    tables_ready = true;
+                }
                 let digest_ok = !state.latest.values().any(|l| l.is_unfinished());
                 self.run_stamp(db, sql, &steps, *mode, &mut rows, &mut report, digest_ok)?
             } else {
@@ -409,18 +421,6 @@ impl Migrator {
         };
         report.rows_after = rows;
         Ok(report)
-    }
-
-    /// Whether the tables of a database that has neither are created inside
-    /// the first step's transaction rather than on their own: an upgrade on a
-    /// backend with transactional DDL. One commit fewer, and a first migration
-    /// that fails leaves the database exactly as it was. A takeover that
-    /// writes rows first (diesel's versions) creates them itself.
-    fn defers_tables(&self, sql: &Sql, state: &DbState, request: &Request<'_>) -> bool {
-        !state.version_table
-            && !state.history_table
-            && sql.dialect.transactional_ddl()
-            && matches!(request, Request::Upgrade(_))
     }
 
     /// Opens the transaction of a step, a whole run, a stamp or an adoption:
@@ -570,13 +570,15 @@ impl Migrator {
         Ok(steps)
     }
 
-    fn statements(file: &MigrationFile, direction: Direction) -> &[Statement] {
+    /// The statements of a step, as `dialect` splits them.
+    fn statements(file: &MigrationFile, direction: Direction, dialect: Dialect) -> &[Statement] {
+        let dialect = dialect.sql_dialect();
         match direction {
-            Direction::Upgrade => &file.upgrade.statements,
+            Direction::Upgrade => file.upgrade.statements(dialect),
             Direction::Downgrade => file
                 .downgrade
                 .as_ref()
-                .map_or(&[][..], |s| s.statements.as_slice()),
+                .map_or(&[][..], |s| s.statements(dialect)),
         }
     }
 
@@ -591,6 +593,18 @@ impl Migrator {
     ) -> Result<Executed> {
         if steps.is_empty() {
             return Ok(Executed::Done);
+        }
+        for step in steps {
+            let file = step
+                .revision
+                .filter(|_| !step.stamp)
+                .map(|idx| self.set().map(|set| set.file(idx)));
+            if let Some(error) = file
+                .transpose()?
+                .and_then(|f| crate::offline::unrunnable(f, step.direction, sql.dialect))
+            {
+                return Err(error);
+            }
         }
         let whole_run = self.config.transaction == RunTransaction::WholeRun;
         let create_in_run = whole_run && !*tables_ready;
@@ -667,7 +681,7 @@ impl Migrator {
 
     /// A migration inside a transaction with its bookkeeping. `Ok(None)`: re-plan.
     /// `create`: the transaction first creates the tables (the first step on a
-    /// database new to the runtime, [`Self::defers_tables`]).
+    /// database new to the runtime).
     #[allow(clippy::too_many_arguments)]
     fn run_transactional(
         &self,
@@ -686,7 +700,7 @@ impl Migrator {
         }
         let started = Instant::now();
         let file = self.set()?.file(idx);
-        let statements = Self::statements(file, step.direction);
+        let statements = Self::statements(file, step.direction, sql.dialect);
         if !whole_run && !self.open_transaction(db, sql, rows, create)? {
             return Ok(None);
         }
@@ -743,8 +757,13 @@ impl Migrator {
         after: &[String],
         started: Instant,
     ) -> Result<String> {
-        let insert =
-            self.completed_insert(step, idx, after, Some(started.elapsed().as_millis()))?;
+        let insert = self.completed_insert(
+            sql.dialect,
+            step,
+            idx,
+            after,
+            Some(started.elapsed().as_millis()),
+        )?;
         Ok(sql.insert_history(&insert.borrow()))
     }
 
@@ -752,6 +771,7 @@ impl Migrator {
     /// at `after` (whose applied-set digest it carries).
     fn completed_insert(
         &self,
+        dialect: Dialect,
         step: &PlannedStep,
         idx: RevIdx,
         after: &[String],
@@ -761,7 +781,7 @@ impl Migrator {
             Direction::Upgrade => (operation::UPGRADE, state::APPLIED),
             Direction::Downgrade => (operation::DOWNGRADE, state::REVERTED),
         };
-        let count = Self::statements(self.set()?.file(idx), step.direction).len();
+        let count = Self::statements(self.set()?.file(idx), step.direction, dialect).len();
         let mut insert = self.history_insert(idx, op, st, count, count, duration_ms, None)?;
         insert.applied_digest = self.digest_of(after);
         Ok(insert)
@@ -826,10 +846,10 @@ impl Migrator {
     ) -> Result<StepReport> {
         let started = Instant::now();
         let file = self.set()?.file(idx);
-        let statements = Self::statements(file, step.direction);
+        let statements = Self::statements(file, step.direction, sql.dialect);
         let mut after = rows.clone();
         apply_to_rows(&mut after, step);
-        let insert = self.completed_insert(step, idx, &after, None)?;
+        let insert = self.completed_insert(sql.dialect, step, idx, &after, None)?;
         let tables = if create {
             sql.create_tables().to_vec()
         } else {
@@ -872,12 +892,13 @@ impl Migrator {
 
     /// Statement `i` (from 0) of `step` failed with `message`; rolled back.
     fn statement_failed(
+        dialect: Dialect,
         step: &PlannedStep,
         file: &MigrationFile,
         i: usize,
         message: String,
     ) -> Error {
-        let statements = Self::statements(file, step.direction);
+        let statements = Self::statements(file, step.direction, dialect);
         Error::Migration {
             revision: file.revision.clone(),
             file: file.file.clone(),
@@ -909,10 +930,13 @@ impl Migrator {
             return self.rows_changed_error(&message);
         }
         if db.batch(sql.dialect.begin()).is_ok() {
-            for (i, statement) in Self::statements(file, step.direction).iter().enumerate() {
+            for (i, statement) in Self::statements(file, step.direction, sql.dialect)
+                .iter()
+                .enumerate()
+            {
                 if let Err(again) = db.batch(&statement.sql) {
                     rollback(db);
-                    return Self::statement_failed(step, file, i, again);
+                    return Self::statement_failed(sql.dialect, step, file, i, again);
                 }
             }
             rollback(db);
@@ -957,7 +981,7 @@ impl Migrator {
     ) -> Result<Option<StepReport>> {
         let started = Instant::now();
         let file = self.set()?.file(idx);
-        let statements = Self::statements(file, step.direction);
+        let statements = Self::statements(file, step.direction, sql.dialect);
         let op = match step.direction {
             Direction::Upgrade => operation::UPGRADE,
             Direction::Downgrade => operation::DOWNGRADE,
@@ -1276,7 +1300,7 @@ impl Migrator {
     /// The version rows and Alembic's `current`. Creates nothing.
     pub fn current(&self, db: &mut Database) -> Result<Current> {
         let set = self.set()?;
-        let sql = self.sql(db);
+        let sql = self.sql(db)?;
         let state = version_table::read_state(db, &sql)?;
         let rows: Vec<&str> = state.rows.iter().map(String::as_str).collect();
         Ok(Current {
@@ -1294,7 +1318,7 @@ impl Migrator {
     /// the rows). Creates nothing.
     pub fn history(&self, db: &mut Database, range: Option<&str>) -> Result<Vec<HistoryItem>> {
         let set = self.set()?;
-        let sql = self.sql(db);
+        let sql = self.sql(db)?;
         let state = version_table::read_state(db, &sql)?;
         let graph = self.set()?.graph();
         let rows: Vec<&str> = state
@@ -1330,7 +1354,7 @@ impl Migrator {
 
     /// Every row of the history table, oldest first (empty if it does not exist).
     pub fn applied_history(&self, db: &mut Database) -> Result<Vec<HistoryEntry>> {
-        let sql = self.sql(db);
+        let sql = self.sql(db)?;
         version_table::read_history(db, &sql)
     }
 
@@ -1354,7 +1378,7 @@ impl Migrator {
     /// error for anything that would make a launch refuse (drift, unfinished
     /// steps, unknown revisions). One round trip when at the heads.
     pub fn is_up_to_date(&self, db: &mut Database) -> Result<bool> {
-        let sql = self.sql(db);
+        let sql = self.sql(db)?;
         if self.at_heads_fast(db, &sql).is_some() {
             return Ok(true);
         }
@@ -1381,7 +1405,7 @@ impl Migrator {
     /// without changing anything (no table is created, no lock taken).
     pub fn check(&self, db: &mut Database) -> Result<CheckReport> {
         let set = self.set()?;
-        let sql = self.sql(db);
+        let sql = self.sql(db)?;
         let state = version_table::read_state(db, &sql)?;
         let Assessment {
             unfinished,
@@ -1442,7 +1466,7 @@ impl Migrator {
                 "revision {revision} is not in this binary's history; repair it with the binary that contains it"
             )));
         };
-        let sql = self.sql(db);
+        let sql = self.sql(db)?;
         let mut guard = LockGuard::acquire(db, &sql, self.config.lock_timeout)?;
         let result = self.repair_locked(&mut guard, &sql, idx, action, reason);
         match result {

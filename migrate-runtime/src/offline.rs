@@ -17,13 +17,31 @@
 //! What differs from the online run: no lock is taken, nothing is checked
 //! against the database (drift, unknown revisions), and on MySQL/MariaDB the
 //! per-statement progress rows are not written.
+//!
+//! The script is written for the dialect's own client (`sqlite3`,
+//! `psql -v ON_ERROR_STOP=1`, `mysql`/`mariadb`) to run as is:
+//!
+//! - it declares its encoding first: `SET client_encoding = 'UTF8'` on
+//!   PostgreSQL, `SET NAMES utf8mb4` on MySQL/MariaDB (so a 4-byte character,
+//!   an emoji, in a message or in data arrives whole);
+//! - a statement that ends in a line comment gets its `;` on the next line,
+//!   where the comment cannot swallow it;
+//! - on MySQL/MariaDB, a statement with a `;` inside (a trigger, procedure,
+//!   function or event with a `BEGIN … END` body) is wrapped in `DELIMITER`
+//!   lines, with a delimiter that does not occur in it, because the client
+//!   cuts at every `;` otherwise.
+//!
+//! The `mysql`/`mariadb` client drops comments before it sends a statement
+//! unless it runs with `--comments`: the database is then the same as after
+//! the online run except for the comments inside trigger and routine bodies.
 
 use crate::config::RunTransaction;
 use crate::dialect::{operation, state, Dialect, HistoryInsert, Sql};
 use crate::error::{Direction, Error, Result};
 use crate::migrator::{apply_to_rows, Migrator};
 use crate::planning::{self, PlannedStep};
-use migrate_core::TransactionMode;
+use migrate_core::sql::{ends_in_line_comment, has_semicolon};
+use migrate_core::{MigrationFile, SqlDialect, TransactionMode};
 
 /// What an offline script is for. Ranges are Alembic's `start:target`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,7 +79,12 @@ impl Migrator {
                 dialect.name()
             )));
         }
-        let mut script = Script::default();
+        let mut script = Script::new(dialect.sql_dialect());
+        match dialect {
+            Dialect::Postgres => script.statement("SET client_encoding = 'UTF8'"),
+            Dialect::Mysql => script.statement("SET NAMES utf8mb4"),
+            Dialect::Sqlite => {}
+        }
         if whole_run {
             script.statement("BEGIN");
         }
@@ -93,10 +116,16 @@ impl Migrator {
         let set = self.set()?;
         let graph = set.graph();
         let file = step.revision.map(|i| set.file(i));
+        let dialect = sql.dialect.sql_dialect();
+        if let (Some(f), false) = (file, step.stamp) {
+            if let Some(error) = unrunnable(f, step.direction, sql.dialect) {
+                return Err(error);
+            }
+        }
         let statements = match (file, step.stamp, step.direction) {
-            (Some(f), false, Direction::Upgrade) => f.upgrade.statements.as_slice(),
+            (Some(f), false, Direction::Upgrade) => f.upgrade.statements(dialect),
             (Some(f), false, Direction::Downgrade) => match &f.downgrade {
-                Some(d) => d.statements.as_slice(),
+                Some(d) => d.statements(dialect),
                 None => {
                     return Err(Error::Irreversible {
                         revision: f.revision.clone(),
@@ -136,7 +165,7 @@ impl Migrator {
         };
         script.comment(&format!("-- Running {verb} {from} -> {to}"));
         for statement in statements {
-            script.statement(&statement.sql);
+            script.migration_statement(&statement.sql);
         }
         let (remove, add) = crate::migrator::net_change(step);
         for statement in sql.version_changes(&remove, &add) {
@@ -185,20 +214,133 @@ impl Migrator {
     }
 }
 
+/// The error for a step whose section `dialect` reads as ending inside a
+/// string, quoted name, comment or dollar-quoted body (see
+/// [`migrate_core::sql::Unterminated`]); `None` when it can run. Checked for
+/// every step of a run before its first statement, online and offline.
+pub(crate) fn unrunnable(
+    file: &MigrationFile,
+    direction: Direction,
+    dialect: Dialect,
+) -> Option<Error> {
+    let (section, name) = match direction {
+        Direction::Upgrade => (Some(&file.upgrade), "upgrade"),
+        Direction::Downgrade => (file.downgrade.as_ref(), "downgrade"),
+    };
+    let open = section?.unterminated(dialect.sql_dialect())?;
+    Some(Error::Unsupported(format!(
+        "revision {} ({}:{}) cannot run on {}: its {name} section ends inside {} there, never closed{}. Nothing was run; fix the file (a new revision if this one was applied elsewhere)",
+        file.revision,
+        file.file,
+        open.line,
+        dialect.name(),
+        open.unclosed,
+        if dialect == Dialect::Mysql {
+            " (MySQL/MariaDB read a backslash as escaping the character after it: write `\\\\` for a backslash)"
+        } else {
+            ""
+        }
+    )))
+}
+
 /// The script being written: statements end with `;` and a blank line.
-#[derive(Default)]
 struct Script {
     out: String,
+    dialect: SqlDialect,
 }
 
 impl Script {
+    fn new(dialect: SqlDialect) -> Self {
+        Script {
+            out: String::new(),
+            dialect,
+        }
+    }
+
+    /// A statement the runtime writes itself (never a comment at its end, no
+    /// `;` inside).
     fn statement(&mut self, text: &str) {
         self.out.push_str(text.trim_end());
         self.out.push_str(";\n\n");
     }
 
+    /// A statement of a migration, ended so that the dialect's client sends
+    /// it whole (see the module docs).
+    fn migration_statement(&mut self, text: &str) {
+        let text = text.trim_end();
+        if self.dialect == SqlDialect::Mysql && has_semicolon(text, self.dialect) {
+            let delimiter = delimiter_for(text);
+            self.out.push_str(&format!(
+                "DELIMITER {delimiter}\n{text}\n{delimiter}\nDELIMITER ;\n\n"
+            ));
+        } else if ends_in_line_comment(text, self.dialect) {
+            self.out.push_str(text);
+            self.out.push_str("\n;\n\n");
+        } else {
+            self.statement(text);
+        }
+    }
+
     fn comment(&mut self, text: &str) {
         self.out.push_str(text);
         self.out.push_str("\n\n");
+    }
+}
+
+/// A `mysql` client delimiter that does not occur in `text`: `//`, or more
+/// slashes.
+fn delimiter_for(text: &str) -> String {
+    let mut delimiter = "//".to_string();
+    while text.contains(&delimiter) {
+        delimiter.push('/');
+    }
+    delimiter
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn written(dialect: SqlDialect, statements: &[&str]) -> String {
+        let mut script = Script::new(dialect);
+        for statement in statements {
+            script.migration_statement(statement);
+        }
+        script.out
+    }
+
+    #[test]
+    fn each_statement_ends_where_its_client_sees_the_end() {
+        let cases: &[(SqlDialect, &str, &str)] = &[
+            (SqlDialect::Sqlite, "SELECT 1", "SELECT 1;\n\n"),
+            (SqlDialect::Sqlite, "SELECT 1 -- why", "SELECT 1 -- why\n;\n\n"),
+            (SqlDialect::Postgres, "SELECT '--'", "SELECT '--';\n\n"),
+            (SqlDialect::Mysql, "SELECT 1 # why", "SELECT 1 # why\n;\n\n"),
+            (SqlDialect::Mysql, "SELECT 1 --1", "SELECT 1 --1;\n\n"),
+            (SqlDialect::Postgres, "SELECT 1 # 2", "SELECT 1 # 2;\n\n"),
+            (
+                SqlDialect::Mysql,
+                "CREATE TRIGGER t BEFORE INSERT ON x FOR EACH ROW BEGIN SET NEW.a = 1; END",
+                "DELIMITER //\nCREATE TRIGGER t BEFORE INSERT ON x FOR EACH ROW BEGIN SET NEW.a = 1; END\n//\nDELIMITER ;\n\n",
+            ),
+            (
+                SqlDialect::Mysql,
+                "CREATE PROCEDURE p() BEGIN SELECT '//'; END -- done",
+                "DELIMITER ///\nCREATE PROCEDURE p() BEGIN SELECT '//'; END -- done\n///\nDELIMITER ;\n\n",
+            ),
+            (SqlDialect::Mysql, "SELECT ';'", "SELECT ';';\n\n"),
+            (
+                SqlDialect::Sqlite,
+                "CREATE TRIGGER t AFTER INSERT ON x BEGIN SELECT 1; END",
+                "CREATE TRIGGER t AFTER INSERT ON x BEGIN SELECT 1; END;\n\n",
+            ),
+        ];
+        for (dialect, statement, expected) in cases {
+            assert_eq!(
+                written(*dialect, &[statement]),
+                *expected,
+                "{dialect}: {statement}"
+            );
+        }
     }
 }

@@ -88,14 +88,6 @@ struct StateRow {
     detail: Option<String>,
 }
 
-#[derive(QueryableByName)]
-struct Exists {
-    #[diesel(sql_type = BigInt)]
-    v: i64,
-    #[diesel(sql_type = BigInt)]
-    h: i64,
-}
-
 /// The latest history row of one revision.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Latest {
@@ -205,10 +197,10 @@ pub(crate) fn read_launch(db: &mut Database, sql: &Sql) -> Option<(Vec<String>, 
     }
 }
 
-/// Which of the two tables exist.
+/// Which of the two tables exist; an error when one of that name is not of
+/// the shape this tool reads and writes (see [`crate::table_shape`]).
 pub(crate) fn tables_exist(db: &mut Database, sql: &Sql) -> Result<(bool, bool)> {
-    let rows: Vec<Exists> = db.load_or(&sql.tables_exist(), "looking for the version table")?;
-    Ok(rows.first().map_or((false, false), |e| (e.v > 0, e.h > 0)))
+    crate::table_shape::read(db, sql)
 }
 
 /// Reads the state without creating anything (missing tables read as empty).

@@ -4,9 +4,12 @@
 //! - `offline`: commands that need no database, `--sql`, usage errors;
 //! - `backends`: every database command on SQLite, PostgreSQL and MariaDB
 //!   (the servers with `--features postgres,mysql`; see `support`);
+//! - `passwords`: passwords with special characters never printed, in part
+//!   or whole; strings that are no URL refused;
 //! - `service`: the service's own defaults;
 //! - `xtask`: the command set mounted in `cargo xtask`, over a folder;
-//! - `scaffold`: `new-migration` / `merge` and the next `cargo build`.
+//! - `scaffold`: `new-migration` / `merge` and the next `cargo build`;
+//! - `usage`: usage errors under `--json`, one JSON document.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
@@ -14,6 +17,8 @@ mod support;
 
 mod backends;
 mod offline;
+mod passwords;
 mod scaffold;
 mod service;
+mod usage;
 mod xtask;

@@ -1,7 +1,14 @@
 //! The commands that need no database (`heads`, `branches`, `history`, `show`,
-//! `--sql`), usage errors and their exit codes, through `chatbot migrate`.
+//! `--sql`), usage errors and their exit codes, through `chatbot migrate`; and
+//! the example history's `--sql` scripts run through each dialect's real
+//! client (`sqlite3`, `psql -v ON_ERROR_STOP=1`, `mariadb`/`mysql`), which
+//! leave the same database as the online run (skipped without the client,
+//! except with `CI=true`).
 
-use crate::support::{chatbot, revisions, scratch_dir, strs, Run, TempDir, HEAD, REVISIONS};
+use crate::support::{
+    chatbot, revisions, scratch_dir, strs, Kind, Oracle, Run, TempDir, TestDb, HEAD, REVISIONS,
+};
+use std::process::{Command, Stdio};
 
 fn migrate(args: &[&str]) -> Run {
     let dir = TempDir(scratch_dir("chatbot-offline"));
@@ -162,7 +169,10 @@ fn offline_sql_per_dialect() {
     let pg = migrate(&["upgrade", "heads", "--sql", "--dialect", "postgresql"])
         .ok()
         .stdout;
-    assert!(pg.starts_with("CREATE TABLE \"alembic_version\""), "{pg}");
+    assert!(
+        pg.starts_with("SET client_encoding = 'UTF8';\n\nCREATE TABLE \"alembic_version\""),
+        "{pg}"
+    );
     for rev in REVISIONS {
         assert!(pg.contains(&format!(" -> {rev}\n")), "{rev} missing:\n{pg}");
     }
@@ -268,3 +278,177 @@ fn no_password_in_errors() {
         assert!(run.json()["error"]["message"].is_string());
     }
 }
+
+/// Runs `script` through the real client of `db`'s dialect; `None` (with a
+/// message) when the client is missing, outside CI.
+fn run_client(db: &TestDb, script: &str) -> Option<()> {
+    let mut command = match db.kind {
+        Kind::Sqlite => {
+            let mut c = Command::new("sqlite3");
+            c.arg("-bail").arg(db.url.trim_start_matches("sqlite://"));
+            c
+        }
+        Kind::Postgres => {
+            let mut c = Command::new("psql");
+            c.args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", &db.url]);
+            c
+        }
+        Kind::Mysql => {
+            // mysql://user[:password]@host[:port]/database
+            let rest = db.url.split_once("://").map_or(db.url.as_str(), |(_, r)| r);
+            let (auth, rest) = rest.rsplit_once('@').unwrap_or(("root", rest));
+            let (user, password) = auth.split_once(':').unwrap_or((auth, ""));
+            let (host_port, database) = rest.split_once('/').unwrap_or((rest, ""));
+            let database = database.split('?').next().unwrap_or_default();
+            let (host, port) = host_port.split_once(':').unwrap_or((host_port, "3306"));
+            let client = ["mariadb", "mysql"].into_iter().find(|name| {
+                Command::new(name)
+                    .arg("--version")
+                    .output()
+                    .is_ok_and(|o| o.status.success())
+            });
+            let Some(client) = client else {
+                return skip_client("mariadb", "neither `mariadb` nor `mysql` is installed");
+            };
+            let mut c = Command::new(client);
+            c.args(["--comments", "-h", host, "-P", port, "-u", user, database]);
+            if !password.is_empty() {
+                c.env("MYSQL_PWD", password);
+            }
+            c
+        }
+    };
+    let spawned = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    let mut child = match spawned {
+        Ok(child) => child,
+        Err(e) => return skip_client(&format!("{command:?}"), &e.to_string()),
+    };
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin.write_all(script.as_bytes()).expect("script written");
+    }
+    let output = child.wait_with_output().expect("client ran");
+    assert!(
+        output.status.success(),
+        "{command:?} failed ({}): {}\n--- script:\n{script}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Some(())
+}
+
+fn skip_client(client: &str, why: &str) -> Option<()> {
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("{client} cannot run in CI: {why}");
+    }
+    eprintln!("skipping: {client} cannot run: {why}");
+    None
+}
+
+/// The schema, the rows of every table (counted, and the permission list),
+/// the version rows and the history (revision, operation, state) of a database.
+fn snapshot(o: &mut Oracle, kind: Kind) -> Vec<String> {
+    let (schema, tables, history): (Vec<&str>, &str, &str) = match kind {
+        Kind::Sqlite => (
+            vec!["SELECT type || ' ' || name || ' ' || COALESCE(sql, '') AS s FROM sqlite_master"],
+            "SELECT name AS s FROM sqlite_master WHERE type = 'table'",
+            "SELECT revision || ' ' || operation || ' ' || state AS s FROM alembic_version_history ORDER BY id",
+        ),
+        Kind::Postgres => (
+            vec![
+                "SELECT table_name || '.' || column_name || ' ' || data_type || ' ' || COALESCE(column_default, '') AS s FROM information_schema.columns WHERE table_schema = current_schema()",
+                "SELECT indexdef AS s FROM pg_indexes WHERE schemaname = current_schema()",
+            ],
+            "SELECT CAST(table_name AS TEXT) AS s FROM information_schema.tables WHERE table_schema = current_schema()",
+            "SELECT revision || ' ' || operation || ' ' || state AS s FROM alembic_version_history ORDER BY id",
+        ),
+        Kind::Mysql => (
+            vec![
+                "SELECT CONCAT(table_name, '.', column_name, ' ', column_type, ' ', IFNULL(column_default, '')) AS s FROM information_schema.columns WHERE table_schema = DATABASE()",
+                "SELECT CONCAT(table_name, '.', index_name, ' ', column_name, ' ', non_unique) AS s FROM information_schema.statistics WHERE table_schema = DATABASE()",
+            ],
+            "SELECT CAST(table_name AS CHAR) AS s FROM information_schema.tables WHERE table_schema = DATABASE()",
+            "SELECT CONCAT(revision, ' ', operation, ' ', state) AS s FROM alembic_version_history ORDER BY id",
+        ),
+    };
+    let mut out = Vec::new();
+    for query in schema {
+        let mut rows = o.strings(query);
+        rows.sort();
+        out.extend(rows);
+    }
+    let mut names = o.strings(tables);
+    names.sort();
+    for table in names {
+        out.push(format!("{table}: {} row(s)", o.count(&table)));
+    }
+    if o.has_table("permission_defaults") {
+        let concat = if kind == Kind::Mysql {
+            "SELECT CONCAT(role_name, ':', permission) AS s FROM permission_defaults"
+        } else {
+            "SELECT role_name || ':' || permission AS s FROM permission_defaults"
+        };
+        let mut rows = o.strings(concat);
+        rows.sort();
+        out.push(format!("permissions: {rows:?}"));
+    }
+    out.push(format!("version: {:?}", o.rows()));
+    out.push(format!("history: {:?}", o.strings(history)));
+    out
+}
+
+fn example_scripts_through_the_client_equal_the_online_run(db: &TestDb) {
+    let Some(scripted) = TestDb::create(db.kind, "scripted") else {
+        return;
+    };
+    let dialect = match db.kind {
+        Kind::Sqlite => "sqlite",
+        Kind::Postgres => "postgresql",
+        Kind::Mysql => "mysql",
+    };
+    let up = migrate(&["upgrade", "heads", "--sql", "--dialect", dialect])
+        .ok()
+        .stdout;
+    if run_client(&scripted, &up).is_none() {
+        return;
+    }
+    db.migrate(&["upgrade", "heads"]).ok();
+    let online = snapshot(&mut db.oracle(), db.kind);
+    assert_eq!(
+        snapshot(&mut scripted.oracle(), db.kind),
+        online,
+        "--- script:\n{up}"
+    );
+    assert!(
+        online.contains(&format!("version: [{HEAD:?}]")),
+        "{online:#?}"
+    );
+    // The online runtime finds the scripted database at the head.
+    scripted.migrate(&["check"]).ok();
+
+    let down = migrate(&[
+        "downgrade",
+        &format!("{HEAD}:base"),
+        "--sql",
+        "--dialect",
+        dialect,
+    ])
+    .ok()
+    .stdout;
+    run_client(&scripted, &down).expect("the client ran before");
+    db.migrate(&["downgrade", "base"]).ok();
+    let online = snapshot(&mut db.oracle(), db.kind);
+    assert_eq!(
+        snapshot(&mut scripted.oracle(), db.kind),
+        online,
+        "--- script:\n{down}"
+    );
+    assert!(online.contains(&"version: []".to_string()), "{online:#?}");
+}
+
+crate::on_all_backends!(example_scripts_through_the_client_equal_the_online_run);

@@ -408,7 +408,7 @@ impl Oracle {
         oracle!(self, c => c.batch_execute(sql)).unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
 
-    fn strings(&mut self, sql: &str) -> Vec<String> {
+    pub fn strings(&mut self, sql: &str) -> Vec<String> {
         let rows: Vec<S> = oracle!(self, c => diesel::sql_query(sql).load(c))
             .unwrap_or_else(|e| panic!("{sql}: {e}"));
         rows.into_iter().map(|r| r.s).collect()

@@ -20,7 +20,11 @@
 //!    (see [`generate_sql`]); what is left is tried one revision at a time.
 //!    Alembic's own bookkeeping (`alembic_version` statements) and its
 //!    `BEGIN;`/`COMMIT;` are removed: our runtime does both itself. A `COMMIT;` inside
-//!    a revision (an `autocommit_block`) makes it `-- transaction: none`. A
+//!    a revision (an `autocommit_block`) makes it `-- transaction: none`.
+//!    Alembic runs through [`PROBE`], which reports how SQLAlchemy rendered: where
+//!    its dialect wrote every `%` as `%%` (pyformat/format drivers), that is undone;
+//!    a statement that still holds a bind parameter (`%(x)s`, `%s`, `:x`, `?`…, or
+//!    a valueless one rendered as `NULL`) makes its revision a placeholder. A
 //!    function that statically does nothing (`pass`, a docstring) needs no Alembic:
 //!    a merge stays empty, another revision gets `SELECT 1;`; a `downgrade()` that
 //!    raises becomes `-- migrate:irreversible`. What cannot be had — or code that
@@ -33,7 +37,7 @@ use crate::import_output::{self, Downgrade, ImportedRevision, Upgrade};
 use crate::python::{self, Body, Value};
 use clap::Args;
 use migrate_core::file::{check_label, check_revision_id};
-use migrate_core::sql::split_statements;
+use migrate_core::sql::{split_statements, SqlDialect};
 use migrate_core::{Graph, GraphOptions, HeadPolicy, Origin, RevisionSpec, TransactionMode};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -184,6 +188,12 @@ pub fn import_alembic(args: &ImportAlembic) -> Result<(), String> {
             }
             if let Some(dialect) = &g.dialect {
                 println!("note: the SQL is for the dialect in alembic.ini (Alembic used {dialect}); the runtime must run it on that database");
+            }
+            if let Some(r) = g.rendering.as_ref().filter(|r| r.double_percents) {
+                println!(
+                    "note: SQLAlchemy wrote each `%` as `%%` for the {} paramstyle (its driver turns `%%` back into `%`); the imported SQL has `%` as the database must see it",
+                    r.paramstyle
+                );
             }
             for rev in imported
                 .iter()
@@ -889,15 +899,30 @@ struct AlembicCommand {
     program: PathBuf,
     pre_args: Vec<String>,
     shown: String,
+    /// The Python that runs this Alembic, when known: the runs then go through
+    /// [`PROBE`], which reports how SQLAlchemy renders the SQL.
+    python: Option<PathBuf>,
 }
 
 impl AlembicCommand {
     fn command(&self) -> Command {
         let mut cmd = Command::new(&self.program);
-        cmd.args(&self.pre_args)
-            .env("PYTHONDONTWRITEBYTECODE", "1")
-            .env("PYTHONIOENCODING", "utf-8");
+        cmd.args(&self.pre_args);
+        with_python_env(&mut cmd);
         cmd
+    }
+
+    /// The command for the offline runs: through [`PROBE`] when the Python is known.
+    fn run_command(&self) -> Command {
+        match &self.python {
+            Some(python) => {
+                let mut cmd = Command::new(python);
+                cmd.args(["-c", PROBE]);
+                with_python_env(&mut cmd);
+                cmd
+            }
+            None => self.command(),
+        }
     }
 
     fn works(&self) -> Result<(), String> {
@@ -926,6 +951,7 @@ fn alembic_command(args: &ImportAlembic) -> Result<Result<AlembicCommand, String
             program: python.clone(),
             pre_args: vec!["-m".into(), "alembic".into()],
             shown: format!("{} -m alembic", python.display()),
+            python: Some(python.clone()),
         };
         return cmd.works().map(|()| Ok(cmd)).map_err(|e| {
             format!("--python: {e}\ninstall Alembic into that Python (`{} -m pip install alembic` plus your project's packages), or drop --python", python.display())
@@ -936,6 +962,7 @@ fn alembic_command(args: &ImportAlembic) -> Result<Result<AlembicCommand, String
             program: alembic.clone(),
             pre_args: Vec::new(),
             shown: alembic.display().to_string(),
+            python: script_python(alembic),
         };
         return cmd
             .works()
@@ -947,11 +974,13 @@ fn alembic_command(args: &ImportAlembic) -> Result<Result<AlembicCommand, String
             program: PathBuf::from("alembic"),
             pre_args: Vec::new(),
             shown: "alembic".into(),
+            python: on_path("alembic").as_deref().and_then(script_python),
         },
         AlembicCommand {
             program: PathBuf::from("python3"),
             pre_args: vec!["-m".into(), "alembic".into()],
             shown: "python3 -m alembic".into(),
+            python: Some(PathBuf::from("python3")),
         },
     ];
     let mut tried = Vec::new();
@@ -967,6 +996,391 @@ fn alembic_command(args: &ImportAlembic) -> Result<Result<AlembicCommand, String
     )))
 }
 
+fn with_python_env(cmd: &mut Command) {
+    cmd.env("PYTHONDONTWRITEBYTECODE", "1")
+        .env("PYTHONIOENCODING", "utf-8");
+}
+
+/// The Python a script such as a virtualenv's `bin/alembic` runs with, from its
+/// `#!` line; `None` when that is not a plain Python interpreter.
+fn script_python(script: &Path) -> Option<PathBuf> {
+    let mut head = [0u8; 256];
+    let n = std::io::Read::read(&mut std::fs::File::open(script).ok()?, &mut head).ok()?;
+    let first = std::str::from_utf8(&head[..n]).ok()?.lines().next()?;
+    let words: Vec<&str> = first.strip_prefix("#!")?.split_whitespace().collect();
+    let program = match words.as_slice() {
+        [env, python] if env.ends_with("/env") => *python,
+        [python] => *python,
+        _ => return None,
+    };
+    let name = Path::new(program).file_name()?.to_string_lossy();
+    let python = PathBuf::from(program);
+    (name.starts_with("python") && (python.is_relative() || python.is_file())).then_some(python)
+}
+
+/// `program` as the shell finds it on PATH.
+fn on_path(program: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|dir| dir.join(program))
+        .find(|p| p.is_file())
+}
+
+/// Runs Alembic's command line (as `python -m alembic` does) after two hooks:
+/// each migration context reports its dialect, paramstyle and whether SQLAlchemy
+/// doubles `%` for it; and a bind parameter that has no value, which offline mode
+/// renders as `NULL`, is rendered as `/* <UNFILLED_BIND> name */ NULL` instead, so
+/// the importer sees it. Without the hooks Alembic runs unchanged.
+const PROBE: &str = r#"import re, sys
+TAG = "xtask-import-alembic-probe:"
+def _hooks():
+    try:
+        from alembic.runtime.migration import MigrationContext
+    except Exception:
+        return
+    init = MigrationContext.__init__
+    def __init__(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        try:
+            d = self.dialect
+            sys.stderr.write("%s dialect=%s paramstyle=%s double_percents=%d\n" % (
+                TAG, d.name, d.paramstyle, int(bool(d.identifier_preparer._double_percents))))
+            sys.stderr.flush()
+        except Exception:
+            pass
+    MigrationContext.__init__ = __init__
+    try:
+        from sqlalchemy.sql.compiler import SQLCompiler
+    except Exception:
+        return
+    render = SQLCompiler.render_literal_bindparam
+    def render_literal_bindparam(self, bindparam, *args, **kwargs):
+        if (not args and "render_literal_value" not in kwargs
+                and bindparam.value is None and bindparam.callable is None
+                and getattr(bindparam, "required", False)
+                and bindparam.key not in (getattr(self, "_collected_params", None) or {})):
+            name = re.sub(r"[^\w.$-]", "_", str(bindparam.key))
+            return "/* xtask-import-alembic: unfilled %s */ NULL" % name
+        return render(self, bindparam, *args, **kwargs)
+    SQLCompiler.render_literal_bindparam = render_literal_bindparam
+_hooks()
+sys.argv[0] = "alembic"
+from alembic.config import main
+sys.exit(main(prog="alembic"))
+"#;
+
+/// What [`PROBE`] writes to stderr for each migration context.
+const PROBE_TAG: &str = "xtask-import-alembic-probe:";
+/// What [`PROBE`] renders in place of a bind parameter without a value.
+const UNFILLED_BIND: &str = "/* xtask-import-alembic: unfilled ";
+
+/// The SQL family of the offline output, for reading its quotes and comments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Family {
+    Postgres,
+    Mysql,
+    Sqlite,
+    Other,
+}
+
+impl Family {
+    /// From SQLAlchemy's dialect name (`postgresql`) or Alembic's impl (`PostgresqlImpl`).
+    fn of(name: &str) -> Family {
+        let name = name.to_ascii_lowercase();
+        if name.starts_with("postgresql") {
+            Family::Postgres
+        } else if name.starts_with("mysql") || name.starts_with("mariadb") {
+            Family::Mysql
+        } else if name.starts_with("sqlite") {
+            Family::Sqlite
+        } else {
+            Family::Other
+        }
+    }
+
+    /// How migrate-core reads statements of this family.
+    fn sql_dialect(self) -> SqlDialect {
+        match self {
+            Family::Postgres => SqlDialect::Postgres,
+            Family::Mysql => SqlDialect::Mysql,
+            Family::Sqlite | Family::Other => SqlDialect::Sqlite,
+        }
+    }
+}
+
+/// How SQLAlchemy rendered one run's SQL, as [`PROBE`] reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Rendering {
+    family: Family,
+    /// The DBAPI paramstyle: `qmark`, `named`, `format`, `pyformat`, `numeric`…
+    paramstyle: String,
+    /// Whether every `%` of the SQL was written as `%%` (format/pyformat drivers).
+    double_percents: bool,
+}
+
+impl Rendering {
+    /// The one rendering every context of a run reported; `None` when there was no
+    /// report (Alembic ran without [`PROBE`]) or contexts disagreed.
+    fn from_stderr(stderr: &str) -> Option<Rendering> {
+        let mut found: Option<Rendering> = None;
+        for line in stderr.lines() {
+            let Some(rest) = line.trim().strip_prefix(PROBE_TAG) else {
+                continue;
+            };
+            let field = |key: &str| {
+                rest.split_whitespace()
+                    .find_map(|w| w.strip_prefix(key)?.strip_prefix('='))
+                    .unwrap_or("")
+            };
+            let this = Rendering {
+                family: Family::of(field("dialect")),
+                paramstyle: field("paramstyle").to_string(),
+                double_percents: field("double_percents") == "1",
+            };
+            match &found {
+                Some(f) if *f != this => return None,
+                _ => found = Some(this),
+            }
+        }
+        found
+    }
+}
+
+/// A bind parameter that offline mode did not fill in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Unrendered {
+    /// The parameter's marker as written (`%(extra)s`, `%s`, `:x`, `?`…).
+    Marker(String),
+    /// A parameter without a value, which `literal_binds` renders as `NULL` (the
+    /// report of [`PROBE`]); its name.
+    Null(String),
+}
+
+impl Unrendered {
+    /// Why the statement cannot be imported as it is.
+    fn explain(&self) -> String {
+        match self {
+            Unrendered::Marker(m) => format!("still holds the bind parameter `{m}`: offline mode had no value to write there, so the SQL would fail at upgrade; write the value in its place"),
+            Unrendered::Null(name) => format!("has `NULL` where the bind parameter `{name}` stands: it has no value (Alembic online would refuse to run it), and offline mode wrote NULL in its place; write the value the revision means"),
+        }
+    }
+}
+
+/// Checks one statement of offline output for a bind parameter that Alembic left
+/// unrendered.
+///
+/// Markers are looked for outside string literals, quoted identifiers and comments,
+/// in the form the paramstyle renders them (`%(name)s`, `%s`, `:name`, `:1`, `$1`,
+/// `?`); with no known paramstyle, in every form.
+fn find_bind_marker(
+    sql: &str,
+    family: Family,
+    rendering: Option<&Rendering>,
+) -> Option<Unrendered> {
+    if let Some(at) = sql.find(UNFILLED_BIND) {
+        let name = sql[at + UNFILLED_BIND.len()..]
+            .split_whitespace()
+            .next()
+            .unwrap_or("");
+        return Some(Unrendered::Null(name.to_string()));
+    }
+    find_marker(sql, family, rendering).map(Unrendered::Marker)
+}
+
+/// The first bind parameter marker of `sql`, as [`find_bind_marker`] looks for it.
+fn find_marker(sql: &str, family: Family, rendering: Option<&Rendering>) -> Option<String> {
+    let style = rendering.map(|r| r.paramstyle.as_str());
+    let wants = |s: &str| style.is_none_or(|p| p == s);
+    let bytes = sql.as_bytes();
+    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80;
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        let next = bytes.get(i + 1).copied();
+        match c {
+            b'-' if next == Some(b'-')
+                && (family != Family::Mysql
+                    || bytes.get(i + 2).is_none_or(|b| b.is_ascii_whitespace())) =>
+            {
+                i = sql[i..].find('\n').map_or(bytes.len(), |k| i + k);
+            }
+            b'#' if family == Family::Mysql => {
+                i = sql[i..].find('\n').map_or(bytes.len(), |k| i + k);
+            }
+            b'/' if next == Some(b'*') => {
+                i = sql[i + 2..]
+                    .find("*/")
+                    .map_or(bytes.len(), |k| i + 2 + k + 2);
+            }
+            b'\'' | b'"' | b'`' => {
+                let backslash = match family {
+                    Family::Mysql => c != b'`',
+                    // E'…' strings; standard strings take backslashes as they are.
+                    Family::Postgres => {
+                        c == b'\''
+                            && i > 0
+                            && bytes[i - 1].eq_ignore_ascii_case(&b'e')
+                            && (i < 2 || !word(bytes[i - 2]))
+                    }
+                    _ => false,
+                };
+                i = quoted_end(bytes, i, c, backslash);
+            }
+            b'[' if matches!(family, Family::Sqlite | Family::Other) => {
+                i = sql[i..].find(']').map_or(bytes.len(), |k| i + k + 1);
+            }
+            b'$' if family == Family::Postgres
+                && next.is_some_and(|b| b.is_ascii_digit())
+                && (i == 0 || !word(bytes[i - 1])) =>
+            {
+                if wants("numeric_dollar") {
+                    return Some(marker_text(sql, i, |b| b.is_ascii_digit()));
+                }
+                i += 1;
+            }
+            b'$' if family == Family::Postgres && (i == 0 || !word(bytes[i - 1])) => {
+                // A dollar-quoted body: `$$ … $$` or `$tag$ … $tag$`.
+                let tag_len = bytes[i + 1..]
+                    .iter()
+                    .position(|&b| !(b.is_ascii_alphanumeric() || b == b'_'))
+                    .filter(|&k| bytes.get(i + 1 + k) == Some(&b'$'))
+                    .map(|k| k + 2);
+                match tag_len {
+                    Some(len) => {
+                        let tag = &sql[i..i + len];
+                        i = sql[i + len..]
+                            .find(tag)
+                            .map_or(bytes.len(), |k| i + len + k + len);
+                    }
+                    None => i += 1,
+                }
+            }
+            b'%' => {
+                let run = bytes[i..].iter().take_while(|&&b| b == b'%').count();
+                let last = i + run - 1;
+                // With doubling, a marker is the odd `%` at the end of a run.
+                let single = rendering.is_none_or(|r| !r.double_percents) || run % 2 == 1;
+                if single {
+                    let after = &sql[last + 1..];
+                    if after.starts_with('s') && (wants("format") || wants("pyformat")) {
+                        return Some("%s".to_string());
+                    }
+                    if let Some(name) = after
+                        .strip_prefix('(')
+                        .and_then(|a| a.split_once(")s"))
+                        .map(|(name, _)| name)
+                        .filter(|n| !n.contains(['(', ')', '\n']))
+                    {
+                        if wants("pyformat") || wants("format") {
+                            return Some(format!("%({name})s"));
+                        }
+                    }
+                }
+                i += run;
+            }
+            // No PostgreSQL driver uses `?`, which is a JSON operator there.
+            b'?' if wants("qmark") && (style.is_some() || family != Family::Postgres) => {
+                return Some("?".to_string())
+            }
+            b':' if i == 0
+                || !(word(bytes[i - 1]) || bytes[i - 1] == b':' || bytes[i - 1] == b'\\') =>
+            {
+                match next {
+                    Some(b) if b.is_ascii_digit() && wants("numeric") => {
+                        return Some(marker_text(sql, i, |b| b.is_ascii_digit()));
+                    }
+                    Some(b)
+                        if (b.is_ascii_alphabetic() || b == b'_' || b >= 0x80)
+                            && wants("named") =>
+                    {
+                        return Some(marker_text(sql, i, word));
+                    }
+                    _ => i += 1,
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+/// The index just past a quoted run that starts at `start` with `quote`; a doubled
+/// quote, and with `backslash` a backslash, escapes.
+fn quoted_end(bytes: &[u8], start: usize, quote: u8, backslash: bool) -> usize {
+    let mut i = start + 1;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' if backslash => i += 2,
+            b if b == quote && bytes.get(i + 1) == Some(&quote) => i += 2,
+            b if b == quote => return i + 1,
+            _ => i += 1,
+        }
+    }
+    bytes.len()
+}
+
+/// The marker at `at`: its first byte, then the bytes that `part` accepts.
+fn marker_text(sql: &str, at: usize, part: impl Fn(u8) -> bool) -> String {
+    let len = sql.as_bytes()[at + 1..]
+        .iter()
+        .take_while(|&&b| part(b))
+        .count();
+    String::from_utf8_lossy(&sql.as_bytes()[at..at + 1 + len]).into_owned()
+}
+
+/// Undoes SQLAlchemy's `%` → `%%` escaping where this run's dialect applied it
+/// (everywhere: literals, identifiers, `op.execute` text, operators), so the text
+/// means what it meant to the driver. `Err` when that cannot be known.
+fn undo_percent_escaping(text: &str, rendering: Option<&Rendering>) -> Result<String, String> {
+    if !text.contains('%') {
+        return Ok(text.to_string());
+    }
+    let Some(rendering) = rendering else {
+        return Err("it holds `%`, and whether SQLAlchemy wrote each `%` as `%%` depends on the paramstyle Alembic rendered with, which the importer could not learn from this run (name the Python that runs Alembic with --python)".to_string());
+    };
+    if !rendering.double_percents {
+        return Ok(text.to_string());
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('%') {
+        out.push_str(&rest[..at]);
+        let run = rest[at..].bytes().take_while(|&b| b == b'%').count();
+        if run % 2 == 1 {
+            return Err(format!(
+                "it holds a single `%`, which SQLAlchemy would have written as `%%` for the {} paramstyle: text that did not come from SQLAlchemy (e.g. `context.static_output`), so what it means is unclear",
+                rendering.paramstyle
+            ));
+        }
+        out.extend(std::iter::repeat_n('%', run / 2));
+        rest = &rest[at + run..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// `sql` without the comments [`PROBE`] puts before a valueless parameter's `NULL`.
+fn without_unfilled_comments(sql: &str) -> String {
+    let mut out = String::new();
+    let mut rest = sql;
+    while let Some(at) = rest.find(UNFILLED_BIND) {
+        out.push_str(&rest[..at]);
+        rest = rest[at..]
+            .split_once("*/")
+            .map_or("", |(_, tail)| tail.trim_start());
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The first line of `sql`, cut to 60 characters, for messages.
+fn excerpt(sql: &str) -> String {
+    let line = sql.lines().next().unwrap_or("").trim();
+    match line.char_indices().nth(60) {
+        Some((at, _)) => format!("{}…", &line[..at]),
+        None => line.to_string(),
+    }
+}
+
 /// What offline mode gave for each revision.
 #[derive(Debug, Default)]
 struct Generated {
@@ -979,6 +1393,8 @@ struct Generated {
     environment_failure: Option<String>,
     /// `SQLiteImpl`, `PostgresqlImpl`… as Alembic reports it.
     dialect: Option<String>,
+    /// How SQLAlchemy rendered the SQL (the first run that reported it).
+    rendering: Option<Rendering>,
     /// The version table env.py configures (`alembic_version` unless changed).
     version_table: String,
 }
@@ -1003,6 +1419,8 @@ struct Run {
     /// When the run failed: the revision it was in (if any) and why.
     failure: Option<(Option<String>, String)>,
     dialect: Option<String>,
+    /// How SQLAlchemy rendered this run's SQL, when [`PROBE`] reported it.
+    rendering: Option<Rendering>,
 }
 
 fn run_alembic(
@@ -1016,7 +1434,7 @@ fn run_alembic(
         Direction::Upgrade => "upgrade",
         Direction::Downgrade => "downgrade",
     };
-    let mut command = cmd.command();
+    let mut command = cmd.run_command();
     command.arg("-c").arg(ini).arg("-n").arg(&args.name);
     for x in &args.x_args {
         command.arg("-x").arg(x);
@@ -1033,6 +1451,7 @@ fn run_alembic(
                 prologue: String::new(),
                 failure: Some((None, format!("`{}` cannot be started: {e}", cmd.shown))),
                 dialect: None,
+                rendering: None,
             }
         }
     };
@@ -1042,18 +1461,25 @@ fn run_alembic(
         l.split_once("Context impl ")
             .map(|(_, d)| d.trim_end_matches('.').trim().to_string())
     });
+    let rendering = Rendering::from_stderr(&stderr);
     let (prologue, mut chunks) = split_chunks(&stdout, direction);
     let failure = if output.status.success() {
         None
     } else {
         // The last step did not finish: its chunk is incomplete.
         let at = chunks.pop().map(|(rev, _)| rev);
-        Some((at, last_line(&stderr)))
+        let messages = stderr
+            .lines()
+            .filter(|l| !l.trim_start().starts_with(PROBE_TAG))
+            .collect::<Vec<_>>()
+            .join("\n");
+        Some((at, last_line(&messages)))
     };
     Run {
         chunks,
         prologue,
         failure,
+        rendering,
         dialect,
     }
 }
@@ -1110,8 +1536,9 @@ struct Cleaned {
 }
 
 /// The version table's name, from the `CREATE TABLE … (version_num …` in a prologue.
-fn version_table(prologue: &str) -> Option<String> {
-    split_statements(prologue, 1).into_iter().find_map(|s| {
+fn version_table(prologue: &str, family: Family) -> Option<String> {
+    let split = split_statements(prologue, 1, family.sql_dialect());
+    split.statements.into_iter().find_map(|s| {
         let words: Vec<&str> = s.sql.split_whitespace().collect();
         match words.as_slice() {
             [c, t, name, ..]
@@ -1133,13 +1560,21 @@ fn table_name(word: &str) -> String {
     last.trim_matches(['"', '`', '[', ']']).to_ascii_lowercase()
 }
 
-fn clean_chunk(chunk: &str, version_table: &str) -> Result<Cleaned, String> {
+/// `chunk` (one revision's step of offline output) without Alembic's bookkeeping and
+/// transaction framing, with SQLAlchemy's `%` escaping undone (per `rendering`);
+/// `Err` when a statement still holds a bind parameter or its `%` cannot be read.
+fn clean_chunk(
+    chunk: &str,
+    version_table: &str,
+    rendering: Option<&Rendering>,
+    family: Family,
+) -> Result<Cleaned, String> {
     enum Kind {
         Bookkeeping,
         Transaction,
         Sql,
     }
-    let statements = split_statements(chunk, 1);
+    let statements = split_statements(chunk, 1, family.sql_dialect()).statements;
     let mut cursor = 0;
     let mut items: Vec<(Kind, String)> = Vec::new();
     for stmt in &statements {
@@ -1200,6 +1635,26 @@ fn clean_chunk(chunk: &str, version_table: &str) -> Result<Cleaned, String> {
     }
     let autocommit = items.iter().any(|(k, _)| matches!(k, Kind::Transaction));
     items.retain(|(k, _)| !matches!(k, Kind::Transaction));
+    let mut statement = 0;
+    for (_, text) in &mut items {
+        if !text.starts_with("--") {
+            statement += 1;
+            if let Some(unrendered) = find_bind_marker(text, family, rendering) {
+                return Err(format!(
+                    "statement {statement} of Alembic's offline SQL (`{}`) {}",
+                    excerpt(&without_unfilled_comments(text)),
+                    unrendered.explain()
+                ));
+            }
+        }
+        *text = undo_percent_escaping(text, rendering).map_err(|why| {
+            format!(
+                "statement {} of Alembic's offline SQL (`{}`) cannot be taken as it is: {why}",
+                statement.max(1),
+                excerpt(text)
+            )
+        })?;
+    }
     let count = items
         .iter()
         .filter(|(_, text)| !text.starts_with("--"))
@@ -1360,18 +1815,26 @@ impl Collector {
         if g.dialect.is_none() {
             g.dialect = run.dialect.clone();
         }
-        if let Some(t) = version_table(&run.prologue) {
+        let family = match (&run.rendering, &run.dialect) {
+            (Some(r), _) => r.family,
+            (None, Some(impl_name)) => Family::of(impl_name),
+            (None, None) => Family::Other,
+        };
+        if let Some(t) = version_table(&run.prologue, family) {
             self.table = t;
         }
         let (sqls, failures) = match direction {
             Direction::Upgrade => (&mut g.upgrades, &mut g.upgrade_failures),
             Direction::Downgrade => (&mut g.downgrades, &mut g.downgrade_failures),
         };
+        if g.rendering.is_none() {
+            g.rendering = run.rendering.clone();
+        }
         for (rev, chunk) in run.chunks {
             if !self.wanted.contains(&rev) || sqls.contains_key(&rev) {
                 continue;
             }
-            match clean_chunk(&chunk, &self.table) {
+            match clean_chunk(&chunk, &self.table, run.rendering.as_ref(), family) {
                 Ok(c) => {
                     failures.remove(&rev);
                     sqls.insert(rev, c);
@@ -1417,6 +1880,16 @@ fn bodies(rev: &AlembicRevision, sql: &SqlSource) -> (Upgrade, Downgrade, Transa
             .or_else(|| failures.and_then(|f| f.get(&rev.revision).cloned()))
             .unwrap_or_else(|| "Alembic gave no SQL for it".to_string())
     };
+    // Alembic's own printout, which the placeholders point to, has every `%` doubled.
+    let percent_note = generated
+        .and_then(|g| g.rendering.as_ref())
+        .filter(|r| r.double_percents)
+        .map_or(String::new(), |r| {
+            format!(
+                "\nThat printout writes every `%` as `%%` (SQLAlchemy's escaping for the {} driver): write it once here.",
+                r.paramstyle
+            )
+        });
     let mut status = Status {
         upgrade: String::new(),
         downgrade: String::new(),
@@ -1449,7 +1922,7 @@ fn bodies(rev: &AlembicRevision, sql: &SqlSource) -> (Upgrade, Downgrade, Transa
             let why = why_not(generated.map(|g| &g.upgrade_failures));
             status.upgrade = placeholder_status(&why, unavailable.is_some());
             Upgrade::Placeholder(format!(
-                "No SQL was imported: {}.\nWrite the SQL that upgrade() in {file} runs. Where Alembic works,\n`alembic upgrade {}:{} --sql` prints it (leave out the alembic_version statements).",
+                "No SQL was imported: {}.\nWrite the SQL that upgrade() in {file} runs. Where Alembic works,\n`alembic upgrade {}:{} --sql` prints it (leave out the alembic_version statements).{percent_note}",
                 why.trim_end_matches('.'),
                 rev.down_revisions.first().map_or("base", String::as_str),
                 rev.revision
@@ -1490,7 +1963,7 @@ fn bodies(rev: &AlembicRevision, sql: &SqlSource) -> (Upgrade, Downgrade, Transa
             let why = why_not(generated.map(|g| &g.downgrade_failures));
             status.downgrade = placeholder_status(&why, unavailable.is_some());
             Downgrade::Placeholder(format!(
-                "No SQL was imported: {}.\nWrite the SQL that downgrade() in {file} runs, or replace this section with\n`-- migrate:irreversible`. Where Alembic works, `alembic downgrade {}:{} --sql` prints it.",
+                "No SQL was imported: {}.\nWrite the SQL that downgrade() in {file} runs, or replace this section with\n`-- migrate:irreversible`. Where Alembic works, `alembic downgrade {}:{} --sql` prints it.{percent_note}",
                 why.trim_end_matches('.'),
                 rev.revision,
                 rev.down_revisions.first().map_or("base", String::as_str)
@@ -1538,15 +2011,18 @@ mod tests {
     fn chunks_are_cut_at_running_comments() {
         let out = "CREATE TABLE alembic_version (\n    version_num VARCHAR(32) NOT NULL\n);\n\n-- Running upgrade  -> a1\n\nCREATE TABLE t (id INT);\n\nINSERT INTO alembic_version (version_num) VALUES ('a1') RETURNING version_num;\n\n-- Running upgrade a1, b2 -> m3\n\nUPDATE alembic_version SET version_num='m3' WHERE alembic_version.version_num = 'a1';\n\n";
         let (prologue, chunks) = split_chunks(out, Direction::Upgrade);
-        assert_eq!(version_table(&prologue).as_deref(), Some("alembic_version"));
+        assert_eq!(
+            version_table(&prologue, Family::Sqlite).as_deref(),
+            Some("alembic_version")
+        );
         assert_eq!(
             chunks.iter().map(|c| c.0.as_str()).collect::<Vec<_>>(),
             ["a1", "m3"]
         );
-        let a1 = clean_chunk(&chunks[0].1, "alembic_version").unwrap();
+        let a1 = clean_chunk(&chunks[0].1, "alembic_version", None, Family::Sqlite).unwrap();
         assert_eq!(a1.sql, "CREATE TABLE t (id INT);");
         assert!(!a1.autocommit);
-        let m3 = clean_chunk(&chunks[1].1, "alembic_version").unwrap();
+        let m3 = clean_chunk(&chunks[1].1, "alembic_version", None, Family::Sqlite).unwrap();
         assert_eq!(m3.statements, 0);
         let (_, down) = split_chunks(
             "-- Running downgrade a1 -> \n\nDROP TABLE t;\n\n",
@@ -1558,17 +2034,176 @@ mod tests {
     #[test]
     fn transaction_framing_is_removed_and_autocommit_detected() {
         let step = "\nCREATE TABLE t (id INT);\n\nUPDATE \"myschema\".\"alembic_version\" SET version_num='b' WHERE version_num = 'a';\n\nCOMMIT;\n\nBEGIN;\n\n";
-        let c = clean_chunk(step, "alembic_version").unwrap();
+        let c = clean_chunk(step, "alembic_version", None, Family::Postgres).unwrap();
         assert_eq!(c.sql, "CREATE TABLE t (id INT);");
         assert!(!c.autocommit);
         let step = "\nALTER TABLE t ADD x INT;\n\nCOMMIT;\n\n-- a note\nCREATE INDEX CONCURRENTLY ix ON t (x);\n\nBEGIN;\n\nUPDATE alembic_version SET version_num='b';\n\nCOMMIT;\n\n";
-        let c = clean_chunk(step, "alembic_version").unwrap();
+        let c = clean_chunk(step, "alembic_version", None, Family::Postgres).unwrap();
         assert!(c.autocommit);
         assert_eq!(
             c.sql,
             "ALTER TABLE t ADD x INT;\n\n-- a note\n\nCREATE INDEX CONCURRENTLY ix ON t (x);"
         );
         assert_eq!(c.statements, 2);
+    }
+
+    fn rendering(family: Family, paramstyle: &str, double_percents: bool) -> Rendering {
+        Rendering {
+            family,
+            paramstyle: paramstyle.to_string(),
+            double_percents,
+        }
+    }
+
+    #[test]
+    fn bind_markers_are_found_outside_quotes_and_comments_only() {
+        let pg = rendering(Family::Postgres, "pyformat", true);
+        let pg_named = rendering(Family::Postgres, "named", false);
+        let my = rendering(Family::Mysql, "format", true);
+        let my_named = rendering(Family::Mysql, "named", false);
+        let lite = rendering(Family::Sqlite, "qmark", false);
+        let cases: [(&str, &Rendering, Option<&str>); 21] = [
+            ("UPDATE t SET extra=%(extra)s", &pg, Some("%(extra)s")),
+            ("UPDATE t SET a = '%(x)s', b = '50%%'", &pg, None),
+            ("SELECT a %% 2, '100%%' FROM \"p%%\"", &pg, None),
+            ("SELECT a %%%s", &pg, Some("%s")),
+            ("UPDATE t SET x = :x", &pg_named, Some(":x")),
+            (
+                "SELECT x::text, ARRAY[1:2], '12:30 :noon' FROM t",
+                &pg_named,
+                None,
+            ),
+            ("SELECT $$ :x $$, $body$ :y $body$ -- :z\n", &pg_named, None),
+            ("SELECT E'it\\'s :x'", &pg_named, None),
+            ("SELECT 'it\\'s :x'", &pg_named, Some(":x")),
+            ("SELECT data ? 'key' FROM t", &pg, None),
+            ("UPDATE t SET x = %s", &my, Some("%s")),
+            ("UPDATE t SET x = '%s', y = \"%s\"", &my, None),
+            ("UPDATE t SET n = 'it\\'s :x' # :y\n", &my_named, None),
+            (
+                "UPDATE t SET n = 'it\\'s' WHERE a = :x",
+                &my_named,
+                Some(":x"),
+            ),
+            ("SET @a := 1", &my_named, None),
+            ("SELECT 1 --:x", &my_named, Some(":x")),
+            ("UPDATE t SET x = ?", &lite, Some("?")),
+            (
+                "SELECT 'why?', \"a?\", `b?`, [c?] /* d? */ -- e?\n",
+                &lite,
+                None,
+            ),
+            ("UPDATE t SET x = :x", &lite, None),
+            ("UPDATE t SET x = ?", &pg_named, None),
+            (
+                "UPDATE t SET x = $1",
+                &rendering(Family::Postgres, "numeric_dollar", false),
+                Some("$1"),
+            ),
+        ];
+        for (sql, r, expected) in cases {
+            assert_eq!(
+                find_marker(sql, r.family, Some(r)).as_deref(),
+                expected,
+                "{sql} ({})",
+                r.paramstyle
+            );
+        }
+        assert_eq!(
+            find_bind_marker(
+                "UPDATE t SET x = /* xtask-import-alembic: unfilled x */ NULL",
+                Family::Postgres,
+                Some(&pg)
+            ),
+            Some(Unrendered::Null("x".to_string()))
+        );
+        assert_eq!(
+            find_bind_marker("UPDATE t SET x = %s", Family::Mysql, Some(&my)),
+            Some(Unrendered::Marker("%s".to_string()))
+        );
+        // Unknown paramstyle: every form counts, except `?` on PostgreSQL.
+        assert_eq!(
+            find_marker("SET x = :x", Family::Sqlite, None).as_deref(),
+            Some(":x")
+        );
+        assert_eq!(
+            find_marker("SET x = %(x)s", Family::Sqlite, None).as_deref(),
+            Some("%(x)s")
+        );
+        assert_eq!(find_marker("SELECT a ? 'k'", Family::Postgres, None), None);
+    }
+
+    #[test]
+    fn percent_escaping_is_undone_only_where_it_was_applied() {
+        let doubled = rendering(Family::Postgres, "pyformat", true);
+        assert_eq!(
+            undo_percent_escaping("SELECT '50%%', a %% 2, '%%%%' FROM \"r%%\"", Some(&doubled))
+                .unwrap(),
+            "SELECT '50%', a % 2, '%%' FROM \"r%\""
+        );
+        assert!(undo_percent_escaping("SELECT '50%'", Some(&doubled))
+            .unwrap_err()
+            .contains("single `%`"));
+        let named = rendering(Family::Postgres, "named", false);
+        assert_eq!(
+            undo_percent_escaping("SELECT '%%'", Some(&named)).unwrap(),
+            "SELECT '%%'"
+        );
+        assert!(undo_percent_escaping("SELECT '%'", None).is_err());
+        assert_eq!(undo_percent_escaping("SELECT 1", None).unwrap(), "SELECT 1");
+    }
+
+    #[test]
+    fn probe_reports_are_read_from_stderr() {
+        let stderr = "INFO  [alembic.runtime.migration] Context impl PostgresqlImpl.\nxtask-import-alembic-probe: dialect=postgresql paramstyle=pyformat double_percents=1\n";
+        assert_eq!(
+            Rendering::from_stderr(stderr),
+            Some(rendering(Family::Postgres, "pyformat", true))
+        );
+        let two = format!("{stderr}xtask-import-alembic-probe: dialect=sqlite paramstyle=qmark double_percents=0\n");
+        assert_eq!(Rendering::from_stderr(&two), None, "contexts disagree");
+        assert_eq!(Rendering::from_stderr("INFO no probe"), None);
+    }
+
+    #[test]
+    fn chunks_with_markers_fail_and_percents_are_undone() {
+        let pg = rendering(Family::Postgres, "pyformat", true);
+        let step = "\nINSERT INTO t (a) VALUES ('100%%');\n\nUPDATE t SET extra=%(extra)s WHERE t.id = 1;\n\n";
+        let why = clean_chunk(step, "alembic_version", Some(&pg), Family::Postgres).unwrap_err();
+        assert!(why.contains("statement 2"), "{why}");
+        assert!(why.contains("`%(extra)s`"), "{why}");
+        let step = "\n-- 100%% done\nINSERT INTO t (a) VALUES ('100%%');\n\nUPDATE alembic_version SET version_num='b';\n\n";
+        let c = clean_chunk(step, "alembic_version", Some(&pg), Family::Postgres).unwrap();
+        assert_eq!(c.sql, "-- 100% done\n\nINSERT INTO t (a) VALUES ('100%');");
+        let unfilled = "\nUPDATE t SET x = /* xtask-import-alembic: unfilled x */ NULL;\n\n";
+        let why =
+            clean_chunk(unfilled, "alembic_version", Some(&pg), Family::Postgres).unwrap_err();
+        assert!(why.contains("(`UPDATE t SET x = NULL;`)"), "{why}");
+    }
+
+    #[test]
+    fn shebangs_name_the_python() {
+        let dir = std::env::temp_dir().join(format!("xtask-shebang-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let script = dir.join("alembic");
+        let python = dir.join("python3");
+        std::fs::write(&python, "").unwrap();
+        let real = format!("#!{}\n", python.display());
+        for (first, expected) in [
+            (real.as_str(), Some(python.to_str().unwrap())),
+            ("#!/no/such/venv/bin/python3\n", None),
+            ("#!/usr/bin/env python3\n", Some("python3")),
+            ("#!/bin/sh\n", None),
+            ("#!/usr/bin/python3 -E\n", None),
+        ] {
+            std::fs::write(&script, format!("{first}import sys\n")).unwrap();
+            assert_eq!(
+                script_python(&script),
+                expected.map(PathBuf::from),
+                "{first}"
+            );
+        }
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

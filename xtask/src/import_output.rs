@@ -169,8 +169,19 @@ fn push_placeholder(text: &mut String, tool: &str, section: &str, todo: &str) {
     );
 }
 
+/// `text` on one line, without the characters a header line may not hold
+/// (controls such as an ANSI escape, bidi controls): an imported message
+/// never makes a file that does not build.
 fn one_line(text: &str) -> String {
-    text.split(['\r', '\n'])
+    let allowed: String = text
+        .chars()
+        .filter(|&c| {
+            matches!(c, '\r' | '\n')
+                || migrate_core::file::check_header_text(c.encode_utf8(&mut [0; 4])).is_ok()
+        })
+        .collect();
+    allowed
+        .split(['\r', '\n'])
         .map(str::trim)
         .filter(|l| !l.is_empty())
         .collect::<Vec<_>>()
@@ -486,6 +497,7 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
     use super::*;
+    use migrate_core::sql::SqlDialect;
     use migrate_core::ProblemKind;
 
     fn rev(upgrade: Upgrade, downgrade: Downgrade, parents: &[&str]) -> ImportedRevision {
@@ -515,6 +527,15 @@ mod tests {
     }
 
     #[test]
+    fn messages_lose_what_a_header_may_not_hold() {
+        assert_eq!(
+            one_line("add\u{1b}[31m users\r\n  table\u{202e}"),
+            "add[31m users table"
+        );
+        assert_eq!(one_line("tab\tkept"), "tab\tkept");
+    }
+
+    #[test]
     fn rendered_files_parse() {
         let r = rev(
             Upgrade::Sql("CREATE TABLE t (id INT);".into()),
@@ -524,21 +545,21 @@ mod tests {
         assert_eq!(r.file_name(), "2024-01-02_add_users_table_abc123.sql");
         let f = parse(&r).unwrap();
         assert_eq!(f.message, "Add users: table");
-        assert_eq!(f.upgrade.statements.len(), 1);
+        assert_eq!(f.upgrade.statements(SqlDialect::Sqlite).len(), 1);
         let r = rev(
             Upgrade::Nothing("nothing here".into()),
             Downgrade::Irreversible("cannot".into()),
             &["p"],
         );
         let f = parse(&r).unwrap();
-        assert_eq!(f.upgrade.statements[0].sql, "SELECT 1");
+        assert_eq!(f.upgrade.statements(SqlDialect::Sqlite)[0].sql, "SELECT 1");
         assert!(f.downgrade.is_none());
         let r = rev(
             Upgrade::Nothing("merge".into()),
             Downgrade::Nothing("merge".into()),
             &["p", "q"],
         );
-        assert!(parse(&r).unwrap().upgrade.statements.is_empty());
+        assert!(parse(&r).unwrap().upgrade.is_empty());
     }
 
     #[test]

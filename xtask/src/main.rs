@@ -62,7 +62,7 @@ fn migrations_dir(dir: Option<PathBuf>) -> PathBuf {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli: Cli = migrate_runtime::cli::parse();
     let result = match cli.command {
         Command::Migrate(command) => {
             return Runner::folder(migrations_dir(cli.dir)).run(&command).into()

@@ -2,7 +2,7 @@
 
 use crate::import_output::slug;
 use clap::Args;
-use migrate_core::file::{check_label, check_revision_id};
+use migrate_core::file::{check_header_text, check_label, check_revision_id};
 use migrate_core::plan::{new_revision_parents, resolve_depends_on};
 use migrate_core::scan::scan_folder;
 use migrate_core::{GraphOptions, HeadPolicy, MigrationSet, SourceFile};
@@ -158,8 +158,22 @@ struct Draft<'a> {
     merge: bool,
 }
 
+/// The `-m` message as its header line holds it: line breaks become spaces;
+/// other control characters (a terminal escape, a bell) are refused, as the
+/// file format refuses them.
+fn message_value(message: &str) -> Result<String, String> {
+    let value = message.replace(['\r', '\n'], " ");
+    check_header_text(&value).map_err(|why| {
+        format!(
+            "the message (-m) {why}; write it as plain text (tab is allowed): it goes into the file's header, and the commands print it"
+        )
+    })?;
+    Ok(value)
+}
+
 /// Renders the new file, checks the history still validates with it, and creates it.
 fn write(folder: &Folder, draft: &Draft<'_>, rev_id: Option<&str>) -> Result<(), String> {
+    let message = message_value(draft.message)?;
     let graph = folder.set.graph();
     let revision = match rev_id {
         Some(id) => {
@@ -192,11 +206,7 @@ fn write(folder: &Folder, draft: &Draft<'_>, rev_id: Option<&str>) -> Result<(),
     if !draft.depends_on.is_empty() {
         let _ = writeln!(text, "-- depends_on: {}", draft.depends_on.join(", "));
     }
-    let _ = writeln!(
-        text,
-        "-- message: {}",
-        draft.message.replace(['\r', '\n'], " ")
-    );
+    let _ = writeln!(text, "-- message: {message}");
     let _ = writeln!(text, "-- create_date: {} {}", now.date(), now.time());
     if draft.no_transaction {
         let _ = writeln!(text, "-- transaction: none");
@@ -340,6 +350,8 @@ impl Utc {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
+
     use super::*;
 
     #[test]
@@ -360,6 +372,48 @@ mod tests {
             .time(),
             "01:01:01"
         );
+    }
+
+    #[test]
+    fn messages_with_control_characters_are_refused() {
+        assert_eq!(
+            message_value("add users\tand\r\nroles").as_deref(),
+            Ok("add users\tand  roles")
+        );
+        for bad in [
+            "\u{1b}[31mred\u{1b}[0m",
+            "bell\u{7}",
+            "nul\u{0}",
+            "\u{202e}txt.exe",
+        ] {
+            let err = message_value(bad).unwrap_err();
+            assert!(
+                err.starts_with("the message (-m) holds the control character U+"),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn new_migration_refuses_an_escape_in_the_message_and_writes_nothing() {
+        let dir = std::env::temp_dir().join(format!("xtask-scaffold-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let args = NewMigration {
+            message: "\u{1b}[2Jcleared".to_string(),
+            head: Some("base".to_string()),
+            branch_labels: Vec::new(),
+            depends_on: Vec::new(),
+            splice: false,
+            rev_id: None,
+            no_transaction: false,
+            dir: Some(dir.clone()),
+        };
+        let err = new_migration(&args).unwrap_err();
+        let left: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(err.contains("U+001B"), "{err}");
+        assert!(left.is_empty(), "{left:?}");
     }
 
     #[test]

@@ -4,7 +4,9 @@
 //! Which backend a URL means is decided by its scheme: `postgres://` and
 //! `postgresql://` (feature `postgres`), `mysql://` and `mariadb://` (feature
 //! `mysql`), and for SQLite (feature `sqlite`, on by default) `sqlite://path`,
-//! `sqlite:path`, `file:` URIs, `:memory:` or a plain file path.
+//! `sqlite:path`, `file:` URIs, `:memory:` or a plain file path. Schemes are
+//! case-insensitive; anything else, a libpq `key=value` string included, is
+//! refused before any driver (or SQLite, which would create a file) sees it.
 
 #![cfg_attr(
     not(any(feature = "sqlite", feature = "postgres", feature = "mysql")),
@@ -18,6 +20,7 @@ use diesel::connection::SimpleConnection;
 use diesel::deserialize::QueryableByName;
 use diesel::RunQueryDsl;
 use std::fmt;
+use std::time::Duration;
 
 #[cfg(feature = "mysql")]
 pub(crate) mod mysql;
@@ -103,6 +106,8 @@ pub struct Database {
     dialect: Dialect,
     url: String,
     scrubber: Scrubber,
+    /// The bound on lock waits this session was given ([`Database::bound_lock_waits`]).
+    lock_waits: Option<Duration>,
 }
 
 impl fmt::Debug for Database {
@@ -117,15 +122,16 @@ impl fmt::Debug for Database {
 
 impl Database {
     /// Connects to `url`; the scheme picks the backend (see the module docs).
+    ///
+    /// Refused before any driver sees it: a libpq `key=value` string (it
+    /// would otherwise be a SQLite file named with the password), a scheme
+    /// of no compiled-in backend, and a URL whose password the driver would
+    /// read otherwise than written (a raw `@` after it, a `/`, `?` or `#` in
+    /// it where the driver ends the user info there; see [`crate::redact`]).
+    /// No error shows the password, whole or in part.
     pub fn connect(url: &str) -> Result<Database> {
-        let redacted = redact_url(url);
         let scrubber = Scrubber::for_url(url);
-        let Some(dialect) = Dialect::of_url(url) else {
-            return Err(Error::Url {
-                url: redacted,
-                reason: "unknown scheme; use postgres://, mysql:// (or mariadb://), or sqlite:// / a file path".to_string(),
-            });
-        };
+        let (dialect, url, redacted) = checked_url(url)?;
         let connect_error = |e: diesel::ConnectionError| {
             let message = scrubber.scrub(e.to_string().trim_end());
             tracing::warn!(url = %redacted, error = %message, "cannot connect");
@@ -136,26 +142,15 @@ impl Database {
         };
         let conn = match dialect {
             #[cfg(feature = "sqlite")]
-            Dialect::Sqlite => Conn::Sqlite(sqlite::connect(url).map_err(connect_error)?),
+            Dialect::Sqlite => Conn::Sqlite(sqlite::connect(&url).map_err(connect_error)?),
             #[cfg(feature = "postgres")]
-            Dialect::Postgres => Conn::Postgres(postgres::connect(url).map_err(connect_error)?),
+            Dialect::Postgres => Conn::Postgres(postgres::connect(&url).map_err(connect_error)?),
             #[cfg(feature = "mysql")]
-            Dialect::Mysql => Conn::Mysql(mysql::connect(url).map_err(connect_error)?),
+            Dialect::Mysql => Conn::Mysql(mysql::connect(&url).map_err(connect_error)?),
             #[allow(unreachable_patterns)]
             other => {
                 let _ = &connect_error;
-                return Err(Error::Url {
-                    url: redacted.clone(),
-                    reason: format!(
-                        "{} support is not compiled into this binary; enable the `{}` feature of migrate-runtime",
-                        other.name(),
-                        match other {
-                            Dialect::Sqlite => "sqlite",
-                            Dialect::Postgres => "postgres",
-                            Dialect::Mysql => "mysql",
-                        }
-                    ),
-                });
+                return Err(not_compiled_in(other, redacted.clone()));
             }
         };
         tracing::debug!(url = %redacted, dialect = dialect.name(), "connected");
@@ -164,7 +159,15 @@ impl Database {
             dialect,
             url: redacted,
             scrubber,
+            lock_waits: None,
         })
+    }
+
+    /// The URL as [`Database::connect`] hands it to its driver (the scheme
+    /// in lower case), after the same refusals, without connecting: for
+    /// code that opens its own diesel connection to the same database.
+    pub fn driver_url(url: &str) -> Result<String> {
+        checked_url(url).map(|(_, url, _)| url)
     }
 
     /// Wraps an open SQLite connection.
@@ -192,7 +195,37 @@ impl Database {
             dialect,
             url: format!("<{} connection>", dialect.name()),
             scrubber: Scrubber::default(),
+            lock_waits: None,
         }
+    }
+
+    /// Bounds how long any statement of this session waits for a lock that
+    /// another session holds, so that no read or write of ours (a `current`
+    /// behind a `LOCK TABLE`, a migration's DDL behind a long transaction)
+    /// waits forever: PostgreSQL's `lock_timeout`, MySQL's
+    /// `lock_wait_timeout` and `innodb_lock_wait_timeout` (whole seconds,
+    /// rounded up), SQLite's `busy_timeout`. Sent once per connection (again
+    /// only for another `timeout`).
+    pub(crate) fn bound_lock_waits(&mut self, timeout: Duration) -> Result<()> {
+        if self.lock_waits == Some(timeout) {
+            return Ok(());
+        }
+        let ms = timeout.as_millis().clamp(1, i32::MAX as u128);
+        let statement = match self.dialect {
+            Dialect::Postgres => format!("SET lock_timeout = {ms}"),
+            Dialect::Mysql => {
+                // MySQL's maximum for both is a year.
+                let secs = ms.div_ceil(1000).min(31_536_000);
+                format!("SET SESSION lock_wait_timeout = {secs}, SESSION innodb_lock_wait_timeout = {secs}")
+            }
+            Dialect::Sqlite => format!("PRAGMA busy_timeout = {ms}"),
+        };
+        self.batch_or(
+            &statement,
+            "bounding lock waits (the configured lock_timeout)",
+        )?;
+        self.lock_waits = Some(timeout);
+        Ok(())
     }
 
     /// The backend's dialect.
@@ -296,4 +329,41 @@ impl Database {
     pub(crate) fn raw(&mut self) -> Result<&mut Conn> {
         self.conn()
     }
+}
+
+/// The error for a URL of a backend this binary was built without.
+fn not_compiled_in(dialect: Dialect, redacted: String) -> Error {
+    let feature = match dialect {
+        Dialect::Sqlite => "sqlite",
+        Dialect::Postgres => "postgres",
+        Dialect::Mysql => "mysql",
+    };
+    Error::Url {
+        url: redacted,
+        reason: format!(
+            "{} support is not compiled into this binary (enable the `{feature}` feature of migrate-runtime); {}",
+            dialect.name(),
+            Dialect::accepted_urls()
+        ),
+    }
+}
+
+/// The backend, the URL for its driver and the URL to show, or why the
+/// URL must reach no driver (see [`Database::connect`]).
+fn checked_url(url: &str) -> Result<(Dialect, String, String)> {
+    let (dialect, url) = Dialect::parse_url(url).map_err(|refused| Error::Url {
+        url: refused.shown(),
+        reason: refused.reason(),
+    })?;
+    let redacted = redact_url(&url);
+    if !dialect.compiled_in() {
+        return Err(not_compiled_in(dialect, redacted));
+    }
+    if let Some(reason) = crate::redact::ambiguity(dialect, &url) {
+        return Err(Error::Url {
+            url: redacted,
+            reason: reason.to_string(),
+        });
+    }
+    Ok((dialect, url, redacted))
 }

@@ -21,7 +21,9 @@
 //! }
 //!
 //! fn main() -> std::process::ExitCode {
-//!     match Cli::parse().command {
+//!     // `cli::parse` is clap's `Cli::parse()`, but a usage error under
+//!     // `--json` is one JSON document too.
+//!     match migrate_runtime::cli::parse::<Cli>().command {
 //!         Some(Command::Migrate(args)) => Runner::embedded(&MIGRATIONS).run(&args.command).into(),
 //!         None => std::process::ExitCode::SUCCESS, // the service itself
 //!     }
@@ -74,8 +76,10 @@ mod json;
 mod out;
 mod output;
 mod progress;
+mod usage;
 
 pub use progress::Progress;
+pub use usage::{parse, parse_from};
 
 use crate::backend::Database;
 use crate::config::{AheadPolicy, Config};
@@ -232,7 +236,8 @@ pub struct HistoryArgs {
         short = 'r',
         long = "rev-range",
         value_name = "RANGE",
-        allow_hyphen_values = true
+        allow_hyphen_values = true,
+        value_parser = usage::range
     )]
     pub range: Option<String>,
     /// Show each revision's full entry.

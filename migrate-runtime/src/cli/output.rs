@@ -9,7 +9,7 @@
 use super::json::Json;
 use crate::error::{Direction, Drift, Unfinished};
 use crate::report::{CheckReport, Report, Standing, StepReport};
-use migrate_core::{MigrationSet, RevIdx, TransactionMode};
+use migrate_core::{MigrationSet, RevIdx, Section, SqlDialect, TransactionMode};
 use std::time::Duration;
 
 /// Which indicators a one-line revision carries (Alembic's `_head_only` flags).
@@ -148,12 +148,12 @@ impl<'a> View<'a> {
                 transaction_name(file.transaction)
             ));
             let downgrade = match &file.downgrade {
-                Some(d) => d.statements.len().to_string(),
+                Some(d) => statement_count(d).to_string(),
                 None => "irreversible".to_string(),
             };
             text.push_str(&format!(
                 "Statements: upgrade {}, downgrade {downgrade}\n",
-                file.upgrade.statements.len()
+                statement_count(&file.upgrade)
             ));
         }
         text.push_str(&format!("\n    {}\n", file.message));
@@ -196,12 +196,18 @@ impl<'a> View<'a> {
             .with("checksum", file.checksum.as_str())
             .with("transaction", transaction_name(file.transaction))
             .with("reversible", file.downgrade.is_some())
-            .with("upgrade_statements", file.upgrade.statements.len())
+            .with("upgrade_statements", statement_count(&file.upgrade))
             .with(
                 "downgrade_statements",
-                file.downgrade.as_ref().map(|d| d.statements.len()),
+                file.downgrade.as_ref().map(statement_count),
             )
     }
+}
+
+/// How many statements a section holds, as SQLite splits it (every dialect
+/// agrees unless the text reads differently to one of them).
+fn statement_count(section: &Section) -> usize {
+    section.statements(SqlDialect::Sqlite).len()
 }
 
 /// `per-migration` or `none`, as in the file header.

@@ -1,16 +1,18 @@
 //! The embedded set equals what the runtime loads from the same folder at run
 //! time with `scan_folder` + `MigrationSet::from_sources`: ids, parents, labels,
-//! order, SQL, statements, checksums, heads and the whole graph.
+//! order, SQL, statements (per dialect, with what each leaves unterminated),
+//! checksums, heads and the whole graph.
 
 use crate::TestResult;
 use migrate_runtime::core::scan::scan_folder;
-use migrate_runtime::core::{Checksum, GraphOptions, MigrationSet};
+use migrate_runtime::core::{Checksum, GraphOptions, MigrationSet, SqlDialect};
 use migrate_runtime::EmbeddedMigrations;
 use std::path::Path;
 
 static MERGED: EmbeddedMigrations = migrate_runtime::embed_migrations!("tests/ui/fixtures/merged");
 static LABELLED_HEADS: EmbeddedMigrations =
     migrate_runtime::embed_migrations!("tests/ui/fixtures/labelled_heads");
+static DIALECTS: EmbeddedMigrations = migrate_runtime::embed_migrations!("tests/fixtures/dialects");
 
 fn scanned(folder: &str) -> Result<MigrationSet, Box<dyn std::error::Error>> {
     let sources = scan_folder(Path::new(env!("CARGO_MANIFEST_DIR")), folder)?;
@@ -44,15 +46,26 @@ fn assert_same(embedded: &EmbeddedMigrations, folder: &str) -> TestResult {
         for (section, expected) in sections.iter().zip(expected) {
             assert_eq!(section.map(|s| s.line()), expected.map(|s| s.line));
             assert_eq!(section.map(|s| s.sql()), expected.map(|s| s.sql.as_str()));
-            let statements: Option<Vec<(u32, &str)>> =
-                section.map(|s| s.statements().map(|s| (s.line(), s.sql())).collect());
-            let expected: Option<Vec<(u32, &str)>> = expected.map(|s| {
-                s.statements
-                    .iter()
-                    .map(|s| (s.line, s.sql.as_str()))
-                    .collect()
-            });
-            assert_eq!(statements, expected);
+            for dialect in SqlDialect::ALL {
+                let statements: Option<Vec<(u32, &str)>> =
+                    section.map(|s| s.statements(dialect).map(|s| (s.line(), s.sql())).collect());
+                let want: Option<Vec<(u32, &str)>> = expected.map(|s| {
+                    s.statements(dialect)
+                        .iter()
+                        .map(|s| (s.line, s.sql.as_str()))
+                        .collect()
+                });
+                assert_eq!(statements, want, "{dialect}");
+                assert_eq!(
+                    section.and_then(|s| s.unterminated(dialect)),
+                    expected.and_then(|s| s.unterminated(dialect).cloned()),
+                    "{dialect}"
+                );
+            }
+            assert_eq!(
+                section.map(|s| s.is_uniform()),
+                expected.map(|s| s.splits.is_uniform())
+            );
         }
         // …and whole, through the core's type.
         assert_eq!(&m.to_file(), f);
@@ -73,4 +86,32 @@ fn merged_history_matches_the_folder() -> TestResult {
 #[test]
 fn labelled_heads_match_the_folder() -> TestResult {
     assert_same(&LABELLED_HEADS, "tests/ui/fixtures/labelled_heads")
+}
+
+#[test]
+fn sections_split_per_dialect_match_the_folder() -> TestResult {
+    assert_same(&DIALECTS, "tests/fixtures/dialects")?;
+    // The fixture holds what it is for: splits that differ, a string left
+    // open on MySQL only, a dollar-quoted body left open on PostgreSQL only.
+    let sections: Vec<_> = DIALECTS
+        .migrations()
+        .flat_map(|m| [Some(m.upgrade()), m.downgrade()])
+        .flatten()
+        .collect();
+    assert!(sections.iter().any(|s| !s.is_uniform()));
+    let trigger = DIALECTS.get("d1a1e1c1d1a1").ok_or("no trigger")?.upgrade();
+    assert_eq!(trigger.statements(SqlDialect::Mysql).len(), 2);
+    assert_eq!(trigger.statements(SqlDialect::Postgres).len(), 4);
+    let backslash = DIALECTS.get("d1a1e1c1d1a3").ok_or("no backslash")?;
+    let open = backslash.upgrade().unterminated(SqlDialect::Mysql);
+    assert_eq!(open.map(|u| u.line), Some(7));
+    assert_eq!(backslash.upgrade().unterminated(SqlDialect::Sqlite), None);
+    let body = backslash
+        .downgrade()
+        .and_then(|d| d.unterminated(SqlDialect::Postgres));
+    assert_eq!(
+        body.map(|u| u.to_string()).as_deref(),
+        Some("a body opened with `$open$` on line 11 is never closed")
+    );
+    Ok(())
 }

@@ -1,6 +1,7 @@
 //! The API of an embedded set, on the valid fixtures.
 
 use crate::TestResult;
+use migrate_runtime::core::SqlDialect;
 use migrate_runtime::core::TransactionMode;
 use migrate_runtime::EmbeddedMigrations;
 
@@ -61,7 +62,10 @@ fn sections_keep_their_text_and_statements() -> TestResult {
     let upgrade = email.upgrade();
     assert_eq!(upgrade.line(), 6);
     assert!(upgrade.sql().contains("-- a comment between statements"));
-    let statements: Vec<(u32, &str)> = upgrade.statements().map(|s| (s.line(), s.sql())).collect();
+    let statements: Vec<(u32, &str)> = upgrade
+        .statements(SqlDialect::Sqlite)
+        .map(|s| (s.line(), s.sql()))
+        .collect();
     assert_eq!(
         statements,
         [
@@ -69,13 +73,15 @@ fn sections_keep_their_text_and_statements() -> TestResult {
             (9, "CREATE UNIQUE INDEX users_email ON users (email)"),
         ]
     );
-    let downgrade = email.downgrade().map(|d| d.statements().len());
+    let downgrade = email
+        .downgrade()
+        .map(|d| d.statements(SqlDialect::Sqlite).len());
     assert_eq!(downgrade, Some(2));
 
     // A `;` inside a string literal does not split a statement.
     let notes = MERGED
         .get("5e6f708192a3")
-        .and_then(|m| m.upgrade().statements().get(0))
+        .and_then(|m| m.upgrade().statements(SqlDialect::Sqlite).get(0))
         .map(|s| s.sql());
     assert_eq!(
         notes,
@@ -85,7 +91,7 @@ fn sections_keep_their_text_and_statements() -> TestResult {
     let noop = MERGED
         .get("5e6f708192a3")
         .and_then(|m| m.downgrade())
-        .map(|d| d.statements().len());
+        .map(|d| d.statements(SqlDialect::Sqlite).len());
     assert_eq!(noop, Some(0));
     Ok(())
 }
@@ -102,9 +108,12 @@ fn merges_labels_and_irreversible_migrations() {
         merge.map(|m| m.down_revisions().get(1)),
         Some(Some("4d5e6f708192"))
     );
-    assert_eq!(merge.map(|m| m.upgrade().statements().len()), Some(0));
     assert_eq!(
-        merge.map(|m| m.upgrade().statements().is_empty()),
+        merge.map(|m| m.upgrade().statements(SqlDialect::Sqlite).len()),
+        Some(0)
+    );
+    assert_eq!(
+        merge.map(|m| m.upgrade().statements(SqlDialect::Sqlite).is_empty()),
         Some(true)
     );
     let search = MERGED
@@ -142,7 +151,11 @@ fn to_set_rebuilds_the_graph() -> TestResult {
 #[test]
 fn debug_shows_the_sql_not_the_whole_text() -> TestResult {
     let first = MERGED.migrations().get(0).ok_or("no migration")?;
-    let statement = first.upgrade().statements().get(0).ok_or("no statement")?;
+    let statement = first
+        .upgrade()
+        .statements(SqlDialect::Sqlite)
+        .get(0)
+        .ok_or("no statement")?;
     let debug = format!("{statement:?}");
     assert!(
         debug.starts_with("EmbeddedStatement { line: 7, sql: \"CREATE TABLE users ("),

@@ -21,7 +21,7 @@ const MAIN_RS: &str = r#"static MIGRATIONS: migrate_runtime::EmbeddedMigrations 
 
 fn main() {
     for m in MIGRATIONS.migrations() {
-        let statements: Vec<&str> = m.upgrade().statements().map(|s| s.sql()).collect();
+        let statements: Vec<&str> = m.upgrade().statements(migrate_runtime::core::SqlDialect::Sqlite).map(|s| s.sql()).collect();
         println!("{} {}", m.revision(), statements.join(" | "));
     }
     println!("heads {}", MIGRATIONS.heads().join(","));

@@ -164,7 +164,7 @@ pub fn statements(migrator: &Migrator, revision: &str) -> Vec<String> {
         .unwrap()
         .file(idx)
         .upgrade
-        .statements
+        .statements(migrate_runtime::core::SqlDialect::Sqlite)
         .iter()
         .map(|s| s.sql.clone())
         .collect()

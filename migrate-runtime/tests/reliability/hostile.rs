@@ -13,6 +13,7 @@
 //!   appears in no error text, no `Debug` output, no `tracing` event and no
 //!   history row, while the host and the database name do appear.
 
+use crate::capture::Capture;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 use crate::support::with_database;
 use crate::support::{migration, Kind, Oracle, TestDb};
@@ -22,51 +23,6 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config as ProptestConfig, TestCaseError, TestRunner};
 use std::cell::RefCell;
 use std::fmt::Write as _;
-use std::sync::{Arc, Mutex};
-
-/// A `tracing` subscriber that keeps every event and span field as text.
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<String>>);
-
-struct Visitor<'a>(&'a mut String);
-
-impl tracing::field::Visit for Visitor<'_> {
-    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
-        let _ = write!(self.0, "{}={value:?} ", field.name());
-    }
-}
-
-impl tracing::Subscriber for Capture {
-    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
-        true
-    }
-    fn new_span(&self, span: &tracing::span::Attributes<'_>) -> tracing::span::Id {
-        let mut text = self.0.lock().unwrap();
-        span.record(&mut Visitor(&mut text));
-        text.push('\n');
-        tracing::span::Id::from_u64(1)
-    }
-    fn record(&self, _: &tracing::span::Id, values: &tracing::span::Record<'_>) {
-        let mut text = self.0.lock().unwrap();
-        values.record(&mut Visitor(&mut text));
-        text.push('\n');
-    }
-    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
-    fn event(&self, event: &tracing::Event<'_>) {
-        let mut text = self.0.lock().unwrap();
-        let _ = write!(text, "{} ", event.metadata().level());
-        event.record(&mut Visitor(&mut text));
-        text.push('\n');
-    }
-    fn enter(&self, _: &tracing::span::Id) {}
-    fn exit(&self, _: &tracing::span::Id) {}
-}
-
-impl Capture {
-    fn text(&self) -> String {
-        self.0.lock().unwrap().clone()
-    }
-}
 
 /// The rule, written independently of the runtime: a version table name is
 /// `[A-Za-z_][A-Za-z0-9_]*` and at most 55 bytes, so that `<name>_history`
@@ -131,7 +87,7 @@ fn hostile_names_are_rejected_before_any_sql(kind: Kind) {
     let too_long = "x".repeat(64);
     let capture = Capture::default();
     let mut tried = 0;
-    tracing::subscriber::with_default(capture.clone(), || {
+    capture.during(|| {
         // Connected, as a service would be when it reads its configuration.
         let _db = t.connect();
         for name in HOSTILE.iter().copied().chain([too_long.as_str()]) {
@@ -378,7 +334,7 @@ fn password_marker_never_leaks(kind: Kind) {
     let capture = Capture::default();
     let mut seen = String::new();
     let mut connected = 0;
-    tracing::subscriber::with_default(capture.clone(), || {
+    capture.during(|| {
         for (case, url) in &cases {
             match migrate_runtime::Database::connect(url) {
                 Ok(mut db) => {

@@ -21,6 +21,7 @@
 #[path = "../runtime/support.rs"]
 mod support;
 
+mod capture;
 mod child;
 mod drift;
 mod errors;
@@ -30,6 +31,7 @@ mod idempotent;
 #[cfg(feature = "failpoints")]
 mod kill;
 mod oracle;
+mod passwords;
 mod race;
 
 /// The child process: a service that migrates on launch (see [`child`]).

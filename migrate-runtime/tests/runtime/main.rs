@@ -9,8 +9,10 @@ mod support;
 mod branched;
 #[cfg(all(feature = "cli", feature = "sqlite"))]
 mod broken_pipe;
+mod compound;
 mod diesel_harness;
 mod hostile;
 mod linear;
 mod offline;
 mod safety;
+mod state_tables;

@@ -260,9 +260,10 @@ mod tests {
         assert_eq!(graph.ids(graph.heads()), [revision(99)]);
         for (file, m) in set.files().iter().zip(&history) {
             assert_eq!(file.revision, m.revision);
-            assert_eq!(file.upgrade.statements.len(), m.upgrade.len());
+            let sqlite = migrate_core::SqlDialect::Sqlite;
+            assert_eq!(file.upgrade.statements(sqlite).len(), m.upgrade.len());
             let down = file.downgrade.as_ref().unwrap();
-            assert_eq!(down.statements.len(), m.downgrade.len());
+            assert_eq!(down.statements(sqlite).len(), m.downgrade.len());
         }
     }
 

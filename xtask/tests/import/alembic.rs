@@ -5,6 +5,7 @@ use crate::support::{
     xtask, Run,
 };
 use crate::venv::python_with_alembic;
+use migrate_core::sql::SqlDialect;
 use migrate_core::TransactionMode;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -20,6 +21,9 @@ const LOAD_ORDER: [&str; 8] = [
     "77bb00000007",
     "9f8e00000001",
 ];
+
+/// The fixture's SQL is read as SQLite reads it.
+const SQLITE: SqlDialect = SqlDialect::Sqlite;
 
 fn import(args: &[&str], out: &Path) -> Run {
     let mut all: Vec<std::ffi::OsString> = vec!["import-alembic".into()];
@@ -113,8 +117,11 @@ fn keeps_ids_parents_labels_dependencies_and_load_order() {
     );
     assert_eq!(file("66aa00000006").create_date, None);
     // Statically known bodies need no Alembic: a merge, a no-op, an irreversible.
-    assert!(file("33dd00000003").upgrade.statements.is_empty());
-    assert_eq!(file("66aa00000006").upgrade.statements[0].sql, "SELECT 1");
+    assert!(file("33dd00000003").upgrade.statements(SQLITE).is_empty());
+    assert_eq!(
+        file("66aa00000006").upgrade.statements(SQLITE)[0].sql,
+        "SELECT 1"
+    );
     assert!(
         file("55ff00000005").downgrade.is_none(),
         "downgrade() raises"
@@ -123,7 +130,7 @@ fn keeps_ids_parents_labels_dependencies_and_load_order() {
         .downgrade
         .as_ref()
         .unwrap()
-        .statements
+        .statements(SQLITE)
         .is_empty());
 
     let graph = set.graph();

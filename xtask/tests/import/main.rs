@@ -6,5 +6,6 @@
 
 mod alembic;
 mod diesel;
+mod offline_sql;
 mod support;
 mod venv;

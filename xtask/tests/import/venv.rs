@@ -1,4 +1,5 @@
-//! A Python virtual environment with Alembic, made once and kept under target/.
+//! A Python virtual environment with Alembic (and the PostgreSQL and MariaDB
+//! drivers), made once and kept under target/.
 //!
 //! Made in a scratch folder and renamed into place when complete, so an
 //! interrupted install is never mistaken for a ready one. Only `python -m alembic`
@@ -9,8 +10,15 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-/// The Alembic the tests pin (SEMANTICS.md was checked against it).
-const ALEMBIC: &str = "alembic==1.20.1";
+/// The Alembic the tests pin (SEMANTICS.md was checked against it), the
+/// SQLAlchemy it renders with, and the drivers Alembic's online runs use to compare
+/// with (psycopg2 for PostgreSQL, PyMySQL for MariaDB).
+const REQUIREMENTS: [&str; 4] = [
+    "alembic==1.20.1",
+    "SQLAlchemy==2.1.9",
+    "psycopg2-binary==2.9.13",
+    "PyMySQL==1.2.4",
+];
 
 /// The venv's Python, or `None` (with a printed skip line) when no venv with
 /// Alembic can be made here. With `CI=true`, that is a test failure instead.
@@ -68,7 +76,8 @@ fn make() -> Result<PathBuf, String> {
     let base = Path::new(env!("CARGO_TARGET_TMPDIR"));
     let dir = base.join("alembic-venv");
     let marker = dir.join(".xtask-alembic");
-    let ready = std::fs::read_to_string(&marker).is_ok_and(|m| m == ALEMBIC);
+    let wanted = REQUIREMENTS.join(" ");
+    let ready = std::fs::read_to_string(&marker).is_ok_and(|m| m == wanted);
     if ready && has_alembic(&venv_python(&dir)) {
         return Ok(venv_python(&dir));
     }
@@ -80,19 +89,20 @@ fn make() -> Result<PathBuf, String> {
         &format!("`{host} -m venv`"),
     )?;
     run(
-        Command::new(venv_python(&scratch)).args([
-            "-m",
-            "pip",
-            "install",
-            "--disable-pip-version-check",
-            "--quiet",
-            "--timeout",
-            "60",
-            ALEMBIC,
-        ]),
-        &format!("`pip install {ALEMBIC}`"),
+        Command::new(venv_python(&scratch))
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--disable-pip-version-check",
+                "--quiet",
+                "--timeout",
+                "60",
+            ])
+            .args(REQUIREMENTS),
+        &format!("`pip install {wanted}`"),
     )?;
-    std::fs::write(scratch.join(".xtask-alembic"), ALEMBIC).map_err(|e| e.to_string())?;
+    std::fs::write(scratch.join(".xtask-alembic"), &wanted).map_err(|e| e.to_string())?;
     let _ = std::fs::remove_dir_all(&dir);
     if std::fs::rename(&scratch, &dir).is_err() {
         // Another process finished first; use its venv.

@@ -1,0 +1,6 @@
+CREATE TABLE log (event VARCHAR(20), begin INT, `end` INT, loop_count INT);
+CREATE OR REPLACE ALGORITHM = MERGE VIEW v AS SELECT CASE WHEN begin > 0 THEN 1 END AS b FROM log;
+DROP TRIGGER IF EXISTS old_trigger;
+BEGIN;
+INSERT INTO log (event) VALUES ('begin; end');
+COMMIT;

@@ -1,0 +1,18 @@
+CREATE DEFINER = `admin`@`%` PROCEDURE fill(IN n INT, IN begin_at INT)
+COMMENT 'fills; loops'
+BEGIN
+  DECLARE i INT DEFAULT 0;
+  DECLARE CONTINUE HANDLER FOR SQLEXCEPTION BEGIN SET i = n; END;
+  DROP TEMPORARY TABLE IF EXISTS tmp_fill;
+  CREATE TEMPORARY TABLE IF NOT EXISTS tmp_fill (v INT);
+  outer_loop: LOOP
+    SET i = i + 1;
+    IF i > n THEN LEAVE outer_loop; END IF;
+    WHILE i % 3 <> 0 DO SET i = i + 1; END WHILE;
+    REPEAT SET i = i + 1; UNTIL i > n END REPEAT;
+    SET @x := i;
+  END LOOP outer_loop;
+END;
+CALL fill(3, 0);
+CREATE FUNCTION twice(x INT) RETURNS INT DETERMINISTIC RETURN x * 2;
+SELECT twice(2);

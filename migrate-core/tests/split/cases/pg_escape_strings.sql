@@ -1,0 +1,3 @@
+SELECT E'it\'s; fine', e'tab\t;';
+SELECT 'plain\';
+SELECT U&'d\0061t\+000061;';

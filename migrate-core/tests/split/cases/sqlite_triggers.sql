@@ -1,0 +1,9 @@
+CREATE TEMP TRIGGER bump AFTER UPDATE ON t
+WHEN CASE WHEN new.x > 0 THEN 1 ELSE 0 END
+BEGIN
+  UPDATE u SET n = n + 1;
+  UPDATE v SET n = CASE WHEN new.x > 10 THEN 1 ELSE 0 END;
+  SELECT RAISE(ABORT, 'no; way') WHERE new.x < 0;
+END;
+SELECT [odd;name] FROM t;
+SELECT `x;y` FROM t;

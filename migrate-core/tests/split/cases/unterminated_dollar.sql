@@ -1,0 +1,3 @@
+SELECT 1;
+SELECT $a$ text without an end;
+SELECT 2;

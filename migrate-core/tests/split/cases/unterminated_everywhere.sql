@@ -1,0 +1,4 @@
+CREATE TABLE a (x int);
+INSERT INTO a VALUES (1);
+INSERT INTO a VALUES ('never closed);
+DROP TABLE a;
