@@ -21,6 +21,7 @@
 #[path = "../runtime/support.rs"]
 mod support;
 
+#[path = "../runtime/capture.rs"]
 mod capture;
 mod child;
 mod drift;

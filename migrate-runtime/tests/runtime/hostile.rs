@@ -2,10 +2,10 @@
 //! SQL is sent, and a password marker appears in no error, `Debug` output, log
 //! line or history row.
 
+use crate::capture::Capture;
 use crate::support::{migration, migrator_of, with_database, Kind, TestDb};
 use migrate_runtime::{Config, Database, Error, Migrator};
 use std::fmt::Write as _;
-use std::sync::{Arc, Mutex};
 
 const MARKER: &str = "Pw0rdMARKER7731";
 
@@ -150,43 +150,6 @@ fn odd_but_valid_table_names_are_created_exactly(t: &TestDb) {
     }
 }
 
-/// A tracing subscriber that keeps every event and span field as text.
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<String>>);
-
-struct Visitor<'a>(&'a mut String);
-
-impl tracing::field::Visit for Visitor<'_> {
-    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
-        let _ = write!(self.0, "{}={value:?} ", field.name());
-    }
-}
-
-impl tracing::Subscriber for Capture {
-    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
-        true
-    }
-    fn new_span(&self, span: &tracing::span::Attributes<'_>) -> tracing::span::Id {
-        let mut text = self.0.lock().unwrap();
-        span.record(&mut Visitor(&mut text));
-        text.push('\n');
-        tracing::span::Id::from_u64(1)
-    }
-    fn record(&self, _: &tracing::span::Id, values: &tracing::span::Record<'_>) {
-        let mut text = self.0.lock().unwrap();
-        values.record(&mut Visitor(&mut text));
-        text.push('\n');
-    }
-    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
-    fn event(&self, event: &tracing::Event<'_>) {
-        let mut text = self.0.lock().unwrap();
-        event.record(&mut Visitor(&mut text));
-        text.push('\n');
-    }
-    fn enter(&self, _: &tracing::span::Id) {}
-    fn exit(&self, _: &tracing::span::Id) {}
-}
-
 fn url_with_password(t: &TestDb, password: &str, port: Option<u16>, db: Option<&str>) -> String {
     let url = with_database(&t.url, db.unwrap_or(&t.name));
     let (scheme, rest) = url.split_once("://").unwrap();
@@ -212,7 +175,7 @@ fn password_marker_never_leaks(t: &TestDb) {
     }
     let capture = Capture::default();
     let mut seen = String::new();
-    tracing::subscriber::with_default(capture.clone(), || {
+    capture.during(|| {
         let m = migrator_of(&set(), Config::default());
         let cases = [
             url_with_password(t, MARKER, None, None),
@@ -253,7 +216,7 @@ fn password_marker_never_leaks(t: &TestDb) {
     if std::env::var_os("SHOW_ERRORS").is_some() {
         eprintln!("{seen}");
     }
-    let logs = capture.0.lock().unwrap().clone();
+    let logs = capture.text();
     assert!(!logs.is_empty(), "the runtime logs through tracing");
     assert!(
         !seen.contains(MARKER),
