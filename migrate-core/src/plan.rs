@@ -13,10 +13,12 @@
 //!
 //! The rows are always the *newest* applied revisions: every applied revision is
 //! a row or an ancestor (through `down_revision` or `depends_on`) of a row, and
-//! no row is an ancestor of another. Each [`Step`] says which rows disappear and
-//! which appear (an `UPDATE f -> t` is remove `f`, add `t`); that net change is
-//! what Alembic's `HeadMaintainer` produces, without its random choice of which
-//! row of a merge to `UPDATE`.
+//! no row we write is an ancestor of another. Rows read may also hold a revision
+//! that another row only depends on (Alembic's `stamp a2 b2` writes `a2` beside
+//! `b2`, which `depends_on` it); it is applied either way. Each [`Step`] says
+//! which rows disappear and which appear (an `UPDATE f -> t` is remove `f`, add
+//! `t`); that net change is what Alembic's `HeadMaintainer` produces, without
+//! its random choice of which row of a merge to `UPDATE`.
 //!
 //! # Where we differ from Alembic, on purpose
 //!
@@ -45,6 +47,11 @@
 //!   merge target that walks off the graph.
 //! - A history lower bound `-N` that lands exactly on base means base (Alembic
 //!   reports the range as not along one branch).
+//! - `upgrade` from rows where one row is reached from another only through
+//!   `depends_on` (`a2` beside `b2`, which depends on it) plans from the rows
+//!   that imply the rest; Alembic refuses it ("Requested revision b2 overlaps
+//!   with other requested revisions a2") although its `downgrade` reads those
+//!   rows, so such a database could not even be assessed before a downgrade.
 
 use crate::graph::{Graph, RevIdx};
 use crate::order::{topological_sort, topological_sort_closed};
@@ -697,6 +704,31 @@ fn known_rows<'g>(graph: &'g Graph, rows: &[&str]) -> Result<Vec<&'g str>, PlanE
     Ok(out)
 }
 
+/// The rows without those another row reaches only through `depends_on`
+/// (they are applied either way). When a row is below another through
+/// `down_revision`, all stay, for the planner to refuse as Alembic does.
+fn implying_rows<'r>(graph: &Graph, rows: &[&'r str]) -> Vec<&'r str> {
+    let revs: Vec<RevIdx> = rows.iter().filter_map(|r| graph.index_of(r)).collect();
+    if revs.len() < 2 {
+        return rows.to_vec();
+    }
+    let mut through_deps: Vec<RevIdx> = Vec::new();
+    let mut through_down: Vec<RevIdx> = Vec::new();
+    for &r in &revs {
+        through_deps.extend_from_slice(graph.parents(r));
+        through_down.extend(graph.rev(r).down.iter().copied());
+    }
+    let below_lineage = graph.ancestor_mask(&through_down, false);
+    if revs.iter().any(|&r| below_lineage[r]) {
+        return rows.to_vec();
+    }
+    let below_any = graph.ancestor_mask(&through_deps, true);
+    rows.iter()
+        .copied()
+        .filter(|row| graph.index_of(row).is_none_or(|r| !below_any[r]))
+        .collect()
+}
+
 /// Alembic's `_catch_revision_errors` text for `MultipleHeads` at command level.
 fn multiple_heads_command(e: PlanError, arg: &str) -> PlanError {
     let help = e.help.unwrap_or(e.message);
@@ -759,8 +791,9 @@ fn upgrade_plan(
         implicit_base: true,
         ..IterateOptions::default()
     };
+    let lower = implying_rows(graph, rows);
     let mut order = Planner::new(graph)
-        .iterate(RevArg::One(target), RevArg::Many(rows), &options)
+        .iterate(RevArg::One(target), RevArg::Many(&lower), &options)
         .map_err(|e| command_error(e, target, "upgrade"))?;
     order.reverse();
     let revs: Vec<RevIdx> = rows.iter().filter_map(|r| graph.index_of(r)).collect();

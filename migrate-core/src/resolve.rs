@@ -17,7 +17,9 @@
 //! `tests/alembic_cases.rs`): a relative target must match as a whole (Alembic's
 //! `re.match` ignores trailing text, so `c+1xyz` meant `c+1`); an id prefix that
 //! matches a revision id and a branch label of the *same* revision is not
-//! ambiguous; an empty identifier is an error, not an assertion failure.
+//! ambiguous; an empty identifier is an error, not an assertion failure; an
+//! unknown label in `label@base` is an error for [`resolve_many`] too (Alembic's
+//! `get_revisions` answers it with nothing, its `get_revision` with an error).
 
 use crate::graph::{Graph, RevIdx};
 use crate::plan::{PlanError, PlanErrorKind};
@@ -191,12 +193,18 @@ pub fn resolve(graph: &Graph, ident: &str) -> Result<Option<RevIdx>, PlanError> 
     Resolver::new(graph).get_revision(Some(ident))
 }
 
-/// Resolves `ident` to revisions (Alembic's `get_revisions`): `heads` gives every
-/// effective head, `label@heads` the heads of a branch, `-N` walks down N steps
-/// from every head; `base` gives none.
+/// Resolves `ident` to revisions (Alembic's `get_revisions`, what `show` lists):
+/// `heads` gives every effective head, `label@heads` the heads of a branch, `-N`
+/// walks down N steps from every head; `base` and `label@base` give none.
 pub fn resolve_many(graph: &Graph, ident: &str) -> Result<Vec<RevIdx>, PlanError> {
+    let resolver = Resolver::new(graph);
+    if let Some((label, "base")) = ident.split_once('@') {
+        if !label.is_empty() {
+            resolver.resolve_branch(label)?;
+        }
+    }
     let mut out = Vec::new();
-    for got in Resolver::new(graph).get_revisions(RevArg::One(ident))? {
+    for got in resolver.get_revisions(RevArg::One(ident))? {
         match got {
             Got::Rev(r) => out.push(r),
             Got::Base => {}

@@ -11,6 +11,9 @@ use std::borrow::Cow;
 use std::num::NonZeroUsize;
 use std::sync::{Mutex, OnceLock, PoisonError};
 
+/// An importer's placeholder line (SQL still to be written); the parser refuses it as an unknown marker.
+pub const PLACEHOLDER_MARKER: &str = "-- migrate:todo";
+
 /// A file handed to the core: a name relative to the crate or project root, and its text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceFile {

@@ -1,6 +1,8 @@
 //! Every case of `data/alembic_cases.json` (a copy of `shared/alembic/cases.json`:
 //! graph cases from Alembic's own test suite, each confirmed by running Alembic
-//! 1.20.1) run against the core and asserted field by field.
+//! 1.20.1) run against the core and asserted field by field; then the cases of
+//! our own in `data/own_cases.json` (same format, expected values taken from
+//! Alembic 1.20.1; `data/confirm_own_cases.py` re-checks them against Alembic).
 //!
 //! Each case builds a graph from its `graph` list (in that order: Alembic's load
 //! order) with `HeadPolicy::Any`, runs one operation and compares every key of
@@ -21,6 +23,8 @@
 //! | `cmd-stamp-nonsensical`, `cmd-stamp-purge` | writes rows `a`, `e`, `f` (`a` is an ancestor of both) | `RevisionError` "overlaps" | its own test calls it nonsensical; the planner would refuse those rows afterwards (`stamp_purge_deletes_unknown_rows` below covers `--purge` with sound targets) |
 //! | `rev-depcycle-upper` | names `a, b, c, d, e` (its reachability check also lists the revisions merely below the cycle) | names `c, d, e` | we name exactly the revisions on the cycle, so the one to fix is among them (a cycle through a merge, which Alembic's check misses and then hangs on, is refused the same way) |
 //! | `sc-multi-current-head-raises` | "... merge the branches using alembic merge." | "... merge them with `cargo xtask merge`" | our tool's command |
+//! | `own-dep-row-upgrade-heads`, `own-dep-row-longer-upgrade-heads`, `own-dep-row-stale-root-upgrade-heads` | `upgrade` refuses rows where one reaches another through `depends_on` ("Requested revision b2 overlaps with other requested revisions a2"), though its `downgrade` reads them | plans from the rows that imply the others | Alembic's `stamp a2 b2` writes such rows; refusing them made even a downgrade fail (the runtime assesses a database with an upgrade plan first) |
+//! | `own-show-nosuch-at-base` | `get_revisions("nosuch@base")` is empty: `show nosuch@base` prints nothing | `ResolutionError` "No such branch" | a mistyped label must not pass silently; `get_revision` (and every other target form) looks the label up too |
 //!
 //! Excluded cases: none. `revision` and `merge` (file creation in Alembic) are
 //! checked through the pure helpers the xtask uses: the id check, the parents
@@ -35,6 +39,7 @@ use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
 const DATA: &str = include_str!("data/alembic_cases.json");
+const OWN: &str = include_str!("data/own_cases.json");
 
 /// What we assert instead of Alembic's result, and why (see the table above).
 enum Ours {
@@ -46,6 +51,8 @@ enum Ours {
     OwnText,
     /// The graph does not load: this problem kind, naming exactly these revisions.
     LoadFailsNaming(ProblemKind, &'static [&'static str]),
+    /// The plan succeeds: these steps in order, then these rows.
+    Plans(&'static [&'static str], &'static [&'static str]),
 }
 
 fn deviation(id: &str) -> Option<(Ours, &'static str)> {
@@ -75,6 +82,23 @@ fn deviation(id: &str) -> Option<(Ours, &'static str)> {
             "a stamp may not write a row that is an ancestor of another",
         ),
         "sc-multi-current-head-raises" => (Ours::OwnText, "our message names `cargo xtask merge`"),
+        "own-show-nosuch-at-base" => (
+            Ours::Fails(PlanErrorKind::ResolutionError, "No such branch: 'nosuch'"),
+            "an unknown label before `@base` is refused, as in every other target",
+        ),
+        "own-dep-row-upgrade-heads" => (
+            Ours::Plans(&[], &["a2", "b2"]),
+            "rows that another row implies through depends_on are read as applied",
+        ),
+        // Both: Alembic's plan from the implying row `b2` alone (steps b3, a3).
+        "own-dep-row-longer-upgrade-heads" => (
+            Ours::Plans(&["b3", "a3"], &["a3", "b3"]),
+            "rows that another row implies through depends_on are read as applied",
+        ),
+        "own-dep-row-stale-root-upgrade-heads" => (
+            Ours::Plans(&["b3", "a3"], &["a1", "a3", "b3"]),
+            "rows that another row implies through depends_on are read as applied",
+        ),
         "rev-depcycle-upper" => (
             Ours::LoadFailsNaming(ProblemKind::DependencyCycle, &["c", "d", "e"]),
             "only the revisions on the cycle are named, not those below it",
@@ -678,6 +702,21 @@ fn run_case(case: &Value) -> Result<(), String> {
             )),
             None => Err(format!("expected our {kind:?}, got success")),
         },
+        Some((Ours::Plans(steps, rows), _)) => {
+            if let Some(e) = out.error {
+                return Err(format!("expected our plan, got {e}"));
+            }
+            let got = (&out.values["steps"], &out.values["heads_after"]);
+            let want = (
+                &json_list(steps.iter().map(|s| s.to_string()).collect()),
+                &json_list(rows.iter().map(|s| s.to_string()).collect()),
+            );
+            if got == want {
+                Ok(())
+            } else {
+                Err(format!("steps and rows {got:?}, expected ours {want:?}"))
+            }
+        }
         Some((Ours::OwnText, _)) => compare(case, &out, true),
         _ => compare(case, &out, false),
     }
@@ -719,6 +758,66 @@ fn alembic_cases() {
         failures.len(),
         failures.join("\n")
     );
+}
+
+/// Our own cases (issue 16 and later), beside Alembic's and in their format.
+#[test]
+fn own_cases() {
+    let data: Value = serde_json::from_str(OWN).expect("own_cases.json parses");
+    let cases = data["cases"].as_array().expect("cases");
+    let mut failures = Vec::new();
+    let mut ids = BTreeSet::new();
+    for case in cases {
+        let id = case["id"].as_str().expect("id");
+        assert!(id.starts_with("own-"), "{id}: our cases are named own-…");
+        assert!(ids.insert(id), "{id} appears twice");
+        if let Err(why) = run_case(case) {
+            failures.push(format!("{id}: {why}"));
+        }
+    }
+    assert!(cases.len() >= 18, "only {} own cases", cases.len());
+    assert!(
+        failures.is_empty(),
+        "{} failing cases:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// Issue 16: a database whose rows are `a2` and `b2` (b2 `depends_on` a2, as
+/// Alembic's `stamp a2 b2` leaves it) is assessed, not refused as overlapping,
+/// so that the runtime reaches the downgrade the own cases above plan.
+#[test]
+fn rows_implied_through_depends_on_are_assessed() {
+    let data: Value = serde_json::from_str(OWN).expect("own_cases.json parses");
+    let case = |id: &str| {
+        data["cases"]
+            .as_array()
+            .expect("cases")
+            .iter()
+            .find(|c| c["id"] == id)
+            .cloned()
+            .expect("case")
+    };
+    let no_history = |_: &str| None;
+    let g = build(&case("own-dep-row-alpha-minus1-a2-b2")).expect("loads");
+    for rows in [["a2", "b2"], ["b2", "a2"]] {
+        assert_eq!(
+            migrate_core::assess(&g, &rows, &no_history),
+            migrate_core::Assessment::UpToDate
+        );
+    }
+    let longer = build(&case("own-dep-row-longer-upgrade-heads")).expect("loads");
+    let pending = match migrate_core::assess(&longer, &["a2", "b2"], &no_history) {
+        migrate_core::Assessment::Behind { pending } => ids(&longer, &pending),
+        other => panic!("expected Behind, got {other:?}"),
+    };
+    assert_eq!(pending, ["b3", "a3"]);
+    // Rows related through down_revision stay inconsistent, as Alembic has them.
+    assert!(matches!(
+        migrate_core::assess(&longer, &["a1", "a2", "b2"], &no_history),
+        migrate_core::Assessment::Inconsistent { .. }
+    ));
 }
 
 /// `cmd-stamp-purge` with targets that do not overlap: `--purge` deletes every

@@ -160,8 +160,25 @@ fn show_resolves_every_identifier_form() {
 
     let missing = migrate(&["show", "0000", "--json"]).code(1);
     assert_eq!(missing.json()["error"]["kind"], "plan");
-    let base = migrate(&["show", "base"]).code(2);
-    assert!(base.stderr.contains("not a revision"), "{base:?}");
+    // `base` and `<label>@base` name no revision: nothing is listed and the
+    // command succeeds, as `alembic show base` (which prints nothing).
+    let base = migrate(&["show", "base"]).ok();
+    assert_eq!((base.stdout.as_str(), base.stderr.as_str()), ("", ""));
+    for ident in ["base", "7d4e@base"] {
+        let doc = migrate(&["show", ident, "--json"]).ok().json();
+        assert_eq!(doc["command"], "show");
+        assert_eq!(doc["revisions"], serde_json::json!([]), "{ident}");
+    }
+    assert_eq!(migrate(&["show", "7d4e8a0b6c52@base"]).ok().stdout, "");
+    // Unlike Alembic, a label that names nothing is an error, not an empty answer.
+    let unknown = migrate(&["show", "nosuch@base", "--json"]).code(1).json();
+    assert_eq!(unknown["error"]["kind"], "plan");
+    assert!(
+        unknown["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("No such branch: 'nosuch'")),
+        "{unknown}"
+    );
 }
 
 #[test]

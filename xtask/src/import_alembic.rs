@@ -7,7 +7,9 @@
 //!
 //! 1. **locate**: PATH is a project (a folder with `alembic.ini`, or the ini file), a
 //!    script folder (with `env.py`), or a versions folder. The ini gives
-//!    `script_location`, `version_locations` and `recursive_version_locations`.
+//!    `script_location`, `version_locations` and `recursive_version_locations`;
+//!    relative locations are resolved against the current directory, as Alembic
+//!    resolves them (and Alembic runs there too).
 //! 2. **read**: every revision module, statically ([`crate::python`]), in Alembic's
 //!    load order (each version location in turn, file names sorted, subfolders after
 //!    files when recursive). No Python runs for this part.
@@ -30,6 +32,8 @@
 //!    raises becomes `-- migrate:irreversible`. What cannot be had — or code that
 //!    emitted no SQL offline — becomes a placeholder that fails the build until
 //!    filled.
+//!    Every Python runs with `PYTHONHASHSEED=0`, and [`PROBE`] orders what
+//!    SQLAlchemy keeps in sets, so a re-import writes the same bytes.
 //! 5. **write**: file names keep Alembic's load order (the tie-breaker between
 //!    independent branches); see [`name_prefixes`].
 
@@ -111,7 +115,7 @@ pub fn import_alembic(args: &ImportAlembic) -> Result<(), String> {
                 println!(
                     "running `{} -c {} upgrade heads --sql` (offline mode) for the SQL bodies…",
                     cmd.shown,
-                    project.show(ini)
+                    project.show_user(ini)
                 );
                 SqlSource::Generated(Box::new(generate_sql(&cmd, ini, args, &revisions, &graph)))
             }
@@ -221,10 +225,12 @@ pub fn import_alembic(args: &ImportAlembic) -> Result<(), String> {
 /// Where the revisions are and how to run Alembic on them.
 #[derive(Debug)]
 struct Project {
-    /// Paths in the written files are relative to this folder (the ini's).
+    /// The current directory: Alembic resolves relative locations against it, and
+    /// runs in it.
+    cwd: PathBuf,
+    /// The Alembic project's folder (the ini's): the written files name their
+    /// source relative to it.
     root: PathBuf,
-    /// `root` as the user reaches it from the current directory, for messages.
-    shown_root: PathBuf,
     /// The alembic.ini to run Alembic with.
     ini: Option<PathBuf>,
     /// Version locations, in Alembic's order.
@@ -241,40 +247,59 @@ impl Project {
         version_dirs: Vec<PathBuf>,
         recursive: bool,
     ) -> Project {
-        let shown_root = root
-            .strip_prefix(cwd)
-            .map_or_else(|_| root.clone(), Path::to_path_buf);
         Project {
+            cwd: cwd.to_path_buf(),
             root,
-            shown_root,
             ini,
             version_dirs,
             recursive,
         }
     }
 
-    /// `path` as the user reaches it from the current directory.
+    /// `path` as the user reaches it from the current directory (for messages).
     fn show_user(&self, path: &Path) -> String {
-        let rel = self.show(path);
-        if self.shown_root.as_os_str().is_empty() {
-            rel
-        } else {
-            format!("{}/{rel}", self.shown_root.display())
+        match path.strip_prefix(&self.cwd) {
+            Ok(rel) => slash_path(rel),
+            Err(_) => path.display().to_string(),
         }
     }
 
+    /// `path` inside the Alembic project (written into the files): relative to the
+    /// ini's folder, else to the current directory, else to the folder that holds
+    /// its version location's script folder (`alembic/versions/x.py`).
     fn show(&self, path: &Path) -> String {
-        let rel = path.strip_prefix(&self.root).unwrap_or(path);
-        let shown = rel
-            .components()
-            .map(|c| c.as_os_str().to_string_lossy().into_owned())
-            .collect::<Vec<_>>()
-            .join("/");
-        if shown.is_empty() {
-            ".".to_string()
-        } else {
-            shown
-        }
+        let version_dir_base = self
+            .version_dirs
+            .iter()
+            .find(|d| path.starts_with(d))
+            .map(|d| d.parent().and_then(Path::parent).unwrap_or(d));
+        let rel = [
+            Some(self.root.as_path()),
+            Some(self.cwd.as_path()),
+            version_dir_base,
+        ]
+        .into_iter()
+        .flatten()
+        .find_map(|base| path.strip_prefix(base).ok())
+        .unwrap_or(path);
+        slash_path(rel)
+    }
+}
+
+/// A relative path with `/` separators (`.` when empty); an absolute one as it is.
+fn slash_path(path: &Path) -> String {
+    if path.is_absolute() {
+        return path.display().to_string();
+    }
+    let shown = path
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("/");
+    if shown.is_empty() {
+        ".".to_string()
+    } else {
+        shown
     }
 }
 
@@ -312,7 +337,7 @@ fn locate(cwd: &Path, args: &ImportAlembic) -> Result<Project, String> {
             .parent()
             .map_or_else(|| cwd.to_path_buf(), Path::to_path_buf);
         let config = IniConfig::read(&ini, &args.name)?;
-        let (version_dirs, recursive) = config.version_locations(&root, &ini)?;
+        let (version_dirs, recursive) = config.version_locations(cwd, &ini)?;
         return Ok(Project::new(cwd, root, Some(ini), version_dirs, recursive));
     }
     // A script folder or a versions folder: the ini, unless given, is the one above
@@ -333,9 +358,8 @@ fn locate(cwd: &Path, args: &ImportAlembic) -> Result<Project, String> {
     let ini = match explicit_ini {
         Some(ini) => Some(ini),
         None => above.filter(|i| i.is_file()).filter(|ini| {
-            let root = ini.parent().unwrap_or(Path::new("."));
             IniConfig::read(ini, &args.name)
-                .and_then(|c| c.version_locations(root, ini))
+                .and_then(|c| c.version_locations(cwd, ini))
                 .is_ok_and(|(dirs, _)| dirs.iter().any(|d| same_dir(d, &versions)))
         }),
     };
@@ -439,8 +463,9 @@ impl IniConfig {
             .is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "true" | "yes" | "on" | "1"))
     }
 
-    /// The version folders Alembic reads, resolved against `root` (Alembic's cwd).
-    fn version_locations(&self, root: &Path, ini: &Path) -> Result<(Vec<PathBuf>, bool), String> {
+    /// The version folders Alembic reads. A relative location is resolved against
+    /// `cwd`, as Alembic does (`Path(…).absolute()`); `%(here)s` names the ini's folder.
+    fn version_locations(&self, cwd: &Path, ini: &Path) -> Result<(Vec<PathBuf>, bool), String> {
         let recursive = self.recursive();
         if let Some(list) = self
             .values
@@ -468,7 +493,7 @@ impl IniConfig {
                 .iter()
                 .map(|p| p.trim())
                 .filter(|p| !p.is_empty())
-                .map(|p| self.folder(root, p, "version_locations"))
+                .map(|p| self.folder(cwd, p, "version_locations"))
                 .collect::<Result<Vec<_>, _>>()?;
             return Ok((dirs, recursive));
         }
@@ -479,15 +504,28 @@ impl IniConfig {
                 self.file.display()
             )
         })?;
-        Ok((
-            vec![self
-                .folder(root, script, "script_location")?
-                .join("versions")],
-            recursive,
-        ))
+        let script_dir = self.folder(cwd, script, "script_location")?;
+        if !script_dir.is_dir() {
+            // Alembic refuses it too ("Path doesn't exist").
+            let beside_ini = ini.parent().map(|p| p.join(script)).filter(|p| p.is_dir());
+            let help = match beside_ini {
+                Some(_) if Path::new(script).is_relative() => format!(
+                    "a relative `script_location` is resolved against the current directory, as Alembic does; run the import from the folder you run Alembic in (`cd {} && cargo run --manifest-path {} -p xtask -- import-alembic .`), or write `script_location = %(here)s/{script}`",
+                    ini.parent().unwrap_or(Path::new(".")).display(),
+                    crate::workspace_root().join("Cargo.toml").display()
+                ),
+                _ => "give the right folder in the ini, or pass the versions folder instead".to_string(),
+            };
+            return Err(format!(
+                "{}: script_location `{script}` is {}, which does not exist; {help}",
+                self.file.display(),
+                script_dir.display()
+            ));
+        }
+        Ok((vec![script_dir.join("versions")], recursive))
     }
 
-    fn folder(&self, root: &Path, value: &str, key: &str) -> Result<PathBuf, String> {
+    fn folder(&self, cwd: &Path, value: &str, key: &str) -> Result<PathBuf, String> {
         let path = Path::new(value);
         if !path.is_absolute() && value.contains(':') {
             return Err(format!(
@@ -496,7 +534,7 @@ impl IniConfig {
                 self.file.display()
             ));
         }
-        Ok(root.join(path))
+        Ok(cwd.join(path))
     }
 }
 
@@ -785,15 +823,20 @@ fn read_revision(path: &Path, shown: &str) -> Result<AlembicRevision, Vec<String
     })
 }
 
-/// The message (Alembic's `Script.doc`: the docstring's first paragraph, on one
-/// line) and the `Create Date:` value.
+/// The message (Alembic's `Script.doc`: the docstring's first paragraph, its
+/// lines kept) and the `Create Date:` value.
 fn docstring_fields(doc: &str) -> (String, Option<String>) {
     let doc = doc.trim();
     let first = doc.split("\n\n").next().unwrap_or("");
     let message = if first.starts_with("Revision ID:") {
         String::new()
     } else {
-        first.split_whitespace().collect::<Vec<_>>().join(" ")
+        first
+            .lines()
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join("\n")
     };
     let create_date = doc
         .lines()
@@ -861,7 +904,10 @@ fn name_prefixes(revisions: &[AlembicRevision], graph: &Graph) -> Prefixes {
     let names: Vec<String> = revisions
         .iter()
         .zip(&dates)
-        .map(|(r, d)| format!("{d}_{}_{}.sql", import_output::slug(&r.message), r.revision))
+        .map(|(r, d)| {
+            let first_line = r.message.lines().next().unwrap_or("");
+            format!("{d}_{}_{}.sql", import_output::slug(first_line), r.revision)
+        })
         .collect();
     let mut sorted: Vec<usize> = (0..revisions.len()).collect();
     sorted.sort_by(|&a, &b| names[a].cmp(&names[b]));
@@ -937,7 +983,11 @@ impl AlembicCommand {
             Err(format!(
                 "`{} --version` failed: {}",
                 self.shown,
-                last_line(&String::from_utf8_lossy(&out.stderr))
+                failure_message(
+                    &String::from_utf8_lossy(&out.stdout),
+                    &String::from_utf8_lossy(&out.stderr),
+                    out.status
+                )
             ))
         }
     }
@@ -996,9 +1046,13 @@ fn alembic_command(args: &ImportAlembic) -> Result<Result<AlembicCommand, String
     )))
 }
 
+/// The environment of every Python the importer starts: no bytecode files, UTF-8
+/// output, and a fixed string hash, so that code iterating a set of names emits its
+/// SQL in the same order on every import.
 fn with_python_env(cmd: &mut Command) {
     cmd.env("PYTHONDONTWRITEBYTECODE", "1")
-        .env("PYTHONIOENCODING", "utf-8");
+        .env("PYTHONIOENCODING", "utf-8")
+        .env("PYTHONHASHSEED", "0");
 }
 
 /// The Python a script such as a virtualenv's `bin/alembic` runs with, from its
@@ -1025,11 +1079,14 @@ fn on_path(program: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// Runs Alembic's command line (as `python -m alembic` does) after two hooks:
+/// Runs Alembic's command line (as `python -m alembic` does) after three hooks:
 /// each migration context reports its dialect, paramstyle and whether SQLAlchemy
-/// doubles `%` for it; and a bind parameter that has no value, which offline mode
+/// doubles `%` for it; a bind parameter that has no value, which offline mode
 /// renders as `NULL`, is rendered as `/* <UNFILLED_BIND> name */ NULL` instead, so
-/// the importer sees it. Without the hooks Alembic runs unchanged.
+/// the importer sees it; and indexes, constraints and foreign keys, which a table
+/// keeps in sets, hash by the order they are first hashed instead of by memory
+/// address, so that `create_table` emits its `CREATE INDEX`es in the same order on
+/// every run. Without the hooks Alembic runs unchanged.
 const PROBE: &str = r#"import re, sys
 TAG = "xtask-import-alembic-probe:"
 def _hooks():
@@ -1062,6 +1119,19 @@ def _hooks():
             return "/* xtask-import-alembic: unfilled %s */ NULL" % name
         return render(self, bindparam, *args, **kwargs)
     SQLCompiler.render_literal_bindparam = render_literal_bindparam
+    try:
+        import itertools
+        from sqlalchemy.sql.schema import Constraint, ForeignKey, Index
+    except Exception:
+        return
+    order = itertools.count()
+    def __hash__(self):
+        n = self.__dict__.get("_xtask_import_order")
+        if n is None:
+            n = self.__dict__["_xtask_import_order"] = next(order)
+        return n
+    for cls in (Constraint, ForeignKey, Index):
+        cls.__hash__ = __hash__
 _hooks()
 sys.argv[0] = "alembic"
 from alembic.config import main
@@ -1440,9 +1510,8 @@ fn run_alembic(
         command.arg("-x").arg(x);
     }
     command.args([verb, range, "--sql"]);
-    if let Some(dir) = ini.parent() {
-        command.current_dir(dir);
-    }
+    // Alembic runs in the current directory, which relative locations (and
+    // `prepend_sys_path = .`) are resolved against, as they were when reading.
     let output = match command.output() {
         Ok(o) => o,
         Err(e) => {
@@ -1473,7 +1542,7 @@ fn run_alembic(
             .filter(|l| !l.trim_start().starts_with(PROBE_TAG))
             .collect::<Vec<_>>()
             .join("\n");
-        Some((at, last_line(&messages)))
+        Some((at, failure_message(&stdout, &messages, output.status)))
     };
     Run {
         chunks,
@@ -1507,6 +1576,31 @@ fn split_chunks(stdout: &str, direction: Direction) -> (String, Vec<(String, Str
         }
     }
     (prologue, chunks)
+}
+
+/// Why an Alembic run failed: Alembic's `FAILED: …` message, which it prints on
+/// stdout (all of it: a message may span lines), else the last line on stderr
+/// (a traceback's exception, or the logged error), else the exit status.
+fn failure_message(stdout: &str, stderr: &str, status: impl std::fmt::Display) -> String {
+    let lines: Vec<&str> = stdout.lines().collect();
+    if let Some(at) = lines
+        .iter()
+        .rposition(|l| l.trim_start().starts_with("FAILED:"))
+    {
+        let first = lines[at].trim_start().trim_start_matches("FAILED:").trim();
+        let message = std::iter::once(first)
+            .chain(lines[at + 1..].iter().map(|l| l.trim_end()))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let message = message.trim();
+        if !message.is_empty() {
+            return message.to_string();
+        }
+    }
+    if stderr.trim().is_empty() {
+        return format!("it printed no message ({status})");
+    }
+    last_line(stderr)
 }
 
 fn last_line(text: &str) -> String {
@@ -1985,7 +2079,10 @@ fn placeholder_status(why: &str, shared: bool) -> String {
     if shared {
         "PLACEHOLDER".to_string()
     } else {
-        format!("PLACEHOLDER ({why})")
+        format!(
+            "PLACEHOLDER ({})",
+            why.lines().collect::<Vec<_>>().join(" ")
+        )
     }
 }
 
@@ -2000,7 +2097,7 @@ mod tests {
         let (m, d) = docstring_fields(
             "add users\ntable\n\nRevision ID: a1\nRevises:\nCreate Date: 2024-05-06 07:08:09.123456\n\n",
         );
-        assert_eq!(m, "add users table");
+        assert_eq!(m, "add users\ntable");
         assert_eq!(d.as_deref(), Some("2024-05-06 07:08:09.123456"));
         let (m, d) = docstring_fields("\nRevision ID: a1\nRevises:\nCreate Date:\n");
         assert_eq!(m, "");
@@ -2212,6 +2309,27 @@ mod tests {
         values.insert("base".to_string(), "db".to_string());
         assert_eq!(interpolate("%(here)s/alembic", "/p", &values), "/p/alembic");
         assert_eq!(interpolate("%(base)s/x %% y", "/p", &values), "db/x % y");
+    }
+
+    #[test]
+    fn failure_messages_come_from_stdout_first() {
+        let stdout = "-- Running upgrade  -> a1\n\nCREATE TABLE t (id INT);\nFAILED: needs a live database:\n  reads rows\n\n";
+        assert_eq!(
+            failure_message(stdout, "", "exit status: 255"),
+            "needs a live database:\n  reads rows"
+        );
+        assert_eq!(
+            failure_message(
+                "SELECT 1;\n",
+                "Traceback\nAttributeError: x\n",
+                "exit status: 1"
+            ),
+            "AttributeError: x"
+        );
+        assert_eq!(
+            failure_message("", " \n", "exit status: 2"),
+            "it printed no message (exit status: 2)"
+        );
     }
 
     #[test]

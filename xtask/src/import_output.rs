@@ -5,7 +5,8 @@
 //! SQL that could not be imported becomes a placeholder that fails the build until a
 //! person fills it: a `-- migrate:todo …` line, which the core rejects as an unknown
 //! section marker (naming the file and line) in any section, the upgrade of a merge
-//! and a downgrade included, where a comment alone would be valid.
+//! and a downgrade included, where a comment alone would be valid. The folder-mode
+//! commands that only read the history read past it, with a warning.
 
 use migrate_core::scan::scan_folder;
 use migrate_core::{GraphOptions, HeadPolicy, MigrationSet, SourceFile, TransactionMode};
@@ -13,8 +14,9 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-/// The start of a placeholder line; the core refuses it as an unknown section marker.
-pub const PLACEHOLDER_MARKER: &str = "-- migrate:todo";
+/// The start of a placeholder line; the core refuses it as an unknown section marker,
+/// and the folder-mode reading commands (`heads`, `history`…) read past it.
+pub use migrate_core::set::PLACEHOLDER_MARKER;
 
 /// The upgrade section of an imported revision.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,7 +55,8 @@ pub struct ImportedRevision {
     pub branch_labels: Vec<String>,
     /// Revisions or labels it depends on.
     pub depends_on: Vec<String>,
-    /// One-line message.
+    /// The message: its first line is the `-- message:`, the others follow it as
+    /// comment lines.
     pub message: String,
     /// When it was created, as the source says.
     pub create_date: Option<String>,
@@ -79,7 +82,7 @@ impl ImportedRevision {
         format!(
             "{}_{}_{}.sql",
             self.name_prefix,
-            slug(&self.message),
+            slug(&message_lines(&self.message).next().unwrap_or_default()),
             self.revision
         )
     }
@@ -100,9 +103,13 @@ impl ImportedRevision {
         if !self.depends_on.is_empty() {
             let _ = writeln!(text, "-- depends_on: {}", self.depends_on.join(", "));
         }
-        let message = one_line(&self.message);
-        if !message.is_empty() {
-            let _ = writeln!(text, "-- message: {message}");
+        let mut message = message_lines(&self.message);
+        if let Some(first) = message.next() {
+            let _ = writeln!(text, "-- message: {first}");
+        }
+        for more in message {
+            // Prose to the parser: its key part (`message (continued)`) is no key.
+            let _ = writeln!(text, "-- {MESSAGE_CONTINUED}: {more}");
         }
         if let Some(date) = self.create_date.as_deref().map(one_line) {
             if !date.is_empty() {
@@ -167,6 +174,17 @@ fn push_placeholder(text: &mut String, tool: &str, section: &str, todo: &str) {
         text,
         "{PLACEHOLDER_MARKER} ({tool}) write the {section} SQL here, then delete this line"
     );
+}
+
+/// What starts each line of a message after the first.
+const MESSAGE_CONTINUED: &str = "message (continued)";
+
+/// The non-blank lines of a message, each as [`one_line`] makes it.
+fn message_lines(message: &str) -> impl Iterator<Item = String> + '_ {
+    message
+        .split(['\r', '\n'])
+        .map(one_line)
+        .filter(|l| !l.is_empty())
 }
 
 /// `text` on one line, without the characters a header line may not hold
@@ -478,7 +496,7 @@ pub fn print_verification(written: &Written) {
                 println!("  {f}");
             }
             println!(
-                "next: in each, write the SQL where a `{PLACEHOLDER_MARKER}` line stands and delete that line"
+                "next: in each, write the SQL where a `{PLACEHOLDER_MARKER}` line stands and delete that line; meanwhile `heads`, `history`, `branches` and `show` can read the folder"
             );
         }
         Verification::Problems(problems) => {
@@ -591,6 +609,29 @@ mod tests {
             );
             assert!(migrate_core::file::parse("m/x_abc123.sql", &probe(&r.render("t"))).is_ok());
         }
+    }
+
+    #[test]
+    fn multi_line_messages_keep_the_first_line_and_the_rest_as_comments() {
+        let mut r = rev(
+            Upgrade::Sql("SELECT 1;".into()),
+            Downgrade::Nothing("x".into()),
+            &[],
+        );
+        r.message =
+            "Add users\r\nNote: a colon here\n\nrevision: not a key\n-- migrate:upgrade\n".into();
+        let text = r.render("import-test");
+        let f = parse(&r).unwrap_or_else(|p| panic!("{p:?}\n{text}"));
+        assert_eq!(f.message, "Add users");
+        assert_eq!(f.revision, "abc123");
+        assert_eq!(f.upgrade.statements(SqlDialect::Sqlite).len(), 1);
+        assert!(
+            text.contains(
+                "-- message: Add users\n-- message (continued): Note: a colon here\n-- message (continued): revision: not a key\n-- message (continued): -- migrate:upgrade\n"
+            ),
+            "{text}"
+        );
+        assert_eq!(r.file_name(), "2024-01-02_add_users_abc123.sql");
     }
 
     #[test]

@@ -609,44 +609,92 @@ impl Runner {
         }
     }
 
-    /// The migrator; in folder mode, a history with several heads is still
-    /// loaded for the commands that only read it (with a warning).
+    /// The migrator; in folder mode, a history with several heads, or with an
+    /// importer's placeholders (`-- migrate:todo`), is still loaded for the
+    /// commands that only read it (with a warning).
     fn migrator(&self, reads_history_only: bool, out: &Out) -> Result<Migrator, Failure> {
-        match &self.source {
-            Source::Embedded(m) => Ok(Migrator::from_embedded(m, self.config.clone())?),
-            Source::Folder(dir) => {
-                let (root, folder) = match (dir.parent(), dir.file_name()) {
-                    (Some(root), Some(name)) => (root, name.to_string_lossy().into_owned()),
-                    _ => {
-                        return Err(Failure::usage(format!(
-                            "`{}` is not a folder path; pass --dir path/to/migrations",
-                            dir.display()
-                        )))
-                    }
-                };
-                let sources = scan_folder(root, &folder).map_err(Error::History)?;
-                let set = match MigrationSet::from_sources(&sources, &GraphOptions::default()) {
-                    Ok(set) => set,
-                    Err(problems)
-                        if reads_history_only
-                            && problems
-                                .0
-                                .iter()
-                                .all(|p| p.kind == ProblemKind::MultipleHeads) =>
-                    {
-                        let any = GraphOptions {
-                            heads: HeadPolicy::Any,
-                        };
-                        let set =
-                            MigrationSet::from_sources(&sources, &any).map_err(Error::History)?;
-                        out.error(format_args!("warning: {problems}"));
-                        set
-                    }
-                    Err(problems) => return Err(Error::History(problems).into()),
-                };
-                Ok(Migrator::new(set, self.config.clone())?)
+        use migrate_core::set::PLACEHOLDER_MARKER;
+        use migrate_core::{Problems, SourceFile};
+        let dir = match &self.source {
+            Source::Embedded(m) => return Ok(Migrator::from_embedded(m, self.config.clone())?),
+            Source::Folder(dir) => dir,
+        };
+        let (root, folder) = match (dir.parent(), dir.file_name()) {
+            (Some(root), Some(name)) => (root, name.to_string_lossy().into_owned()),
+            _ => {
+                return Err(Failure::usage(format!(
+                    "`{}` is not a folder path; pass --dir path/to/migrations",
+                    dir.display()
+                )))
             }
+        };
+        let sources = scan_folder(root, &folder).map_err(Error::History)?;
+        let problems = match MigrationSet::from_sources(&sources, &GraphOptions::default()) {
+            Ok(set) => return Ok(Migrator::new(set, self.config.clone())?),
+            Err(problems) => problems,
+        };
+        let is_placeholder = |line: &str| line.trim_start().starts_with(PLACEHOLDER_MARKER);
+        let placeholders: Vec<&str> = sources
+            .iter()
+            .filter(|s| s.text.lines().any(is_placeholder))
+            .map(|s| s.name.as_str())
+            .collect();
+        if !reads_history_only {
+            let mut failure = Failure::from(Error::History(problems));
+            if !placeholders.is_empty() {
+                failure.message.push_str(&format!(
+                    "\n  help: {} still hold a `{PLACEHOLDER_MARKER}` placeholder left by an import: write the SQL in its place and delete that line before applying; `heads`, `history`, `branches` and `show` read the history meanwhile",
+                    placeholders.join(", ")
+                ));
+            }
+            return Err(failure);
         }
+        // Placeholder lines made statements, so that the graph can be read.
+        let probed: Vec<SourceFile> = if placeholders.is_empty() {
+            Vec::new()
+        } else {
+            sources
+                .iter()
+                .map(|s| SourceFile {
+                    name: s.name.clone(),
+                    text: s
+                        .text
+                        .lines()
+                        .map(|l| if is_placeholder(l) { "SELECT 1;" } else { l })
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                })
+                .collect()
+        };
+        let only_heads = |p: &Problems| p.0.iter().all(|p| p.kind == ProblemKind::MultipleHeads);
+        let any = GraphOptions {
+            heads: HeadPolicy::Any,
+        };
+        let retried = (!placeholders.is_empty())
+            .then(|| MigrationSet::from_sources(&probed, &GraphOptions::default()));
+        let set = match retried {
+            Some(Ok(set)) => set,
+            Some(Err(heads)) if only_heads(&heads) => {
+                let set = MigrationSet::from_sources(&probed, &any).map_err(Error::History)?;
+                out.error(format_args!("warning: {heads}"));
+                set
+            }
+            None if only_heads(&problems) => {
+                let set = MigrationSet::from_sources(&sources, &any).map_err(Error::History)?;
+                out.error(format_args!("warning: {problems}"));
+                set
+            }
+            // Other problems: the folder's own report, placeholders included.
+            _ => return Err(Error::History(problems).into()),
+        };
+        if !placeholders.is_empty() {
+            out.error(format_args!(
+                "warning: {} file(s) hold a `{PLACEHOLDER_MARKER}` placeholder, where SQL is still to be written (shown as if it were `SELECT 1;`); upgrade, downgrade, stamp and the build refuse the folder until they are filled: {}",
+                placeholders.len(),
+                placeholders.join(", ")
+            ));
+        }
+        Ok(Migrator::new(set, self.config.clone())?)
     }
 }
 
@@ -754,17 +802,6 @@ impl Ctx<'_> {
         Ok(Database::connect(&url)?)
     }
 
-    fn resolve_all(&self, ident: &str) -> Result<Vec<RevIdx>, Failure> {
-        let revs = migrate_core::resolve_many(self.set().graph(), ident)?;
-        if revs.is_empty() {
-            return Err(Failure::usage(format!(
-                "`{ident}` is base, which is not a revision; name a revision, e.g. `heads` or an id from `{} history`",
-                self.runner.program
-            )));
-        }
-        Ok(revs)
-    }
-
     fn show(&self, a: &ShowArgs) -> Result<Exit, Failure> {
         let graph = self.set().graph();
         let mut current_mask = None;
@@ -790,7 +827,8 @@ impl Ctx<'_> {
             current_mask = Some(mask);
             revs
         } else {
-            self.resolve_all(&a.revision)?
+            // `base` and `label@base` name no revision: nothing is listed, as in Alembic.
+            migrate_core::resolve_many(graph, &a.revision)?
         };
         let view = View {
             current: current_mask.as_deref(),

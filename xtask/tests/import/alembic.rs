@@ -2,7 +2,7 @@
 
 use crate::support::{
     apply_order, file_of, fill_placeholders, fixture, load, placeholder_revisions, sql_files,
-    xtask, Run,
+    xtask, xtask_in, Run,
 };
 use crate::venv::python_with_alembic;
 use migrate_core::sql::SqlDialect;
@@ -374,4 +374,184 @@ fn real_alembic_for_postgresql_drops_transactions_and_keeps_autocommit_blocks_ou
         ["77bb00000007"],
         "{problems}"
     );
+}
+
+#[test]
+fn placeholders_let_the_history_be_read_but_not_applied() {
+    let (tmp, out) = out_dir();
+    let project = fixture("alembic_project");
+    assert!(import(&[project.to_str().unwrap(), "--skip-sql"], &out).ok);
+    let dir = out.to_str().unwrap();
+
+    let heads = xtask(["--dir", dir, "heads"]);
+    assert!(heads.ok, "{heads:?}");
+    assert!(heads.stdout.contains("77bb00000007"), "{heads:?}");
+    let history = xtask(["--dir", dir, "history"]);
+    assert!(history.ok, "{history:?}");
+    assert_eq!(history.stdout.lines().count(), 8, "{history:?}");
+    for run in [&heads, &history] {
+        let warnings: Vec<&str> = run
+            .stderr
+            .lines()
+            .filter(|l| l.starts_with("warning:"))
+            .collect();
+        assert_eq!(warnings.len(), 1, "one warning: {run:?}");
+        assert!(
+            warnings[0].contains("6 file(s) hold a `-- migrate:todo` placeholder"),
+            "{run:?}"
+        );
+        assert!(
+            warnings[0].contains("migrations/0001_2024-03-01_create_users_1a2b3c4d5e6f.sql"),
+            "{run:?}"
+        );
+    }
+
+    let db = format!("sqlite://{}", tmp.path().join("app.sqlite").display());
+    let up = xtask(["--dir", dir, "upgrade", "heads", "--db", &db]);
+    assert!(!up.ok, "{up:?}");
+    assert!(
+        up.stderr.contains(
+            "migrations/0001_2024-03-01_create_users_1a2b3c4d5e6f.sql:11: unknown section marker `-- migrate:todo"
+        ),
+        "{up:?}"
+    );
+    assert!(
+        up.stderr
+            .contains("still hold a `-- migrate:todo` placeholder"),
+        "{up:?}"
+    );
+}
+
+/// Copies a folder tree (no symlinks in the fixtures).
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// The fixture's ini with `script_location` set to `location`.
+fn ini_with_script_location(location: &str) -> String {
+    let ini = std::fs::read_to_string(fixture("alembic_project/alembic.ini")).unwrap();
+    assert!(ini.contains("script_location = %(here)s/alembic\n"));
+    ini.replace(
+        "script_location = %(here)s/alembic\n",
+        &format!("script_location = {location}\n"),
+    )
+}
+
+#[test]
+fn a_relative_script_location_is_resolved_against_the_current_directory() {
+    // A shipped layout: `alembic -c config/alembic.ini …` run from the repository.
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path();
+    copy_tree(
+        &fixture("alembic_project/alembic"),
+        &repo.join("db/alembic"),
+    );
+    std::fs::create_dir_all(repo.join("config")).unwrap();
+    std::fs::write(
+        repo.join("config/alembic.ini"),
+        ini_with_script_location("db/alembic"),
+    )
+    .unwrap();
+    let run = xtask_in(
+        repo,
+        [
+            "import-alembic",
+            "config/alembic.ini",
+            "--skip-sql",
+            "--out",
+            "out",
+        ],
+    );
+    assert!(run.ok, "{run:?}");
+    let out = repo.join("out");
+    assert_eq!(sql_files(&out).len(), 8);
+    for name in sql_files(&out) {
+        let text = std::fs::read_to_string(out.join(&name)).unwrap();
+        assert!(
+            text.contains("-- Imported by `cargo xtask import-alembic` from db/alembic/versions/"),
+            "the path inside the project: {text}"
+        );
+        assert!(!text.contains("//"), "{text}");
+        assert!(!text.contains(&repo.display().to_string()), "{text}");
+    }
+    assert!(file_of(&out, "1a2b3c4d5e6f").contains(
+        "-- TODO(import-alembic): Write the SQL that upgrade() in db/alembic/versions/1a2b3c4d5e6f_create_users.py runs."
+    ));
+
+    // Alembic runs in the same directory, so it finds the same revisions.
+    if let Some(python) = python_with_alembic() {
+        let run = xtask_in(
+            repo,
+            [
+                "import-alembic",
+                "config/alembic.ini",
+                "--python",
+                python.to_str().unwrap(),
+                "--out",
+                "out_sql",
+            ],
+        );
+        assert!(run.ok, "{run:?}");
+        assert!(
+            run.stdout
+                .contains("-c config/alembic.ini upgrade heads --sql"),
+            "{run:?}"
+        );
+        let users = file_of(&repo.join("out_sql"), "1a2b3c4d5e6f");
+        assert!(users.contains("CREATE TABLE users ("), "{run:?}\n{users}");
+    }
+
+    // Alembic's old template (`script_location = alembic`), run from elsewhere:
+    // refused, naming the ini and how to run it.
+    copy_tree(
+        &fixture("alembic_project/alembic"),
+        &repo.join("legacy/alembic"),
+    );
+    std::fs::write(
+        repo.join("legacy/alembic.ini"),
+        ini_with_script_location("alembic"),
+    )
+    .unwrap();
+    let run = xtask_in(
+        repo,
+        [
+            "import-alembic",
+            "legacy",
+            "--skip-sql",
+            "--out",
+            "out_legacy",
+        ],
+    );
+    assert!(!run.ok, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("legacy/alembic.ini: script_location `alembic` is "),
+        "{run:?}"
+    );
+    assert!(
+        run.stderr
+            .contains("resolved against the current directory, as Alembic does"),
+        "{run:?}"
+    );
+    assert!(
+        run.stderr.contains("legacy && cargo run --manifest-path"),
+        "{run:?}"
+    );
+    assert!(sql_files(&repo.join("out_legacy")).is_empty());
+    let run = xtask_in(
+        &repo.join("legacy"),
+        ["import-alembic", ".", "--skip-sql", "--out", "out"],
+    );
+    assert!(run.ok, "{run:?}");
+    assert!(file_of(&repo.join("legacy/out"), "1a2b3c4d5e6f")
+        .contains("from alembic/versions/1a2b3c4d5e6f_create_users.py"));
 }

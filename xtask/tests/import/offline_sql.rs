@@ -670,3 +670,144 @@ fn unrendered_bind_parameters_become_placeholders() {
         }
     }
 }
+
+/// A revision that builds its SQL from sets: `create_table` keeps indexes in a set
+/// (hashed by address), and the code iterates a set of names (hashed by string).
+const SET_ORDER_REVISIONS: [(&str, Option<&str>, &str, &str); 2] = [
+    (
+        "so01",
+        None,
+        r#"    op.create_table(
+        "wide",
+        sa.Column("id", sa.Integer, primary_key=True),
+        *[sa.Column("c%d" % i, sa.Integer, index=True) for i in range(10)],
+    )"#,
+        r#"    op.drop_table("wide")"#,
+    ),
+    (
+        "so02",
+        Some("so01"),
+        r#"    for name in {"alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel"}:
+        op.add_column("wide", sa.Column(name, sa.Integer))"#,
+        r#"    for name in {"alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel"}:
+        op.drop_column("wide", name)"#,
+    ),
+];
+
+#[test]
+fn imports_are_byte_identical_when_alembic_iterates_sets() {
+    let Some(python) = python_with_alembic() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let project = tmp.path();
+    write_project(project, &SET_ORDER_REVISIONS);
+    // A message of several lines, one of them shaped like a header key.
+    let so01 = project.join("alembic/versions/so01_step.py");
+    let text = std::fs::read_to_string(&so01).unwrap();
+    std::fs::write(
+        &so01,
+        text.replacen(
+            "\"\"\"step 0\n",
+            "\"\"\"step 0\nrevision: wide table,\n  ten indexes\n",
+            1,
+        ),
+    )
+    .unwrap();
+    let mut imported = Vec::new();
+    for out in ["out_a", "out_b", "out_c"] {
+        let run = import(&python, project, out, &[]);
+        assert!(run.ok, "{run:?}");
+        let dir = project.join(out);
+        assert!(load(&dir).is_ok(), "no placeholder: {run:?}");
+        let files: Vec<(String, String)> = crate::support::sql_files(&dir)
+            .into_iter()
+            .map(|name| {
+                let text = std::fs::read_to_string(dir.join(&name)).unwrap();
+                (name, text)
+            })
+            .collect();
+        imported.push(files);
+    }
+    let so01 = &imported[0][0].1;
+    assert_eq!(so01.matches("CREATE INDEX").count(), 10, "{so01}");
+    assert!(
+        so01.contains("-- message: step 0\n-- message (continued): revision: wide table,\n-- message (continued): ten indexes\n"),
+        "{so01}"
+    );
+    let set = load(&project.join("out_a")).unwrap();
+    assert_eq!(set.files()[0].message, "step 0");
+    assert!(
+        imported[0][1].1.contains("ADD COLUMN golf"),
+        "{:?}",
+        imported[0]
+    );
+    assert_eq!(imported[0], imported[1]);
+    assert_eq!(imported[0], imported[2]);
+}
+
+/// An ini whose logging goes to a file: Alembic's `FAILED:` line on stdout is the
+/// only place its error shows.
+const INI_LOGGING_TO_FILE: &str = "[alembic]
+script_location = %(here)s/alembic
+sqlalchemy.url = sqlite:///offline.db
+
+[loggers]
+keys = root
+
+[handlers]
+keys = file
+
+[formatters]
+keys = generic
+
+[logger_root]
+level = INFO
+handlers = file
+
+[handler_file]
+class = FileHandler
+args = ('alembic.log',)
+formatter = generic
+
+[formatter_generic]
+format = %(levelname)-5.5s [%(name)s] %(message)s
+";
+
+#[test]
+fn alembic_failed_messages_on_stdout_reach_the_placeholder() {
+    let Some(python) = python_with_alembic() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let project = tmp.path();
+    write_project(
+        project,
+        &[
+            ("fm01", None, r#"    op.create_table("t", sa.Column("id", sa.Integer))"#, r#"    op.drop_table("t")"#),
+            (
+                "fm02",
+                Some("fm01"),
+                "    from alembic.util import CommandError\n    raise CommandError(\"this revision needs a live database:\\nit reads the rows first\")",
+                "    pass",
+            ),
+        ],
+    );
+    std::fs::write(project.join("alembic.ini"), INI_LOGGING_TO_FILE).unwrap();
+    let run = import(&python, project, "out", &[]);
+    assert!(run.ok, "{run:?}");
+    assert!(
+        run.stdout.contains(
+            "PLACEHOLDER (Alembic failed in this revision: this revision needs a live database: it reads the rows first)"
+        ),
+        "{run:?}"
+    );
+    let text = file_of(&project.join("out"), "fm02");
+    assert!(
+        text.contains(
+            "-- TODO(import-alembic): No SQL was imported: Alembic failed in this revision: this revision needs a live database:\n-- TODO(import-alembic): it reads the rows first.\n"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("no message"), "{text}");
+}
