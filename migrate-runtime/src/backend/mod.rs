@@ -264,7 +264,7 @@ impl Database {
             Ok(conn) => dispatch!(conn, c => c.batch_execute(sql)),
             Err(e) => return Err(e.to_string()),
         };
-        result.map_err(|e| self.scrub(&e.to_string()))
+        result.map_err(|e| self.scrub(&describe(&e)))
     }
 
     /// Runs one statement with one or two text bind parameters (in order) and
@@ -293,7 +293,7 @@ impl Database {
             }
             (Err(e), _) => return Err(e.to_string()),
         };
-        result.map_err(|e| self.scrub(&e.to_string()))
+        result.map_err(|e| self.scrub(&describe(&e)))
     }
 
     /// Loads the rows of one query.
@@ -303,7 +303,7 @@ impl Database {
             Ok(conn) => dispatch!(conn, c => diesel::sql_query(sql).load::<T>(c)),
             Err(e) => return Err(e.to_string()),
         };
-        result.map_err(|e| self.scrub(&e.to_string()))
+        result.map_err(|e| self.scrub(&describe(&e)))
     }
 
     /// Helper: a bookkeeping error.
@@ -366,4 +366,26 @@ fn checked_url(url: &str) -> Result<(Dialect, String, String)> {
         });
     }
     Ok((dialect, url, redacted))
+}
+
+/// A driver error as the operator needs it: the server's message, then
+/// PostgreSQL's `DETAIL` (the duplicate key, the row that failed a check)
+/// and `HINT` when the server gave them (diesel's `Display` shows only the
+/// message).
+fn describe(error: &diesel::result::Error) -> String {
+    match error {
+        diesel::result::Error::DatabaseError(_, info) => {
+            let mut text = info.message().trim_end().to_string();
+            if let Some(detail) = info.details() {
+                text.push_str("\n  DETAIL: ");
+                text.push_str(detail.trim_end());
+            }
+            if let Some(hint) = info.hint() {
+                text.push_str("\n  HINT: ");
+                text.push_str(hint.trim_end());
+            }
+            text
+        }
+        other => other.to_string(),
+    }
 }

@@ -598,3 +598,39 @@ crate::on_all_backends!(
     lock_timeout_names_the_holder,
     irreversible_downgrade_runs_nothing,
 );
+
+/// PostgreSQL's `DETAIL` (which key was duplicated) reaches the error, both
+/// from a migration in a transaction and from one outside it.
+#[cfg(feature = "postgres")]
+#[test]
+fn postgres_errors_carry_the_detail() {
+    crate::support::run(Kind::Postgres, "postgres_errors_carry_the_detail", |t| {
+        for mode in ["per-migration", "none"] {
+            let failing = SourceFile {
+                name: format!("{F2}.sql"),
+                text: format!(
+                    "-- revision: {F2}\n-- down_revision: {F1}\n-- message: duplicate\n-- transaction: {mode}\n\n-- migrate:upgrade\nINSERT INTO base_t (id) VALUES (7);\nINSERT INTO base_t (id) VALUES (7);\n\n-- migrate:downgrade\nDELETE FROM base_t;\n"
+                ),
+            };
+            let m = migrator_of(&[base(), failing], Config::default());
+            let mut db = t.connect();
+            m.upgrade(&mut db, F1).expect("base applies");
+            let err = m.upgrade(&mut db, "heads").unwrap_err();
+            let text = err.to_string();
+            assert!(
+                matches!(err, Error::Migration { statement: 2, .. }),
+                "{mode}: {err:?}"
+            );
+            assert!(
+                text.contains("DETAIL: Key (id)=(7) already exists."),
+                "{mode}: {text}"
+            );
+            if mode == "none" {
+                m.repair(&mut db, F2, RepairAction::RolledBack, "test")
+                    .expect("repair");
+                t.oracle().exec("DELETE FROM base_t");
+            }
+            m.downgrade(&mut db, "base").expect("back to base");
+        }
+    });
+}
