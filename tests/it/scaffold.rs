@@ -8,7 +8,7 @@
 //! there is one test, and it runs in the default-feature suite only (the server
 //! suites build the runtime with other features).
 
-use crate::support::{cargo, target_dir, xtask, Run};
+use crate::support::{cargo, scratch_dir, target_dir, xtask, Run, TempDir};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -277,4 +277,39 @@ fn readme_shows_the_program_this_test_builds() {
         "README's \"Embed in your own binary\" example differs from tests/it/scaffold.rs MAIN_RS"
     );
     assert!(readme.contains(BUILD_RS.trim_end()));
+}
+
+/// `new-migration --dir /abs/path` run from elsewhere says where the file
+/// went: a path that opens from where the command ran.
+#[test]
+fn new_migration_names_the_file_it_wrote() {
+    let elsewhere = TempDir(scratch_dir("scaffold-cwd"));
+    let target = TempDir(scratch_dir("scaffold-dir"));
+    let dir = target.0.join("db").join("migrations");
+    std::fs::create_dir_all(&dir).unwrap();
+    let dir_text = dir.display().to_string();
+    let run = xtask(
+        &elsewhere.0,
+        &[
+            "new-migration",
+            "-m",
+            "first",
+            "--rev-id",
+            "bbbbbbbbbbb1",
+            "--dir",
+            &dir_text,
+        ],
+    )
+    .ok();
+    let written = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "sql"))
+        .expect("a migration file was written");
+    assert!(
+        run.stdout
+            .starts_with(&format!("created {} ", written.display())),
+        "{run:?}"
+    );
 }

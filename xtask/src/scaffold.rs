@@ -251,10 +251,14 @@ fn write(folder: &Folder, draft: &Draft<'_>, rev_id: Option<&str>) -> Result<(),
         .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
     file.write_all(text.as_bytes())
         .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    // Where the file went, as the reader can open it: relative to the
+    // current directory when it lies below it, else the whole path.
+    let cwd = std::env::current_dir().unwrap_or_default();
     let shown = path
-        .strip_prefix(&folder.root)
-        .map(|p| format!("{}", p.display()))
-        .unwrap_or_else(|_| path.display().to_string());
+        .strip_prefix(&cwd)
+        .unwrap_or(&path)
+        .display()
+        .to_string();
     println!("created {shown} (revision {revision}, down_revision {parents})");
     ensure_build_script(folder);
     if !draft.merge {
