@@ -205,7 +205,7 @@ pub enum Error {
 
     /// The database is at revisions the binary does not contain and the history
     /// table does not say where they come from (e.g. written by Alembic).
-    #[error("the database is at revision(s) {} which this binary does not contain, and its history table does not say what they build on. Run the binary that contains them, or `stamp` the database if you know its schema", .unknown.join(", "))]
+    #[error("the database is at revision(s) {} which this binary does not contain, and its history table does not say what they build on. Run the binary that contains them; or, if you know which revision of this binary the schema matches, `stamp --purge REVISION` (a plain `stamp` keeps the unknown rows and is refused the same way)", .unknown.join(", "))]
     UnknownRevisions {
         /// The unknown revisions in the version table.
         unknown: Vec<String>,

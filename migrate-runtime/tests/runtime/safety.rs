@@ -4,7 +4,7 @@
 use crate::support::{migration, migrator_of, Kind, TestDb};
 use migrate_runtime::core::SourceFile;
 use migrate_runtime::{
-    AheadPolicy, Config, Error, FailureOutcome, RepairAction, RunTransaction, Standing,
+    AheadPolicy, Config, Error, FailureOutcome, RepairAction, RunTransaction, StampMode, Standing,
 };
 use std::time::Duration;
 
@@ -349,6 +349,20 @@ fn ahead_and_diverged_are_told_apart(t: &TestDb) {
     o.exec("INSERT INTO alembic_version (version_num) VALUES ('ffffffffffff')");
     let err = newer.upgrade(&mut db, "heads").unwrap_err();
     assert!(matches!(err, Error::UnknownRevisions { .. }), "{err}");
+    // The hint's command is the one that works: a plain stamp is refused
+    // the same way, `stamp --purge` replaces the rows.
+    assert!(
+        err.to_string().contains("`stamp --purge REVISION`"),
+        "{err}"
+    );
+    let plain = newer
+        .stamp(&mut db, &[F1], StampMode::Keep)
+        .expect_err("a plain stamp keeps the unknown row");
+    assert!(matches!(plain, Error::UnknownRevisions { .. }), "{plain}");
+    newer
+        .stamp(&mut db, &[F1], StampMode::Purge)
+        .expect("stamp --purge replaces the rows");
+    assert_eq!(o.rows("alembic_version"), vec![F1.to_string()]);
 }
 
 fn lock_timeout_names_the_holder(t: &TestDb) {
