@@ -2,7 +2,7 @@
 //! involved and says what to do next. None ever holds a database password:
 //! URLs are redacted and driver messages scrubbed before they get here.
 
-use migrate_core::Problems;
+use migrate_core::{Problems, TransactionMode};
 use std::fmt;
 use std::time::Duration;
 
@@ -150,7 +150,7 @@ pub enum Error {
     },
 
     /// A statement of a migration failed.
-    #[error("{} of revision {revision} failed at statement {statement} of {statement_count} ({file}:{line}): {message}\n  {}", direction_name(*.direction), outcome_help(*.outcome, revision, message))]
+    #[error("{} of revision {revision} failed at statement {statement} of {statement_count} ({file}:{line}): {message}\n  {}", direction_name(*.direction), outcome_help(*.outcome, *.transaction, revision, message))]
     Migration {
         /// The revision.
         revision: String,
@@ -168,6 +168,9 @@ pub enum Error {
         message: String,
         /// What the failure left behind.
         outcome: FailureOutcome,
+        /// The migration's transaction mode (`-- transaction:`), which says
+        /// why a step ran outside a transaction where the backend has them.
+        transaction: TransactionMode,
     },
 
     /// The migration lock could not be taken in time.
@@ -283,7 +286,12 @@ fn note(message: &str) -> String {
     }
 }
 
-fn outcome_help(outcome: FailureOutcome, revision: &str, message: &str) -> String {
+fn outcome_help(
+    outcome: FailureOutcome,
+    transaction: TransactionMode,
+    revision: &str,
+    message: &str,
+) -> String {
     if is_read_only(message) {
         return READ_ONLY_HELP.to_string();
     }
@@ -297,7 +305,11 @@ fn outcome_help(outcome: FailureOutcome, revision: &str, message: &str) -> Strin
             "the migration was rolled back; the database is as it was before it. Fix the SQL and run again".to_string()
         }
         FailureOutcome::RecordedFailed => format!(
-            "the statements before the failing one stay applied (no transactional DDL here); the history table records revision {revision} as failed and launch will refuse until it is repaired: finish or undo the statements by hand, then call `Migrator::repair`"
+            "the statements before the failing one stay applied ({}); the history table records revision {revision} as failed and launch will refuse until it is repaired: finish or undo the statements by hand, then call `Migrator::repair`",
+            match transaction {
+                TransactionMode::None => "the file is marked `-- transaction: none`, so its statements ran one by one outside a transaction",
+                TransactionMode::PerMigration => "MySQL/MariaDB commit each DDL statement: no transaction can hold them",
+            }
         ),
     }
 }

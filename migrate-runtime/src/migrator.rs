@@ -718,6 +718,7 @@ impl Migrator {
                         line: statement.line,
                         message,
                         outcome: FailureOutcome::RolledBack,
+                        transaction: file.transaction,
                     });
                 }
                 if i + 1 < statements.len() {
@@ -908,6 +909,7 @@ impl Migrator {
             line: statements.get(i).map_or(file.upgrade.line, |s| s.line),
             message,
             outcome: FailureOutcome::RolledBack,
+            transaction: file.transaction,
         }
     }
 
@@ -1040,6 +1042,7 @@ impl Migrator {
                     line: statement.line,
                     message,
                     outcome: FailureOutcome::RecordedFailed,
+                    transaction: file.transaction,
                 });
             }
             db.batch_or(

@@ -68,6 +68,10 @@ fn sql_error_in_statement_3_of_5(t: &TestDb) {
     if t.kind == Kind::Mysql {
         // DDL committed; the history says how far it got.
         assert_eq!(*outcome, FailureOutcome::RecordedFailed);
+        assert!(
+            text.contains("MySQL/MariaDB commit each DDL statement"),
+            "{text}"
+        );
         assert!(o.tables().contains(&"t2a".to_string()));
         assert_eq!(o.count("base_t"), 1);
         let history = m.applied_history(&mut db).unwrap();
@@ -639,6 +643,13 @@ fn postgres_errors_carry_the_detail() {
                 text.contains("DETAIL: Key (id)=(7) already exists."),
                 "{mode}: {text}"
             );
+            // The cause of a step outside a transaction is the file's mode.
+            assert_eq!(
+                text.contains("the file is marked `-- transaction: none`"),
+                mode == "none",
+                "{mode}: {text}"
+            );
+            assert!(!text.contains("MySQL"), "{mode}: {text}");
             if mode == "none" {
                 m.repair(&mut db, F2, RepairAction::RolledBack, "test")
                     .expect("repair");
