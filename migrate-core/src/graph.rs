@@ -754,7 +754,13 @@ impl Graph {
             });
         }
         let common = common?;
-        (0..self.revs.len()).rev().find(|&i| common[i])
+        // The newest shared revision in the graph, whatever the file names
+        // (load order is not the graph's order): a descendant is always
+        // deeper than its ancestors.
+        let depth = self.depths();
+        (0..self.revs.len())
+            .filter(|&i| common[i])
+            .max_by_key(|&i| (depth[i], i))
     }
 
     /// Marks every ancestor of `from` (itself included); with `deps`, through `depends_on` too.
