@@ -56,8 +56,9 @@
 //!   characters (Alembic's `version_num VARCHAR(32)`), labels at most 64. The
 //!   words `base`, `head`, `heads`, `current` and `none` are reserved in any
 //!   case (`HEAD`, `None`).
-//! - The file name ends with the revision id: `<anything>_<revision>.sql` or
-//!   `<revision>.sql`.
+//! - The file name carries the revision id as its last or first `_`-separated
+//!   part: `<anything>_<revision>.sql` (what `new-migration` writes),
+//!   `<revision>_<anything>.sql` (numbered files), or `<revision>.sql`.
 
 use crate::checksum::{self, Checksum};
 use crate::problem::{Problem, ProblemKind};
@@ -750,20 +751,30 @@ impl<'a> Parser<'a> {
     fn check_file_name(&mut self, revision: &str, line: u32) {
         let base = self.file.rsplit(['/', '\\']).next().unwrap_or(self.file);
         let stem = base.strip_suffix(".sql").unwrap_or(base);
+        // The id is the whole name, its last `_` part (what `new-migration`
+        // writes) or its first (numbered files: `001_create_base_tables.sql`).
         let matches = stem == revision
             || stem
                 .strip_suffix(revision)
-                .is_some_and(|front| front.ends_with('_'));
+                .is_some_and(|front| front.ends_with('_'))
+            || stem
+                .strip_prefix(revision)
+                .is_some_and(|rest| rest.starts_with('_'));
         if !matches {
-            let named = stem.rsplit('_').next().unwrap_or(stem);
             self.problem(
                 ProblemKind::FileNameMismatch,
                 line,
-                format!("the file name says `{named}` but the header says revision `{revision}`"),
-                &format!(
-                    "a file name ends with its revision id; rename the file to `{}_{revision}.sql`, or fix the header if the id was copied from another file",
-                    stem.rsplit_once('_').map_or(stem, |(front, _)| front)
+                format!(
+                    "the file name `{base}` does not carry the header's revision `{revision}` as its first or last `_`-separated part"
                 ),
+                &match stem.rsplit_once('_') {
+                    Some((front, last)) => format!(
+                        "rename the file to `{stem}_{revision}.sql` (or `{front}_{revision}.sql` if `{last}` is an old id), or fix the header if the id was copied from another file"
+                    ),
+                    None => format!(
+                        "rename the file to `{stem}_{revision}.sql`, or fix the header if the id was copied from another file"
+                    ),
+                },
             );
         }
     }
@@ -1221,6 +1232,32 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::panic)]
 
     use super::*;
+
+    #[test]
+    fn the_revision_is_the_first_or_last_part_of_the_file_name() {
+        let text = |rev: &str| {
+            format!("-- revision: {rev}\n-- down_revision: none\n\n-- migrate:upgrade\nSELECT 1;\n\n-- migrate:downgrade\nSELECT 1;\n")
+        };
+        for (name, rev) in [
+            ("migrations/001_create_base_tables.sql", "001"),
+            ("migrations/2026-01-01_create_base_tables_a1b2.sql", "a1b2"),
+            ("migrations/a1b2.sql", "a1b2"),
+            ("migrations/x_1_create.sql", "x_1"),
+        ] {
+            assert!(parse(name, &text(rev)).is_ok(), "{name} with {rev}");
+        }
+        let problems = parse("migrations/001_create_base_tables.sql", &text("002"))
+            .err()
+            .unwrap_or_default();
+        let help = problems
+            .first()
+            .and_then(|p| p.help.clone())
+            .unwrap_or_default();
+        // The suggested name keeps every word of the old one.
+        assert!(help.contains("`001_create_base_tables_002.sql`"), "{help}");
+        assert!(parse("migrations/0011_x.sql", &text("001")).is_err());
+        assert!(parse("migrations/x_0011.sql", &text("011")).is_err());
+    }
     use proptest::prelude::*;
 
     const BODY: &str = "\n-- migrate:upgrade\nSELECT 1;\n\n-- migrate:downgrade\nSELECT 2;\n";
