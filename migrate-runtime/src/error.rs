@@ -150,7 +150,7 @@ pub enum Error {
     },
 
     /// A statement of a migration failed.
-    #[error("{} of revision {revision} failed at statement {statement} of {statement_count} ({file}:{line}): {message}\n  {}", direction_name(*.direction), outcome_help(*.outcome, *.transaction, revision, message))]
+    #[error("{} of revision {revision} failed at statement {statement} of {statement_count} ({file}:{line}): {message}\n  {}", direction_name(*.direction), outcome_help(*.outcome, *.transaction, hint.as_deref(), revision, message))]
     Migration {
         /// The revision.
         revision: String,
@@ -171,6 +171,9 @@ pub enum Error {
         /// The migration's transaction mode (`-- transaction:`), which says
         /// why a step ran outside a transaction where the backend has them.
         transaction: TransactionMode,
+        /// What the runtime noticed about the cause, when it knows better
+        /// than "fix the SQL" (e.g. a database that was never stamped).
+        hint: Option<String>,
     },
 
     /// The migration lock could not be taken in time.
@@ -289,9 +292,20 @@ fn note(message: &str) -> String {
 fn outcome_help(
     outcome: FailureOutcome,
     transaction: TransactionMode,
+    hint: Option<&str>,
     revision: &str,
     message: &str,
 ) -> String {
+    if let Some(hint) = hint {
+        return match outcome {
+            FailureOutcome::RolledBack => {
+                format!("the migration was rolled back; the database is as it was before it. {hint}")
+            }
+            FailureOutcome::RecordedFailed => format!(
+                "{hint} (its failed step is recorded: close it first with `repair {revision} --rolled-back --reason …`, Migrator::repair)"
+            ),
+        };
+    }
     if is_read_only(message) {
         return READ_ONLY_HELP.to_string();
     }

@@ -397,7 +397,9 @@ impl Migrator {
                 let digest_ok = !state.latest.values().any(|l| l.is_unfinished());
                 self.run_stamp(db, sql, &steps, *mode, &mut rows, &mut report, digest_ok)?
             } else {
-                self.execute(db, sql, &steps, &mut rows, &mut report, &mut tables_ready)?
+                let never_stamped = state.rows.is_empty() && state.latest.is_empty();
+                self.execute(db, sql, &steps, &mut rows, &mut report, &mut tables_ready)
+                    .map_err(|e| if never_stamped { forgot_to_stamp(e) } else { e })?
             };
             match executed {
                 Executed::Done => {
@@ -719,6 +721,7 @@ impl Migrator {
                         message,
                         outcome: FailureOutcome::RolledBack,
                         transaction: file.transaction,
+                        hint: None,
                     });
                 }
                 if i + 1 < statements.len() {
@@ -910,6 +913,7 @@ impl Migrator {
             message,
             outcome: FailureOutcome::RolledBack,
             transaction: file.transaction,
+            hint: None,
         }
     }
 
@@ -1043,6 +1047,7 @@ impl Migrator {
                     message,
                     outcome: FailureOutcome::RecordedFailed,
                     transaction: file.transaction,
+                    hint: None,
                 });
             }
             db.batch_or(
@@ -1675,4 +1680,39 @@ fn verify_rows(db: &mut Database, sql: &Sql, expected: &[String]) -> Result<bool
     found.sort();
     expected.sort();
     Ok(found == expected)
+}
+
+/// The first migration of a database with no version rows and no history
+/// failed because what it creates is already there: the schema was made
+/// before this tool managed it (or by hand), and nobody recorded which
+/// revision it matches. Says so, with the command that fixes it.
+fn forgot_to_stamp(error: Error) -> Error {
+    match error {
+        Error::Migration {
+            revision,
+            file,
+            direction: Direction::Upgrade,
+            statement,
+            statement_count,
+            line,
+            message,
+            outcome,
+            transaction,
+            hint: None,
+        } if message.contains("already exists") => Error::Migration {
+            hint: Some(format!(
+                "the database already has what revision {revision} creates, but its version table is empty: its schema was made before this tool managed it. If it matches a revision of this history, record that with `stamp REVISION` (no SQL runs), then run again"
+            )),
+            revision,
+            file,
+            direction: Direction::Upgrade,
+            statement,
+            statement_count,
+            line,
+            message,
+            outcome,
+            transaction,
+        },
+        other => other,
+    }
 }

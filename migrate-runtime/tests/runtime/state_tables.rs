@@ -246,6 +246,7 @@ fn a_lock_held_elsewhere_bounds_every_statement(t: &TestDb) {
 }
 
 crate::on_all_backends!(
+    a_database_never_stamped_is_told_to_stamp,
     a_lock_held_elsewhere_bounds_every_statement,
     version_num_is_an_integer,
     version_num_is_too_short,
@@ -281,4 +282,45 @@ mod postgres_only {
             a_padded_version_column,
         );
     }
+}
+
+/// A database whose schema was made before this tool (its first migration's
+/// table exists, the version table is empty): the failure says to `stamp`.
+fn a_database_never_stamped_is_told_to_stamp(t: &TestDb) {
+    t.oracle().exec("CREATE TABLE st_one (id INTEGER)");
+    let migrator = migrator_of(&two(), Config::default());
+    let mut db = t.connect();
+    let err = migrator.launch(&mut db).expect_err("st_one exists");
+    let text = err.to_string();
+    assert!(
+        matches!(err, Error::Migration { hint: Some(_), .. }),
+        "{err:?}"
+    );
+    assert!(text.contains("`stamp REVISION`"), "{text}");
+    assert!(!text.contains("Fix the SQL"), "{text}");
+    if t.kind == Kind::Mysql {
+        assert!(text.contains("--rolled-back"), "{text}");
+        migrator
+            .repair(
+                &mut db,
+                R1,
+                migrate_runtime::RepairAction::RolledBack,
+                "existed before",
+            )
+            .expect("repair");
+    }
+    migrator
+        .stamp(&mut db, &[R1], StampMode::Keep)
+        .expect("stamp the baseline");
+    migrator.launch(&mut db).expect("then the rest runs");
+    assert_eq!(t.oracle().rows("alembic_version"), vec![R2.to_string()]);
+
+    // A database this tool migrated before gets no such hint.
+    migrator.downgrade(&mut db, R1).expect("back to R1");
+    t.oracle().exec("CREATE TABLE st_two (id INTEGER)");
+    let err = migrator.launch(&mut db).expect_err("st_two exists");
+    assert!(
+        matches!(err, Error::Migration { hint: None, .. }),
+        "{err:?}"
+    );
 }
