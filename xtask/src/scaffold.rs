@@ -36,9 +36,48 @@ pub struct NewMigration {
     /// Run the migration outside a transaction (`-- transaction: none`).
     #[arg(long)]
     no_transaction: bool,
+    /// Keep a historical date (`YYYY-MM-DD` or `YYYY-MM-DD HH:MM:SS`, UTC) for
+    /// `create_date` and the file name, e.g. when re-creating a file.
+    #[arg(long, value_name = "DATE", value_parser = create_date)]
+    create_date: Option<String>,
     /// The migrations folder (default: the workspace's `migrations/`).
     #[arg(long)]
     dir: Option<PathBuf>,
+}
+
+/// `--create-date`: `YYYY-MM-DD`, optionally followed by ` HH:MM:SS` (or
+/// `THH:MM:SS`); normalized to `YYYY-MM-DD HH:MM:SS`.
+fn create_date(value: &str) -> Result<String, String> {
+    let value = value.trim();
+    let (date, time) = match value.split_once([' ', 'T']) {
+        Some((date, time)) => (date, time.trim()),
+        None => (value, "00:00:00"),
+    };
+    let numbers = |text: &str, sep: char, widths: &[usize]| -> Option<Vec<u32>> {
+        let parts: Vec<&str> = text.split(sep).collect();
+        (parts.len() == widths.len()
+            && parts
+                .iter()
+                .zip(widths)
+                .all(|(p, &w)| p.len() == w && p.bytes().all(|b| b.is_ascii_digit())))
+        .then(|| parts.iter().filter_map(|p| p.parse().ok()).collect())
+    };
+    let ymd = numbers(date, '-', &[4, 2, 2]);
+    let hms = numbers(time, ':', &[2, 2, 2]);
+    match (ymd.as_deref(), hms.as_deref()) {
+        (Some(&[_, month, day]), Some(&[hour, minute, second]))
+            if (1..=12).contains(&month)
+                && (1..=31).contains(&day)
+                && hour < 24
+                && minute < 60
+                && second < 60 =>
+        {
+            Ok(format!("{date} {time}"))
+        }
+        _ => Err(format!(
+            "`{value}` is not a date: write `YYYY-MM-DD` or `YYYY-MM-DD HH:MM:SS` (UTC)"
+        )),
+    }
 }
 
 /// Arguments of `cargo xtask merge`.
@@ -117,6 +156,7 @@ pub fn new_migration(args: &NewMigration) -> Result<(), String> {
         depends_on,
         no_transaction: args.no_transaction,
         merge: false,
+        create_date: args.create_date.as_deref(),
     };
     write(&folder, &draft, args.rev_id.as_deref())
 }
@@ -145,6 +185,7 @@ pub fn merge(args: &Merge) -> Result<(), String> {
         depends_on: Vec::new(),
         no_transaction: false,
         merge: true,
+        create_date: None,
     };
     write(&folder, &draft, args.rev_id.as_deref())
 }
@@ -156,6 +197,8 @@ struct Draft<'a> {
     depends_on: Vec<String>,
     no_transaction: bool,
     merge: bool,
+    /// `--create-date`, normalized; `None`: now.
+    create_date: Option<&'a str>,
 }
 
 /// The `-m` message as its header line holds it: line breaks become spaces;
@@ -191,7 +234,12 @@ fn write(folder: &Folder, draft: &Draft<'_>, rev_id: Option<&str>) -> Result<(),
         },
     };
     let now = Utc::now();
-    let file_name = format!("{}_{}_{revision}.sql", now.date(), slug(draft.message));
+    let created = match draft.create_date {
+        Some(date) => date.to_string(),
+        None => format!("{} {}", now.date(), now.time()),
+    };
+    let day = created.split(' ').next().unwrap_or_default();
+    let file_name = format!("{day}_{}_{revision}.sql", slug(draft.message));
     let mut text = String::new();
     let _ = writeln!(text, "-- revision: {revision}");
     let parents = if draft.parents.is_empty() {
@@ -207,7 +255,7 @@ fn write(folder: &Folder, draft: &Draft<'_>, rev_id: Option<&str>) -> Result<(),
         let _ = writeln!(text, "-- depends_on: {}", draft.depends_on.join(", "));
     }
     let _ = writeln!(text, "-- message: {message}");
-    let _ = writeln!(text, "-- create_date: {} {}", now.date(), now.time());
+    let _ = writeln!(text, "-- create_date: {created}");
     if draft.no_transaction {
         let _ = writeln!(text, "-- transaction: none");
     }
@@ -366,6 +414,30 @@ mod tests {
     }
 
     #[test]
+    fn create_dates_are_checked_and_normalized() {
+        assert_eq!(create_date("2019-03-04").unwrap(), "2019-03-04 00:00:00");
+        assert_eq!(
+            create_date("2019-03-04T05:06:07").unwrap(),
+            "2019-03-04 05:06:07"
+        );
+        assert_eq!(
+            create_date(" 2019-03-04 05:06:07 ").unwrap(),
+            "2019-03-04 05:06:07"
+        );
+        for bad in [
+            "2019-3-4",
+            "2019-13-01",
+            "2019-03-04 25:00:00",
+            "yesterday",
+            "2019-03-04 05:06",
+            "",
+        ] {
+            let err = create_date(bad).unwrap_err();
+            assert!(err.contains("YYYY-MM-DD"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
     fn dates_are_civil() {
         assert_eq!(Utc { secs: 0 }.date(), "1970-01-01");
         assert_eq!(Utc { secs: 951_782_400 }.date(), "2000-02-29");
@@ -411,6 +483,7 @@ mod tests {
             splice: false,
             rev_id: None,
             no_transaction: false,
+            create_date: None,
             dir: Some(dir.clone()),
         };
         let err = new_migration(&args).unwrap_err();
@@ -418,6 +491,33 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
         assert!(err.contains("U+001B"), "{err}");
         assert!(left.is_empty(), "{left:?}");
+    }
+
+    #[test]
+    fn a_historical_create_date_names_the_file_and_the_header() {
+        let dir = std::env::temp_dir().join(format!("xtask-create-date-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let args = NewMigration {
+            message: "create users".to_string(),
+            head: Some("base".to_string()),
+            branch_labels: Vec::new(),
+            depends_on: Vec::new(),
+            splice: false,
+            rev_id: Some("c0ffee000001".to_string()),
+            no_transaction: false,
+            create_date: Some("2019-03-04 05:06:07".to_string()),
+            dir: Some(dir.clone()),
+        };
+        new_migration(&args).unwrap();
+        let path = dir.join("2019-03-04_create_users_c0ffee000001.sql");
+        let text = std::fs::read_to_string(&path);
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(
+            text.unwrap()
+                .contains("-- create_date: 2019-03-04 05:06:07\n"),
+            "{path:?}"
+        );
     }
 
     #[test]
