@@ -2,6 +2,7 @@
 //! involved and says what to do next. None ever holds a database password:
 //! URLs are redacted and driver messages scrubbed before they get here.
 
+use crate::report::{Report, StepReport};
 use migrate_core::{Problems, TransactionMode};
 use std::fmt;
 use std::time::Duration;
@@ -150,7 +151,7 @@ pub enum Error {
     },
 
     /// A statement of a migration failed.
-    #[error("{} of revision {revision} failed at statement {statement} of {statement_count} ({file}:{line}): {message}\n  {}", direction_name(*.direction), outcome_help(*.outcome, *.transaction, hint.as_deref(), revision, message))]
+    #[error("{} of revision {revision} failed at statement {statement} of {statement_count} ({file}:{line}): {message}\n  {}{}", direction_name(*.direction), outcome_help(*.outcome, *.transaction, hint.as_deref(), revision, message), committed_note(&partial.steps))]
     Migration {
         /// The revision.
         revision: String,
@@ -173,7 +174,12 @@ pub enum Error {
         transaction: TransactionMode,
         /// What the runtime noticed about the cause, when it knows better
         /// than "fix the SQL" (e.g. a database that was never stamped).
-        hint: Option<String>,
+        hint: Option<Box<str>>,
+        /// The run's report up to the failure: the steps that committed
+        /// before this one (they stay applied; none for a whole-run
+        /// transaction, which rolls them back too) and the version rows
+        /// they left.
+        partial: Box<Report>,
     },
 
     /// The migration lock could not be taken in time.
@@ -326,6 +332,21 @@ fn outcome_help(
             }
         ),
     }
+}
+
+fn committed_note(committed: &[StepReport]) -> String {
+    let ids: Vec<&str> = committed
+        .iter()
+        .filter_map(|s| s.revision.as_deref())
+        .collect();
+    if ids.is_empty() {
+        return String::new();
+    }
+    format!(
+        "\n  before it, this run applied {} migration(s), which stay applied: {}",
+        ids.len(),
+        ids.join(", ")
+    )
 }
 
 fn fork_note(fork: &Option<String>) -> String {

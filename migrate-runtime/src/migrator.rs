@@ -398,8 +398,17 @@ impl Migrator {
                 self.run_stamp(db, sql, &steps, *mode, &mut rows, &mut report, digest_ok)?
             } else {
                 let never_stamped = state.rows.is_empty() && state.latest.is_empty();
+                let before = report.steps.len();
                 self.execute(db, sql, &steps, &mut rows, &mut report, &mut tables_ready)
-                    .map_err(|e| if never_stamped { forgot_to_stamp(e) } else { e })?
+                    .map_err(|e| {
+                        let first = report.steps.len() == before && before == 0;
+                        let e = if never_stamped && first {
+                            forgot_to_stamp(e)
+                        } else {
+                            e
+                        };
+                        with_partial(e, &report, &rows)
+                    })?
             };
             match executed {
                 Executed::Done => {
@@ -722,6 +731,7 @@ impl Migrator {
                         outcome: FailureOutcome::RolledBack,
                         transaction: file.transaction,
                         hint: None,
+                        partial: Box::default(),
                     });
                 }
                 if i + 1 < statements.len() {
@@ -914,6 +924,7 @@ impl Migrator {
             outcome: FailureOutcome::RolledBack,
             transaction: file.transaction,
             hint: None,
+            partial: Box::default(),
         }
     }
 
@@ -1048,6 +1059,7 @@ impl Migrator {
                     outcome: FailureOutcome::RecordedFailed,
                     transaction: file.transaction,
                     hint: None,
+                    partial: Box::default(),
                 });
             }
             db.batch_or(
@@ -1699,10 +1711,11 @@ fn forgot_to_stamp(error: Error) -> Error {
             outcome,
             transaction,
             hint: None,
+            partial,
         } if message.contains("already exists") => Error::Migration {
             hint: Some(format!(
                 "the database already has what revision {revision} creates, but its version table is empty: its schema was made before this tool managed it. If it matches a revision of this history, record that with `stamp REVISION` (no SQL runs), then run again"
-            )),
+            ).into_boxed_str()),
             revision,
             file,
             direction: Direction::Upgrade,
@@ -1712,6 +1725,45 @@ fn forgot_to_stamp(error: Error) -> Error {
             message,
             outcome,
             transaction,
+            partial,
+        },
+        other => other,
+    }
+}
+
+/// A migration error with the run's report up to it (the partial report):
+/// the steps that committed before it, which stay applied, and the rows.
+fn with_partial(error: Error, report: &Report, rows: &[String]) -> Error {
+    match error {
+        Error::Migration {
+            revision,
+            file,
+            direction,
+            statement,
+            statement_count,
+            line,
+            message,
+            outcome,
+            transaction,
+            hint,
+            partial: _,
+        } => Error::Migration {
+            revision,
+            file,
+            direction,
+            statement,
+            statement_count,
+            line,
+            message,
+            outcome,
+            transaction,
+            hint,
+            partial: Box::new(Report {
+                steps: report.steps.clone(),
+                rows_before: report.rows_before.clone(),
+                rows_after: rows.to_vec(),
+                duration: report.duration,
+            }),
         },
         other => other,
     }

@@ -58,6 +58,18 @@ fn sql_error_in_statement_3_of_5(t: &TestDb) {
     assert_eq!(revision, F2);
     assert_eq!(file, &format!("{F2}.sql"));
     assert_eq!((*statement, *statement_count, *line), (3, 5, 8));
+    // The partial report: F1 committed before F2 failed, and stays.
+    let Error::Migration { partial, .. } = &err else {
+        unreachable!()
+    };
+    assert_eq!(partial.revisions(), vec![F1]);
+    assert_eq!(partial.rows_after, vec![F1.to_string()]);
+    assert!(
+        text.contains(&format!(
+            "before it, this run applied 1 migration(s), which stay applied: {F1}"
+        )),
+        "{text}"
+    );
     assert!(
         text.contains(F2) && text.contains("statement 3 of 5") && text.contains(":8"),
         "{text}"
