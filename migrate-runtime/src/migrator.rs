@@ -275,6 +275,7 @@ impl Migrator {
                     rows_before: rows.clone(),
                     rows_after: rows,
                     duration: started.elapsed(),
+                    adopted: Vec::new(),
                 });
             }
         }
@@ -359,12 +360,15 @@ impl Migrator {
             self.create_tables(db, sql, &state)?;
             state = version_table::read_state(db, sql)?;
         }
-        if !matches!(request, Request::Stamp(..)) {
+        let adopted = if matches!(request, Request::Stamp(..)) {
+            Vec::new()
+        } else {
             let upgrade = matches!(request, Request::Upgrade(_));
-            self.take_over(db, sql, &mut state, upgrade)?;
-        }
+            self.take_over(db, sql, &mut state, upgrade)?
+        };
         let mut report = Report {
             rows_before: state.rows.clone(),
+            adopted,
             ..Report::default()
         };
         let mut replans = 0u32;
@@ -1597,6 +1601,7 @@ impl Migrator {
             rows_before: state.rows.clone(),
             rows_after,
             duration: Duration::ZERO,
+            adopted: Vec::new(),
         })
     }
 }
@@ -1763,6 +1768,7 @@ fn with_partial(error: Error, report: &Report, rows: &[String]) -> Error {
                 rows_before: report.rows_before.clone(),
                 rows_after: rows.to_vec(),
                 duration: report.duration,
+                adopted: report.adopted.clone(),
             }),
         },
         other => other,

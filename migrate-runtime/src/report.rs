@@ -36,6 +36,10 @@ pub struct Report {
     pub rows_after: Vec<String>,
     /// Wall time of the whole run, waiting for the lock included.
     pub duration: Duration,
+    /// Revisions this run recorded as applied without running them: the
+    /// version rows imply them, and another tool (Alembic, diesel_migrations)
+    /// applied them (see the takeover docs).
+    pub adopted: Vec<String>,
 }
 
 impl Report {

@@ -163,14 +163,15 @@ impl Migrator {
     /// The takeover step of a locked run: after the tables exist, before
     /// planning. An `upgrade` of a database with no version rows and no
     /// history first looks for diesel's table; then every revision the rows
-    /// imply that the history does not record is adopted (see the module docs).
+    /// imply that the history does not record is adopted (see the module
+    /// docs). Returns the revisions adopted.
     pub(super) fn take_over(
         &self,
         db: &mut Database,
         sql: &Sql,
         state: &mut DbState,
         upgrade: bool,
-    ) -> Result<()> {
+    ) -> Result<Vec<String>> {
         if upgrade && state.rows.is_empty() && state.latest.is_empty() {
             let versions = self.diesel_versions(db, sql)?.unwrap_or_default();
             if let Some(newest) = versions.last() {
@@ -185,9 +186,9 @@ impl Migrator {
                     DieselTakeover::OnUpgrade => {
                         let applied = self.map_diesel_versions(&versions)?;
                         self.create_tables(db, sql, state)?;
-                        self.write_diesel_adoption(db, sql, &applied)?;
+                        let adopted = self.write_diesel_adoption(db, sql, &applied)?;
                         *state = version_table::read_state(db, sql)?;
-                        return Ok(());
+                        return Ok(adopted);
                     }
                 }
             }
@@ -298,13 +299,18 @@ impl Migrator {
     /// history does not record as present. Writes nothing when the run is
     /// about to refuse anyway (unfinished steps, drift, rows this binary does
     /// not know): its error says why.
-    fn adopt_foreign(&self, db: &mut Database, sql: &Sql, state: &mut DbState) -> Result<()> {
+    fn adopt_foreign(
+        &self,
+        db: &mut Database,
+        sql: &Sql,
+        state: &mut DbState,
+    ) -> Result<Vec<String>> {
         if state.rows.is_empty() {
-            return Ok(());
+            return Ok(Vec::new());
         }
         let a = assess(self.set()?, state);
         if !a.unfinished.is_empty() || !a.drift.is_empty() || !matches!(a.unknown, Unknown::None) {
-            return Ok(());
+            return Ok(Vec::new());
         }
         let graph = self.set()?.graph();
         let known: Vec<RevIdx> = state
@@ -323,13 +329,13 @@ impl Migrator {
             })
             .collect();
         if missing.is_empty() {
-            return Ok(());
+            return Ok(Vec::new());
         }
         let digest = self.digest_of(&state.rows);
         if !self.open_transaction(db, sql, &state.rows, false)? {
             // Another process moved the rows: it records what it did; the run
             // re-reads them before applying anything.
-            return Ok(());
+            return Ok(Vec::new());
         }
         let result = missing.iter().try_for_each(|&idx| {
             self.record_adoption(
@@ -341,9 +347,10 @@ impl Migrator {
             )
         });
         self.finish(db, result)?;
-        tracing::info!(revisions = ?graph.ids(&missing), "adopted revisions applied by another tool (Alembic)");
+        let adopted = graph.ids(&missing);
+        tracing::info!(revisions = ?adopted, "adopted revisions applied by another tool (Alembic)");
         *state = version_table::read_state(db, sql)?;
-        Ok(())
+        Ok(adopted)
     }
 
     fn record_adoption(

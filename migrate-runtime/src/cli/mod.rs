@@ -1354,22 +1354,48 @@ fn check_exit(report: &CheckReport, when_ahead: AheadPolicy) -> Exit {
 fn summary(direction: Direction, report: &Report) -> String {
     let n = report.steps.len();
     let at = output::rows_text(&report.rows_after);
-    match (direction, n) {
-        (_, 0) => format!("nothing to do: the database is at {at}"),
-        (Direction::Upgrade, _) => format!(
-            "upgraded to {at}: {n} migration(s) in {}",
-            output::millis(report.duration)
-        ),
-        (Direction::Downgrade, _) => format!(
-            "downgraded to {at}: {n} migration(s) reverted in {}",
-            output::millis(report.duration)
-        ),
-    }
+    let adopted = if report.adopted.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "adopted {} revision(s) that another tool (Alembic) applied, without running them: {}\n",
+            report.adopted.len(),
+            report.adopted.join(", ")
+        )
+    };
+    adopted
+        + &match (direction, n) {
+            (_, 0) => format!("nothing to do: the database is at {at}"),
+            (Direction::Upgrade, _) => format!(
+                "upgraded to {at}: {n} migration(s) in {}",
+                output::millis(report.duration)
+            ),
+            (Direction::Downgrade, _) => format!(
+                "downgraded to {at}: {n} migration(s) reverted in {}",
+                output::millis(report.duration)
+            ),
+        }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_run_that_adopted_revisions_says_so() {
+        let report = Report {
+            rows_after: vec!["r6".to_string()],
+            adopted: vec!["r1".to_string(), "r2".to_string()],
+            ..Report::default()
+        };
+        assert_eq!(
+            summary(Direction::Upgrade, &report),
+            "adopted 2 revision(s) that another tool (Alembic) applied, without running them: r1, r2\nnothing to do: the database is at r6"
+        );
+        let json = output::report_json(Json::object(), &report).to_string();
+        let value: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
+        assert_eq!(value["adopted"], serde_json::json!(["r1", "r2"]), "{json}");
+    }
 
     #[test]
     fn exit_codes_are_documented_numbers() {

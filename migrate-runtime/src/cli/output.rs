@@ -278,6 +278,7 @@ pub(crate) fn report_json(value: Json, report: &Report) -> Json {
         .with("rows_before", Json::strings(&report.rows_before))
         .with("rows_after", Json::strings(&report.rows_after))
         .with("duration_ms", report.duration)
+        .with("adopted", Json::strings(&report.adopted))
         .with(
             "steps",
             Json::Arr(report.steps.iter().map(step_json).collect()),

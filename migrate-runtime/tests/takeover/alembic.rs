@@ -56,6 +56,8 @@ fn alembic_then_runtime(t: &TestDb) {
     assert_eq!(m.pending(&mut db).unwrap(), [R4, R5, R6]);
     let report = m.launch(&mut db).unwrap();
     assert_eq!(report.revisions(), [R4, R5, R6]);
+    // The report says what it adopted, not only the history table.
+    assert_eq!(report.adopted, [R1, R2, R3]);
     assert_eq!(o.rows("alembic_version"), [R6]);
     assert_eq!(events(t), [R1, R2, R3, R4, R5, R6]);
     assert_eq!(
@@ -161,7 +163,9 @@ fn runtime_then_alembic(t: &TestDb) {
     assert_eq!(alembic.current(), [R5.to_string()]);
     // Alembic applies it again; our next launch adopts it again.
     alembic.run(&["upgrade", "head"]);
-    assert!(m.launch(&mut db).unwrap().is_empty());
+    let report = m.launch(&mut db).unwrap();
+    assert!(report.is_empty());
+    assert_eq!(report.adopted, [R6]);
     let rows = history(t);
     assert_eq!(
         rows[rows.len() - 2..],
