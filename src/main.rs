@@ -79,6 +79,13 @@ fn serve(url: &str) -> Result<(), String> {
     progress.finish(report.as_ref().ok());
     let report = report.map_err(|e| e.to_string())?;
     let head = report.rows_after.join(", ");
+    if !report.adopted.is_empty() {
+        println!(
+            "adopted {} revision(s) that Alembic applied, without running them: {}",
+            report.adopted.len(),
+            report.adopted.join(", ")
+        );
+    }
     if report.is_empty() {
         println!("schema up to date at {head}");
     } else {
