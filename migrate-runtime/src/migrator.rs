@@ -1703,74 +1703,35 @@ fn verify_rows(db: &mut Database, sql: &Sql, expected: &[String]) -> Result<bool
 /// failed because what it creates is already there: the schema was made
 /// before this tool managed it (or by hand), and nobody recorded which
 /// revision it matches. Says so, with the command that fixes it.
-fn forgot_to_stamp(error: Error) -> Error {
-    match error {
-        Error::Migration {
-            revision,
-            file,
-            direction: Direction::Upgrade,
-            statement,
-            statement_count,
-            line,
-            message,
-            outcome,
-            transaction,
-            hint: None,
-            partial,
-        } if message.contains("already exists") => Error::Migration {
-            hint: Some(format!(
+fn forgot_to_stamp(mut error: Error) -> Error {
+    if let Error::Migration {
+        revision,
+        direction: Direction::Upgrade,
+        message,
+        hint,
+        ..
+    } = &mut error
+    {
+        if hint.is_none() && message.contains("already exists") {
+            *hint = Some(format!(
                 "the database already has what revision {revision} creates, but its version table is empty: its schema was made before this tool managed it. If it matches a revision of this history, record that with `stamp REVISION` (no SQL runs), then run again"
-            ).into_boxed_str()),
-            revision,
-            file,
-            direction: Direction::Upgrade,
-            statement,
-            statement_count,
-            line,
-            message,
-            outcome,
-            transaction,
-            partial,
-        },
-        other => other,
+            ).into_boxed_str());
+        }
     }
+    error
 }
 
 /// A migration error with the run's report up to it (the partial report):
 /// the steps that committed before it, which stay applied, and the rows.
-fn with_partial(error: Error, report: &Report, rows: &[String]) -> Error {
-    match error {
-        Error::Migration {
-            revision,
-            file,
-            direction,
-            statement,
-            statement_count,
-            line,
-            message,
-            outcome,
-            transaction,
-            hint,
-            partial: _,
-        } => Error::Migration {
-            revision,
-            file,
-            direction,
-            statement,
-            statement_count,
-            line,
-            message,
-            outcome,
-            transaction,
-            hint,
-            partial: Box::new(Report {
-                steps: report.steps.clone(),
-                rows_before: report.rows_before.clone(),
-                rows_after: rows.to_vec(),
-                duration: report.duration,
-                adopted: report.adopted.clone(),
-            }),
-        },
-        other => other,
+fn with_partial(mut error: Error, report: &Report, rows: &[String]) -> Error {
+    if let Error::Migration { partial, .. } = &mut error {
+        **partial = Report {
+            steps: report.steps.clone(),
+            rows_before: report.rows_before.clone(),
+            rows_after: rows.to_vec(),
+            duration: report.duration,
+            adopted: report.adopted.clone(),
+        };
     }
+    error
 }
