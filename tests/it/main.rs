@@ -13,6 +13,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+#[path = "../../migrate-runtime/tests/runtime/sql_client.rs"]
+mod sql_client;
 mod support;
 
 mod backends;

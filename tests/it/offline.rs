@@ -5,10 +5,10 @@
 //! leave the same database as the online run (skipped without the client,
 //! except with `CI=true`).
 
+use crate::sql_client::run_script;
 use crate::support::{
     chatbot, revisions, scratch_dir, strs, Kind, Oracle, Run, TempDir, TestDb, HEAD, REVISIONS,
 };
-use std::process::{Command, Stdio};
 
 fn migrate(args: &[&str]) -> Run {
     let dir = TempDir(scratch_dir("chatbot-offline"));
@@ -296,77 +296,6 @@ fn no_password_in_errors() {
     }
 }
 
-/// Runs `script` through the real client of `db`'s dialect; `None` (with a
-/// message) when the client is missing, outside CI.
-fn run_client(db: &TestDb, script: &str) -> Option<()> {
-    let mut command = match db.kind {
-        Kind::Sqlite => {
-            let mut c = Command::new("sqlite3");
-            c.arg("-bail").arg(db.url.trim_start_matches("sqlite://"));
-            c
-        }
-        Kind::Postgres => {
-            let mut c = Command::new("psql");
-            c.args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", &db.url]);
-            c
-        }
-        Kind::Mysql => {
-            // mysql://user[:password]@host[:port]/database
-            let rest = db.url.split_once("://").map_or(db.url.as_str(), |(_, r)| r);
-            let (auth, rest) = rest.rsplit_once('@').unwrap_or(("root", rest));
-            let (user, password) = auth.split_once(':').unwrap_or((auth, ""));
-            let (host_port, database) = rest.split_once('/').unwrap_or((rest, ""));
-            let database = database.split('?').next().unwrap_or_default();
-            let (host, port) = host_port.split_once(':').unwrap_or((host_port, "3306"));
-            let client = ["mariadb", "mysql"].into_iter().find(|name| {
-                Command::new(name)
-                    .arg("--version")
-                    .output()
-                    .is_ok_and(|o| o.status.success())
-            });
-            let Some(client) = client else {
-                return skip_client("mariadb", "neither `mariadb` nor `mysql` is installed");
-            };
-            let mut c = Command::new(client);
-            c.args(["--comments", "-h", host, "-P", port, "-u", user, database]);
-            if !password.is_empty() {
-                c.env("MYSQL_PWD", password);
-            }
-            c
-        }
-    };
-    let spawned = command
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn();
-    let mut child = match spawned {
-        Ok(child) => child,
-        Err(e) => return skip_client(&format!("{command:?}"), &e.to_string()),
-    };
-    {
-        use std::io::Write;
-        let mut stdin = child.stdin.take().expect("stdin");
-        stdin.write_all(script.as_bytes()).expect("script written");
-    }
-    let output = child.wait_with_output().expect("client ran");
-    assert!(
-        output.status.success(),
-        "{command:?} failed ({}): {}\n--- script:\n{script}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    Some(())
-}
-
-fn skip_client(client: &str, why: &str) -> Option<()> {
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("{client} cannot run in CI: {why}");
-    }
-    eprintln!("skipping: {client} cannot run: {why}");
-    None
-}
-
 /// The schema, the rows of every table (counted, and the permission list),
 /// the version rows and the history (revision, operation, state) of a database.
 fn snapshot(o: &mut Oracle, kind: Kind) -> Vec<String> {
@@ -431,7 +360,7 @@ fn example_scripts_through_the_client_equal_the_online_run(db: &TestDb) {
     let up = migrate(&["upgrade", "heads", "--sql", "--dialect", dialect])
         .ok()
         .stdout;
-    if run_client(&scripted, &up).is_none() {
+    if run_script(&scripted.url, &up).is_none() {
         return;
     }
     db.migrate(&["upgrade", "heads"]).ok();
@@ -457,7 +386,7 @@ fn example_scripts_through_the_client_equal_the_online_run(db: &TestDb) {
     ])
     .ok()
     .stdout;
-    run_client(&scripted, &down).expect("the client ran before");
+    run_script(&scripted.url, &down).expect("the client ran before");
     db.migrate(&["downgrade", "base"]).ok();
     let online = snapshot(&mut db.oracle(), db.kind);
     assert_eq!(

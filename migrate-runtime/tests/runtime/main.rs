@@ -16,4 +16,5 @@ mod hostile;
 mod linear;
 mod offline;
 mod safety;
+mod sql_client;
 mod state_tables;

@@ -5,10 +5,10 @@
 //! `psql -v ON_ERROR_STOP=1`, `mariadb`/`mysql`), which must be installed (the
 //! test is skipped without it, except with `CI=true`).
 
+use crate::sql_client::run_script;
 use crate::support::{migrator, migrator_of, Kind, Oracle, TestDb};
 use migrate_runtime::core::SourceFile;
 use migrate_runtime::{Config, Dialect, Error, Migrator, OfflineCommand};
-use std::process::{Command, Stdio};
 
 const A: &str = "a1a1a1a1a1a1";
 const B: &str = "b2b2b2b2b2b2";
@@ -195,103 +195,6 @@ fn awkward_history(kind: Kind) -> Vec<SourceFile> {
     vec![notes, guard, paths]
 }
 
-/// Runs `script` through the real client of `t`'s dialect; `None` (with a
-/// message) when the client is not installed, outside CI.
-fn run_client(t: &TestDb, script: &str) -> Option<()> {
-    let mut command = match t.kind {
-        Kind::Sqlite => {
-            let mut c = Command::new("sqlite3");
-            c.arg("-bail").arg(t.sqlite_path().expect("sqlite path"));
-            c
-        }
-        Kind::Postgres => {
-            let mut c = Command::new("psql");
-            c.args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", &t.url]);
-            c
-        }
-        Kind::Mysql => {
-            let (user, password, host, port, database) = mysql_parts(&t.url);
-            let mut c = Command::new(mysql_client()?);
-            // `--comments`: keep the comments inside trigger bodies as the
-            // online run stores them (the client strips them otherwise).
-            c.args([
-                "--comments",
-                "-h",
-                &host,
-                "-P",
-                &port,
-                "-u",
-                &user,
-                &database,
-            ]);
-            if !password.is_empty() {
-                c.env("MYSQL_PWD", password);
-            }
-            c
-        }
-    };
-    let child = command
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn();
-    let mut child = match child {
-        Ok(child) => child,
-        Err(e) => return skip_client(&format!("{command:?}"), &e.to_string()),
-    };
-    {
-        use std::io::Write;
-        let mut stdin = child.stdin.take().expect("stdin");
-        stdin.write_all(script.as_bytes()).expect("script written");
-    }
-    let output = child.wait_with_output().expect("client ran");
-    assert!(
-        output.status.success(),
-        "{command:?} failed ({}): {}\n--- script:\n{script}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    Some(())
-}
-
-fn mysql_client() -> Option<&'static str> {
-    ["mariadb", "mysql"]
-        .into_iter()
-        .find(|name| {
-            Command::new(name)
-                .arg("--version")
-                .output()
-                .is_ok_and(|o| o.status.success())
-        })
-        .or_else(|| skip_client("mariadb", "neither `mariadb` nor `mysql` is installed").and(None))
-}
-
-fn skip_client(client: &str, why: &str) -> Option<()> {
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("{client} cannot run in CI: {why}");
-    }
-    eprintln!("skipping: {client} cannot run: {why}");
-    None
-}
-
-/// `(user, password, host, port, database)` of a `mysql://` URL.
-fn mysql_parts(url: &str) -> (String, String, String, String, String) {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    let rest = rest.split('?').next().unwrap_or_default();
-    let (auth, rest) = rest.rsplit_once('@').unwrap_or(("root", rest));
-    let (user, password) = auth.split_once(':').unwrap_or((auth, ""));
-    let (host_port, database) = rest.split_once('/').unwrap_or((rest, ""));
-    let (host, port) = host_port.split_once(':').unwrap_or((host_port, "3306"));
-    let decode = |s: &str| s.replace("%40", "@").replace("%3A", ":");
-    (
-        decode(user),
-        decode(password),
-        host.to_string(),
-        port.to_string(),
-        database.to_string(),
-    )
-}
-
 /// What must be equal between the two databases: the schema (tables,
 /// columns, triggers, routines), the rows of `notes`, the version rows and
 /// the history rows (revision, operation, state, message).
@@ -352,7 +255,7 @@ fn each_script_through_its_client_equals_the_online_run(t: &TestDb) {
     let up = m
         .offline_sql(dialect(t.kind), OfflineCommand::Upgrade("heads"))
         .unwrap();
-    if run_client(&scripted, &up).is_none() {
+    if run_script(&scripted.url, &up).is_none() {
         return;
     }
     let mut db = t.connect();
@@ -383,7 +286,7 @@ fn each_script_through_its_client_equals_the_online_run(t: &TestDb) {
             OfflineCommand::Downgrade(&format!("{PATHS}:base")),
         )
         .unwrap();
-    run_client(&scripted, &down).expect("the client ran before");
+    run_script(&scripted.url, &down).expect("the client ran before");
     m.downgrade(&mut db, "base").unwrap();
     let online = snapshot(&mut t.oracle());
     assert_eq!(
