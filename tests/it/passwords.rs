@@ -9,6 +9,13 @@
 //! A string that is not a URL of a compiled-in scheme (a libpq `key=value`
 //! string) is refused, with no file created and the password not echoed.
 
+// The server sweeps need a server backend; the SQLite-only build keeps the
+// non-URL test and compiles the rest unused.
+#![cfg_attr(
+    not(any(feature = "postgres", feature = "mysql")),
+    allow(dead_code, unused_variables)
+)]
+
 use crate::support::{chatbot, scratch_dir, Kind, Run, TempDir, TestDb, HEAD};
 
 /// The special characters, in the order they separate the markers.

@@ -22,7 +22,6 @@ use migrate_runtime::{Config, Error, Migrator};
 use proptest::prelude::*;
 use proptest::test_runner::{Config as ProptestConfig, TestCaseError, TestRunner};
 use std::cell::RefCell;
-use std::fmt::Write as _;
 
 /// The rule, written independently of the runtime: a version table name is
 /// `[A-Za-z_][A-Za-z0-9_]*` and at most 55 bytes, so that `<name>_history`
@@ -279,6 +278,7 @@ fn url_with(
 
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 fn password_marker_never_leaks(kind: Kind) {
+    use std::fmt::Write as _;
     let label = format!("{kind:?} password marker");
     let Some(t) = TestDb::create(kind, &label) else {
         return;

@@ -11,7 +11,6 @@
 
 use crate::capture::Capture;
 use migrate_runtime::{Database, Error};
-use std::fmt::Write as _;
 
 /// The special characters, in the order they separate the markers.
 const SPECIALS: [char; 12] = ['#', '?', '@', '/', '%', ':', ' ', '\'', '"', '\\', 'é', '&'];
@@ -89,6 +88,7 @@ fn strings_that_are_not_urls_are_refused() {
 mod servers {
     use super::*;
     use crate::support::{Kind, TestDb};
+    use std::fmt::Write as _;
 
     /// What a URL must lead to.
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
