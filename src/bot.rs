@@ -6,7 +6,7 @@
 //! features are on.
 
 use diesel::prelude::*;
-use migrate_runtime::redact::Scrubber;
+use alembix::redact::Scrubber;
 use std::fmt;
 
 diesel::table! {
@@ -133,13 +133,13 @@ macro_rules! on_backend {
 }
 
 impl Conn {
-    /// Connects to `url` (the same URLs as `migrate_runtime::Database::connect`);
+    /// Connects to `url` (the same URLs as `alembix::Database::connect`);
     /// errors never show its password.
     pub fn connect(url: &str) -> Result<Conn, String> {
         let scrubber = Scrubber::for_url(url);
         // The URL as the driver must get it (scheme lower-cased), after the
         // runtime's refusals; the launch already connected with the same.
-        let url = &migrate_runtime::Database::driver_url(url).map_err(|e| e.to_string())?;
+        let url = &alembix::Database::driver_url(url).map_err(|e| e.to_string())?;
         let lower = url.to_ascii_lowercase();
         let conn = if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
             Conn::postgres(url)

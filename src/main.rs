@@ -11,12 +11,12 @@
 mod bot;
 
 use clap::{Parser, Subcommand};
-use migrate_runtime::cli::{MigrateArgs, Progress, Runner};
-use migrate_runtime::{Config, Database, EmbeddedMigrations, Migrator};
+use alembix::cli::{MigrateArgs, Progress, Runner};
+use alembix::{Config, Database, EmbeddedMigrations, Migrator};
 use std::process::ExitCode;
 
 /// The history in `migrations/`, checked and embedded at build time.
-static MIGRATIONS: EmbeddedMigrations = migrate_runtime::embed_migrations!("migrations");
+static MIGRATIONS: EmbeddedMigrations = alembix::embed_migrations!("migrations");
 
 /// Where the bot keeps its data unless told otherwise.
 const DEFAULT_DATABASE: &str = "sqlite://chatbot.sqlite";
@@ -39,7 +39,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli: Cli = migrate_runtime::cli::parse();
+    let cli: Cli = alembix::cli::parse();
     match cli.command {
         Some(Command::Migrate(_)) if cli.db.is_some() => {
             eprintln!("error: write `--db` after the migrate command, e.g. `chatbot migrate current --db URL`");

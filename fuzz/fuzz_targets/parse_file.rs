@@ -1,10 +1,10 @@
-//! `migrate_core::file::parse` on an arbitrary file name and text: it never
+//! `alembix_core::file::parse` on an arbitrary file name and text: it never
 //! panics, refuses only with problems, accepts only valid ids, and reads a
 //! CRLF checkout exactly as the LF one.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use migrate_core::file;
+use alembix_core::file;
 
 fuzz_target!(|data: &[u8]| {
     // The first byte says how long the name is; the rest is the text.

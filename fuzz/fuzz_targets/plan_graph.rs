@@ -6,8 +6,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use migrate_core::plan::{self, IterateOptions, RevArg};
-use migrate_core::{resolve, Graph, GraphOptions, HeadPolicy, ProblemKind, RevisionSpec};
+use alembix_core::plan::{self, IterateOptions, RevArg};
+use alembix_core::{resolve, Graph, GraphOptions, HeadPolicy, ProblemKind, RevisionSpec};
 use std::collections::BTreeSet;
 
 /// Revision `i` as the input declares it.
@@ -173,12 +173,12 @@ fn exercise(g: &Graph, extra: &str) {
     assert!(plan::check_heads(g, &top).is_ok());
     let all = vec![true; g.len()];
     assert_eq!(
-        migrate_core::topological_sort(g, &all, g.real_heads()).map(|o| o.len()),
+        alembix_core::topological_sort(g, &all, g.real_heads()).map(|o| o.len()),
         Ok(g.len())
     );
     assert_eq!(
-        migrate_core::assess(g, &top, &|_| None),
-        migrate_core::Assessment::UpToDate
+        alembix_core::assess(g, &top, &|_| None),
+        alembix_core::Assessment::UpToDate
     );
 
     let mut targets: Vec<String> = [
@@ -220,7 +220,7 @@ fn exercise(g: &Graph, extra: &str) {
     for rev in g.revisions() {
         let one = [rev.id.as_str()];
         let _ = plan::plan_upgrade(g, &one, "heads");
-        let _ = migrate_core::assess(g, &one, &|_| None);
+        let _ = alembix_core::assess(g, &one, &|_| None);
         let _ = plan::current(g, &one);
     }
     for t in &targets {

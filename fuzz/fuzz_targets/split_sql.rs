@@ -1,10 +1,10 @@
-//! `migrate_core::sql::split_statements` on arbitrary text, for every dialect:
+//! `alembix_core::sql::split_statements` on arbitrary text, for every dialect:
 //! it never panics; each statement is a non-empty, trimmed piece of the text, in
 //! order, on a line within the text; `Splits` gives each dialect the same split.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use migrate_core::sql::{self, Splits, SqlDialect};
+use alembix_core::sql::{self, Splits, SqlDialect};
 
 fuzz_target!(|data: &[u8]| {
     let (first_line, text) = match data.split_first() {

@@ -4,9 +4,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use migrate_core::plan::{self, IterateOptions, RevArg};
-use migrate_core::resolve;
-use migrate_core::{Graph, GraphOptions, HeadPolicy, RevisionSpec};
+use alembix_core::plan::{self, IterateOptions, RevArg};
+use alembix_core::resolve;
+use alembix_core::{Graph, GraphOptions, HeadPolicy, RevisionSpec};
 use std::sync::OnceLock;
 
 fn graph() -> &'static Graph {

@@ -13,7 +13,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
-#[path = "../../migrate-runtime/tests/runtime/sql_client.rs"]
+#[path = "../../alembix-runtime/tests/runtime/sql_client.rs"]
 mod sql_client;
 mod support;
 

@@ -16,11 +16,11 @@ use std::process::Command;
 /// The README's example: a binary that embeds its migrations, migrates on
 /// launch, and mounts the command set as `migrate`.
 const MAIN_RS: &str = r#"use clap::{Parser, Subcommand};
-use migrate_runtime::cli::{MigrateArgs, Runner};
-use migrate_runtime::{Config, Database, EmbeddedMigrations, Migrator};
+use alembix::cli::{MigrateArgs, Runner};
+use alembix::{Config, Database, EmbeddedMigrations, Migrator};
 use std::process::ExitCode;
 
-static MIGRATIONS: EmbeddedMigrations = migrate_runtime::embed_migrations!("migrations");
+static MIGRATIONS: EmbeddedMigrations = alembix::embed_migrations!("migrations");
 
 #[derive(Parser)]
 struct Cli {
@@ -47,7 +47,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn launch() -> Result<(), migrate_runtime::Error> {
+fn launch() -> Result<(), alembix::Error> {
     let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| "sqlite://app.sqlite".into());
     let migrator = Migrator::from_embedded(&MIGRATIONS, Config::default())?;
     let report = migrator.launch(&mut Database::connect(&url)?)?;
@@ -74,8 +74,8 @@ impl Scratch {
         let workspace = Path::new(env!("CARGO_MANIFEST_DIR"));
         let manifest = format!(
             "[package]\nname = \"{name}\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
-             [dependencies]\nmigrate-runtime = {{ path = {:?} }}\nclap = {{ version = \"4\", features = [\"derive\"] }}\n\n[workspace]\n",
-            workspace.join("migrate-runtime").display().to_string()
+             [dependencies]\nalembix = {{ path = {:?} }}\nclap = {{ version = \"4\", features = [\"derive\"] }}\n\n[workspace]\n",
+            workspace.join("alembix").display().to_string()
         );
         fs::write(dir.join("Cargo.toml"), manifest).expect("manifest");
         // The workspace's lock file pins the same versions: nothing to resolve.

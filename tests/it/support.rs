@@ -1,9 +1,9 @@
 //! Running the real binaries, test databases on the real servers, and oracles
 //! that read the database directly (never the binaries' own reports).
 //!
-//! Servers: PostgreSQL at `MIGRATE_TEST_POSTGRES_URL` (default
+//! Servers: PostgreSQL at `ALEMBIX_TEST_POSTGRES_URL` (default
 //! `postgres://postgres@127.0.0.1:5432/test`) and MariaDB/MySQL at
-//! `MIGRATE_TEST_MYSQL_URL` (default `mysql://root@127.0.0.1:3306/test`), with
+//! `ALEMBIX_TEST_MYSQL_URL` (default `mysql://root@127.0.0.1:3306/test`), with
 //! the `postgres` / `mysql` features. Each test creates its own database there
 //! and drops it afterwards; SQLite tests use a file in a fresh folder. When a
 //! server is unreachable the test prints a skip line, except with `CI=true`,
@@ -104,7 +104,7 @@ pub fn cargo() -> Command {
     let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
     command
         .env("CARGO_TARGET_DIR", target_dir())
-        .env_remove("MIGRATE_MANIFEST_DIR_OVERRIDE");
+        .env_remove("ALEMBIX_MANIFEST_DIR_OVERRIDE");
     command
 }
 
@@ -170,12 +170,12 @@ pub fn unique(prefix: &str) -> String {
 }
 
 pub fn postgres_admin_url() -> String {
-    std::env::var("MIGRATE_TEST_POSTGRES_URL")
+    std::env::var("ALEMBIX_TEST_POSTGRES_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string())
 }
 
 pub fn mysql_admin_url() -> String {
-    std::env::var("MIGRATE_TEST_MYSQL_URL")
+    std::env::var("ALEMBIX_TEST_MYSQL_URL")
         .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".to_string())
 }
 

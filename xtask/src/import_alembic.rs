@@ -40,9 +40,9 @@
 use crate::import_output::{self, Downgrade, ImportedRevision, Upgrade};
 use crate::python::{self, Body, Value};
 use clap::Args;
-use migrate_core::file::{check_label, check_revision_id};
-use migrate_core::sql::{split_statements, SqlDialect};
-use migrate_core::{Graph, GraphOptions, HeadPolicy, Origin, RevisionSpec, TransactionMode};
+use alembix_core::file::{check_label, check_revision_id};
+use alembix_core::sql::{split_statements, SqlDialect};
+use alembix_core::{Graph, GraphOptions, HeadPolicy, Origin, RevisionSpec, TransactionMode};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -1167,7 +1167,7 @@ impl Family {
         }
     }
 
-    /// How migrate-core reads statements of this family.
+    /// How alembix-core reads statements of this family.
     fn sql_dialect(self) -> SqlDialect {
         match self {
             Family::Postgres => SqlDialect::Postgres,

@@ -32,7 +32,7 @@
 
 use crate::import_output::{self, Downgrade, ImportedRevision, Upgrade};
 use clap::Args;
-use migrate_core::TransactionMode;
+use alembix_core::TransactionMode;
 use std::path::{Path, PathBuf};
 
 const TOOL: &str = "import-diesel";
@@ -50,9 +50,9 @@ pub struct ImportDiesel {
 }
 
 /// The revision id of a diesel version: `diesel_<version>` (see
-/// [`migrate_core::diesel_compat::revision_for_diesel_version`], shared with the
+/// [`alembix_core::diesel_compat::revision_for_diesel_version`], shared with the
 /// runtime's takeover of a diesel-migrated database).
-pub use migrate_core::diesel_compat::revision_for_diesel_version;
+pub use alembix_core::diesel_compat::revision_for_diesel_version;
 
 /// diesel's version of a migration folder name: up to the first `_`, `-` removed.
 pub fn diesel_version(folder_name: &str) -> String {
@@ -326,7 +326,7 @@ fn convert(m: &DieselMigration, parent: Option<String>) -> Result<ImportedRevisi
         Upgrade::Placeholder(format!(
             "{up_shown} is empty, which diesel refuses to run (EmptyMigration).\nWrite the SQL this migration should apply."
         ))
-    } else if !migrate_core::sql::has_statements(&up) {
+    } else if !alembix_core::sql::has_statements(&up) {
         Upgrade::Nothing(format!("{up_shown} holds no statement: a no-op in diesel."))
     } else {
         Upgrade::Sql(up)
@@ -345,7 +345,7 @@ fn convert(m: &DieselMigration, parent: Option<String>) -> Result<ImportedRevisi
             Downgrade::Irreversible(format!(
                 "{down_shown} is empty, which diesel refuses to run (EmptyMigration)."
             ))
-        } else if !migrate_core::sql::has_statements(&down) {
+        } else if !alembix_core::sql::has_statements(&down) {
             if down.trim().is_empty() {
                 Downgrade::Nothing(format!("{down_shown} is blank: nothing to revert."))
             } else {

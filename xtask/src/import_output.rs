@@ -8,15 +8,15 @@
 //! and a downgrade included, where a comment alone would be valid. The folder-mode
 //! commands that only read the history read past it, with a warning.
 
-use migrate_core::scan::scan_folder;
-use migrate_core::{GraphOptions, HeadPolicy, MigrationSet, SourceFile, TransactionMode};
+use alembix_core::scan::scan_folder;
+use alembix_core::{GraphOptions, HeadPolicy, MigrationSet, SourceFile, TransactionMode};
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 /// The start of a placeholder line; the core refuses it as an unknown section marker,
 /// and the folder-mode reading commands (`heads`, `history`…) read past it.
-pub use migrate_core::set::PLACEHOLDER_MARKER;
+pub use alembix_core::set::PLACEHOLDER_MARKER;
 
 /// The upgrade section of an imported revision.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -195,7 +195,7 @@ fn one_line(text: &str) -> String {
         .chars()
         .filter(|&c| {
             matches!(c, '\r' | '\n')
-                || migrate_core::file::check_header_text(c.encode_utf8(&mut [0; 4])).is_ok()
+                || alembix_core::file::check_header_text(c.encode_utf8(&mut [0; 4])).is_ok()
         })
         .collect();
     allowed
@@ -474,7 +474,7 @@ fn heads_problem(root: &Path, rel: &str) -> Option<String> {
     let problems = MigrationSet::from_sources(&probed, &GraphOptions::default()).err()?;
     let text: Vec<String> = problems
         .iter()
-        .filter(|p| p.kind == migrate_core::ProblemKind::MultipleHeads)
+        .filter(|p| p.kind == alembix_core::ProblemKind::MultipleHeads)
         .map(ToString::to_string)
         .collect();
     (!text.is_empty()).then(|| text.join("\n"))
@@ -484,7 +484,7 @@ fn heads_problem(root: &Path, rel: &str) -> Option<String> {
 pub fn print_verification(written: &Written) {
     match &written.verification {
         Verification::Valid => println!(
-            "verified: {} loads with migrate-core (the same check the build runs)",
+            "verified: {} loads with alembix-core (the same check the build runs)",
             written.shown_dir.display()
         ),
         Verification::OnlyPlaceholders(files) => {
@@ -500,7 +500,7 @@ pub fn print_verification(written: &Written) {
             );
         }
         Verification::Problems(problems) => {
-            println!("the written folder does not load with migrate-core:\n{problems}");
+            println!("the written folder does not load with alembix-core:\n{problems}");
         }
     }
     if let Some(problem) = &written.heads_problem {
@@ -515,8 +515,8 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
     use super::*;
-    use migrate_core::sql::SqlDialect;
-    use migrate_core::ProblemKind;
+    use alembix_core::sql::SqlDialect;
+    use alembix_core::ProblemKind;
 
     fn rev(upgrade: Upgrade, downgrade: Downgrade, parents: &[&str]) -> ImportedRevision {
         ImportedRevision {
@@ -534,14 +534,14 @@ mod tests {
         }
     }
 
-    fn is_placeholder_problem(p: &migrate_core::Problem) -> bool {
+    fn is_placeholder_problem(p: &alembix_core::Problem) -> bool {
         p.kind == ProblemKind::MalformedSections && p.message.contains("migrate:todo")
     }
 
     fn parse(
         r: &ImportedRevision,
-    ) -> Result<migrate_core::MigrationFile, Vec<migrate_core::Problem>> {
-        migrate_core::file::parse(&format!("m/{}", r.file_name()), &r.render("import-test"))
+    ) -> Result<alembix_core::MigrationFile, Vec<alembix_core::Problem>> {
+        alembix_core::file::parse(&format!("m/{}", r.file_name()), &r.render("import-test"))
     }
 
     #[test]
@@ -607,7 +607,7 @@ mod tests {
                     .all(|p| is_placeholder_problem(p) || p.kind == ProblemKind::EmptyUpgrade),
                 "{problems:?}"
             );
-            assert!(migrate_core::file::parse("m/x_abc123.sql", &probe(&r.render("t"))).is_ok());
+            assert!(alembix_core::file::parse("m/x_abc123.sql", &probe(&r.render("t"))).is_ok());
         }
     }
 

@@ -4,7 +4,7 @@
 //! core code the macro uses, never overwrite a file, and check that the history
 //! with the new file still validates before writing it. The read and apply
 //! commands (`heads`, `history`, `upgrade`, `check`, …) are the command set of
-//! `migrate_runtime::cli`, the same one a service binary mounts as
+//! `alembix_runtime::cli`, the same one a service binary mounts as
 //! `<binary> migrate …`, run here over the folder instead of an embedded set.
 
 mod bench;
@@ -15,7 +15,7 @@ mod python;
 mod scaffold;
 
 use clap::{Parser, Subcommand};
-use migrate_runtime::cli::Runner;
+use alembix_runtime::cli::Runner;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -43,7 +43,7 @@ enum Command {
     /// Benchmark against Alembic, diesel_migrations and raw SQL; writes BENCHMARKS.md.
     Bench(bench::BenchArgs),
     #[command(flatten)]
-    Migrate(migrate_runtime::cli::Command),
+    Migrate(alembix_runtime::cli::Command),
 }
 
 /// The workspace root: the parent of this crate's manifest directory.
@@ -62,7 +62,7 @@ fn migrations_dir(dir: Option<PathBuf>) -> PathBuf {
 }
 
 fn main() -> ExitCode {
-    let cli: Cli = migrate_runtime::cli::parse();
+    let cli: Cli = alembix_runtime::cli::parse();
     let result = match cli.command {
         Command::Migrate(command) => {
             return Runner::folder(migrations_dir(cli.dir)).run(&command).into()

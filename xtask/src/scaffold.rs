@@ -2,10 +2,10 @@
 
 use crate::import_output::slug;
 use clap::Args;
-use migrate_core::file::{check_header_text, check_label, check_revision_id};
-use migrate_core::plan::{new_revision_parents, resolve_depends_on};
-use migrate_core::scan::scan_folder;
-use migrate_core::{GraphOptions, HeadPolicy, MigrationSet, SourceFile};
+use alembix_core::file::{check_header_text, check_label, check_revision_id};
+use alembix_core::plan::{new_revision_parents, resolve_depends_on};
+use alembix_core::scan::scan_folder;
+use alembix_core::{GraphOptions, HeadPolicy, MigrationSet, SourceFile};
 use std::fmt::Write as _;
 use std::hash::{BuildHasher, Hasher};
 use std::io::Write as _;

@@ -1,12 +1,12 @@
 //! The build rows, from the existing build-time benchmark
-//! (`migrate-macros/benches/embed_build.rs`), run as it is documented:
-//! `cargo bench -p migrate-macros --bench embed_build -- --sizes … --runs …`.
+//! (`alembix-macros/benches/embed_build.rs`), run as it is documented:
+//! `cargo bench -p alembix-macros --bench embed_build -- --sizes … --runs …`.
 //! Its Markdown table is parsed here; nothing of it is duplicated.
 //!
 //! That bench generates its own crates (one `CREATE TABLE` + `CREATE INDEX`
 //! per migration) under `target/bench-embed/` with their own shared target
 //! directory, both on the same backend (SQLite, the same bundled
-//! `libsqlite3-sys`; `migrate-runtime` without `cli`), and measures the
+//! `libsqlite3-sys`; `alembix-runtime` without `cli`), and measures the
 //! embedding crate's clean build (dependencies built, dev profile), the rebuild
 //! after adding one migration, and the release binary size added over an empty
 //! folder. Only its first table is read here; the second (each timing split
@@ -39,7 +39,7 @@ pub fn measure(workspace: &Path, sizes: &[usize], runs: usize) -> Result<Vec<Bui
             "bench",
             "--quiet",
             "-p",
-            "migrate-macros",
+            "alembix-macros",
             "--bench",
             "embed_build",
             "--",
@@ -54,7 +54,7 @@ pub fn measure(workspace: &Path, sizes: &[usize], runs: usize) -> Result<Vec<Bui
         .map_err(|e| format!("cannot run cargo bench: {e}"))?;
     if !out.status.success() {
         return Err(format!(
-            "`cargo bench -p migrate-macros --bench embed_build` failed ({})",
+            "`cargo bench -p alembix-macros --bench embed_build` failed ({})",
             out.status
         ));
     }

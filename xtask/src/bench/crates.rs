@@ -6,7 +6,7 @@
 //!   service does at start), `downgrade-base` calls `downgrade(db, "base")`.
 //! - `bench_diesel_<n>`: the same with `diesel_migrations::embed_migrations!`
 //!   and `MigrationHarness::{run_pending_migrations, revert_all_migrations}`.
-//! - `bench_ours_cli`: `cargo xtask`'s command set (`migrate_runtime::cli` over
+//! - `bench_ours_cli`: `cargo xtask`'s command set (`alembix_runtime::cli` over
 //!   a folder, exactly what `cargo xtask heads|history --dir DIR` runs), built
 //!   in release, for the graph commands over files.
 //! - `bench_graph_<n>`: a binary embedding `n` revisions and mounting the same
@@ -18,7 +18,7 @@
 //! all its crates, so dependencies build once per flavor. Both apps use the
 //! same bundled SQLite and the same libpq.
 //!
-//! [`Migrator::launch`]: migrate_runtime::Migrator::launch
+//! [`Migrator::launch`]: alembix_runtime::Migrator::launch
 
 use super::db::Backend;
 use super::history::{self, GENERATOR_VERSION};
@@ -33,10 +33,10 @@ const OURS_MAIN: &str = r#"//! Benchmark service: embeds the generated history a
 //! `DATABASE_URL`: `launch` (migrate to the heads, as a service does at start)
 //! or `downgrade-base`.
 
-use migrate_runtime::{Config, Database, EmbeddedMigrations, Migrator};
+use alembix_runtime::{Config, Database, EmbeddedMigrations, Migrator};
 use std::process::ExitCode;
 
-static MIGRATIONS: EmbeddedMigrations = migrate_runtime::embed_migrations!("migrations");
+static MIGRATIONS: EmbeddedMigrations = alembix_runtime::embed_migrations!("migrations");
 
 fn main() -> ExitCode {
     match run() {
@@ -143,7 +143,7 @@ const CLI_MAIN: &str = r#"//! `cargo xtask`'s migration commands over a folder, 
 //! `bench_ours_cli --dir DIR heads|history|…`.
 
 use clap::Parser;
-use migrate_runtime::cli::{Command, Runner};
+use alembix_runtime::cli::{Command, Runner};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -166,11 +166,11 @@ const GRAPH_MAIN: &str = r#"//! A service binary embedding a large history, moun
 //! `bench_graph_<n> heads|history|…` (what `<binary> migrate …` runs).
 
 use clap::Parser;
-use migrate_runtime::cli::{Command, Runner};
-use migrate_runtime::EmbeddedMigrations;
+use alembix_runtime::cli::{Command, Runner};
+use alembix_runtime::EmbeddedMigrations;
 use std::process::ExitCode;
 
-static MIGRATIONS: EmbeddedMigrations = migrate_runtime::embed_migrations!("migrations");
+static MIGRATIONS: EmbeddedMigrations = alembix_runtime::embed_migrations!("migrations");
 
 #[derive(Parser)]
 struct Cli {
@@ -264,7 +264,7 @@ impl Crates {
     }
 
     fn runtime_path(&self) -> String {
-        self.workspace.join("migrate-runtime").display().to_string()
+        self.workspace.join("alembix-runtime").display().to_string()
     }
 
     /// Writes the scratch workspace (its `Cargo.lock` starts as a copy of this
@@ -296,9 +296,9 @@ impl Crates {
         self.write_workspace()?;
         let runtime = self.runtime_path();
         let ours = format!(
-            "[dependencies]\nmigrate-runtime = {{ path = {runtime:?}, default-features = false }}\n\n\
-             [features]\nsqlite = [\"migrate-runtime/sqlite\", \"migrate-runtime/cli\"]\n\
-             postgres = [\"migrate-runtime/postgres\"]\n"
+            "[dependencies]\nalembix-runtime = {{ path = {runtime:?}, default-features = false }}\n\n\
+             [features]\nsqlite = [\"alembix-runtime/sqlite\", \"alembix-runtime/cli\"]\n\
+             postgres = [\"alembix-runtime/postgres\"]\n"
         );
         let diesel = "[dependencies]\n\
              diesel = { version = \"2.2\", default-features = false }\n\
@@ -346,7 +346,7 @@ impl Crates {
         self.write_workspace()?;
         let runtime = self.runtime_path();
         let dependencies = format!(
-            "[dependencies]\nmigrate-runtime = {{ path = {runtime:?} }}\n\
+            "[dependencies]\nalembix-runtime = {{ path = {runtime:?} }}\n\
              clap = {{ version = \"4\", features = [\"derive\"] }}\n"
         );
         let stamp = format!("{TEMPLATE_VERSION} {runtime}");
@@ -386,7 +386,7 @@ impl Crates {
             .args(["build", "--release", "--quiet"])
             .current_dir(&self.dir)
             .env("CARGO_TARGET_DIR", target)
-            .env_remove("MIGRATE_MANIFEST_DIR_OVERRIDE");
+            .env_remove("ALEMBIX_MANIFEST_DIR_OVERRIDE");
         for p in packages {
             command.args(["-p", p]);
         }

@@ -103,7 +103,7 @@ fn script(statements: &[String]) -> String {
     out
 }
 
-/// This project's file for `m` (format: `migrate_core::file`).
+/// This project's file for `m` (format: `alembix_core::file`).
 pub fn ours_file(m: &Migration) -> (String, String) {
     let name = format!("{}_{}.sql", m.slug(), m.revision);
     let text = format!(
@@ -240,14 +240,14 @@ pub const FLOOR_LAUNCH: &str = "SELECT version_num FROM alembic_version";
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
-    use migrate_core::scan::scan_folder;
-    use migrate_core::{GraphOptions, MigrationSet};
-    use migrate_runtime::{Config, Database, Migrator};
+    use alembix_core::scan::scan_folder;
+    use alembix_core::{GraphOptions, MigrationSet};
+    use alembix_runtime::{Config, Database, Migrator};
 
     /// The generated files load with the core (the same scan and validation as
     /// the macro), as one chain ending at the last revision.
     #[test]
-    fn generated_history_loads_with_migrate_core() {
+    fn generated_history_loads_with_alembix_core() {
         let dir = tempfile::tempdir().unwrap();
         let folder = dir.path().join("migrations");
         fs::create_dir(&folder).unwrap();
@@ -260,7 +260,7 @@ mod tests {
         assert_eq!(graph.ids(graph.heads()), [revision(99)]);
         for (file, m) in set.files().iter().zip(&history) {
             assert_eq!(file.revision, m.revision);
-            let sqlite = migrate_core::SqlDialect::Sqlite;
+            let sqlite = alembix_core::SqlDialect::Sqlite;
             assert_eq!(file.upgrade.statements(sqlite).len(), m.upgrade.len());
             let down = file.downgrade.as_ref().unwrap();
             assert_eq!(down.statements(sqlite).len(), m.downgrade.len());

@@ -296,7 +296,7 @@ pub fn run(args: &BenchArgs) -> Result<(), String> {
 
     // 4. Build rows.
     if !plan.build_sizes.is_empty() {
-        eprintln!("bench: build rows (cargo bench -p migrate-macros --bench embed_build)");
+        eprintln!("bench: build rows (cargo bench -p alembix-macros --bench embed_build)");
         machine.sample_load();
         results.build = build_rows::measure(&workspace, &plan.build_sizes, plan.runs)?;
     }

@@ -411,7 +411,7 @@ pub fn render(r: &Results, machine: &Machine) -> String {
         let _ = writeln!(
             md,
             "`heads` and `history` on a chain of N revisions (the same generated migrations). \
-             This project two ways, both its one command set (`migrate_runtime::cli`) built in \
+             This project two ways, both its one command set (`alembix_runtime::cli`) built in \
              release: over the folder, as `cargo xtask heads|history --dir DIR` runs (reads, \
              parses, checksums and validates every file, then answers), and from a binary that \
              embeds the history, as `<binary> migrate heads|history` (no file is read: the graph \
@@ -458,7 +458,7 @@ pub fn render(r: &Results, machine: &Machine) -> String {
         let _ = writeln!(md, "## Build\n");
         let _ = writeln!(
             md,
-            "From `cargo bench -p migrate-macros --bench embed_build` (run by the suite): a \
+            "From `cargo bench -p alembix-macros --bench embed_build` (run by the suite): a \
              binary crate that only embeds N migrations (`CREATE TABLE` + `CREATE INDEX` each) \
              with each tool, both on the same SQLite backend (bundled `libsqlite3-sys`) and \
              otherwise alike (same `main`, `build.rs`, profile and lock file; the tools take \

@@ -5,8 +5,8 @@ use crate::support::{
     xtask, xtask_in, Run,
 };
 use crate::venv::python_with_alembic;
-use migrate_core::sql::SqlDialect;
-use migrate_core::TransactionMode;
+use alembix_core::sql::SqlDialect;
+use alembix_core::TransactionMode;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 

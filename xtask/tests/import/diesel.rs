@@ -1,8 +1,8 @@
 //! `import-diesel`: a linear chain in diesel's order, with diesel's own rules.
 
 use crate::support::{file_of, fixture, load, sql_files, xtask_in};
-use migrate_core::sql::SqlDialect;
-use migrate_core::TransactionMode;
+use alembix_core::sql::SqlDialect;
+use alembix_core::TransactionMode;
 use std::path::Path;
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -46,7 +46,7 @@ fn builds_a_linear_chain_in_diesel_order() {
     );
     assert_eq!(run.stdout.matches("warning:").count(), 1, "{run:?}");
     assert!(
-        run.stdout.contains("verified: out loads with migrate-core"),
+        run.stdout.contains("verified: out loads with alembix-core"),
         "{run:?}"
     );
 

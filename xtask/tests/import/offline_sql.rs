@@ -4,14 +4,14 @@
 //! on SQLite, PostgreSQL and MariaDB and compared with Alembic's own online
 //! `upgrade head` on a separate database of the same server.
 //!
-//! Servers: PostgreSQL at `MIGRATE_TEST_POSTGRES_URL` (default
-//! `postgresql://postgres@127.0.0.1:5432/test`), MariaDB at `MIGRATE_TEST_MYSQL_URL`
+//! Servers: PostgreSQL at `ALEMBIX_TEST_POSTGRES_URL` (default
+//! `postgresql://postgres@127.0.0.1:5432/test`), MariaDB at `ALEMBIX_TEST_MYSQL_URL`
 //! (default `mysql://root@127.0.0.1:3306/test`). A server that cannot be reached
 //! skips its part with a message, except with `CI=true`, where the test fails.
 
 use crate::support::{apply_order, file_of, load, placeholder_revisions, xtask_in, Run};
 use crate::venv::python_with_alembic;
-use migrate_core::sql::SqlDialect;
+use alembix_core::sql::SqlDialect;
 use std::io::Write as _;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -116,7 +116,7 @@ fn import(python: &Path, project: &Path, out: &str, x_args: &[&str]) -> Run {
 }
 
 /// The upgrade statements of an imported folder, parents first, as the runtime
-/// sends them (split by migrate-core).
+/// sends them (split by alembix-core).
 fn upgrade_statements(out: &Path, kind: &str) -> Vec<String> {
     let dialect = match kind {
         "postgresql" => SqlDialect::Postgres,
@@ -262,10 +262,10 @@ static COUNTER: AtomicU32 = AtomicU32::new(0);
 /// with `CI=true`) when the server cannot be reached.
 fn server_db<'a>(python: &'a Path, kind: &'static str) -> Option<ServerDb<'a>> {
     let admin_url = if kind == "mysql" {
-        std::env::var("MIGRATE_TEST_MYSQL_URL")
+        std::env::var("ALEMBIX_TEST_MYSQL_URL")
             .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".to_string())
     } else {
-        std::env::var("MIGRATE_TEST_POSTGRES_URL")
+        std::env::var("ALEMBIX_TEST_POSTGRES_URL")
             .unwrap_or_else(|_| "postgresql://postgres@127.0.0.1:5432/test".to_string())
     };
     let name = format!(

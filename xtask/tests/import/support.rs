@@ -1,7 +1,7 @@
 //! Running the xtask binary and reading what it wrote.
 
-use migrate_core::scan::scan_folder;
-use migrate_core::{GraphOptions, HeadPolicy, MigrationSet, Problems};
+use alembix_core::scan::scan_folder;
+use alembix_core::{GraphOptions, HeadPolicy, MigrationSet, Problems};
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -1,0 +1,115 @@
+//! Stage 1: the macro's argument, the crate root, and the files of the folder.
+//!
+//! The folder is scanned by the core's [`scan_folder`], the one place that decides
+//! what counts as a migration file, shared with the runtime and the xtask.
+
+use alembix_core::scan::scan_folder;
+use alembix_core::{Problem, ProblemKind, Problems, SourceFile};
+use proc_macro2::{Span, TokenStream, TokenTree};
+use std::path::PathBuf;
+use syn::parse::{Parse, ParseStream};
+use syn::{LitStr, Token};
+
+/// Hidden: when set, the folder is resolved against this directory instead of
+/// `CARGO_MANIFEST_DIR` (trybuild compiles test cases in a scratch crate).
+pub(crate) const MANIFEST_DIR_OVERRIDE: &str = "ALEMBIX_MANIFEST_DIR_OVERRIDE";
+
+/// The macro's argument: the folder, as a string literal relative to the crate root.
+pub(crate) struct FolderArg {
+    /// The path of the runtime crate the generated code names: `$crate` when the
+    /// runtime's `embed_migrations!` wrapper calls the macro (so a caller that
+    /// depends only on `alembix` builds), `::alembix_runtime` when called directly.
+    pub(crate) runtime: TokenStream,
+    /// The folder as written.
+    pub(crate) path: String,
+    /// Where errors point: the literal.
+    pub(crate) span: Span,
+}
+
+impl Parse for FolderArg {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let usage = "expected the migrations folder as a string literal relative to the crate's Cargo.toml, e.g. `embed_migrations!(\"migrations\")`";
+        let runtime = if input.peek(LitStr) {
+            quote::quote!(::alembix_runtime)
+        } else {
+            // `<path to the runtime>;`, written by the runtime's wrapper.
+            let mut path = TokenStream::new();
+            while !input.is_empty() && !input.peek(Token![;]) {
+                path.extend([input.parse::<TokenTree>()?]);
+            }
+            input
+                .parse::<Token![;]>()
+                .map_err(|e| syn::Error::new(e.span(), usage))?;
+            path
+        };
+        let lit: LitStr = input
+            .parse()
+            .map_err(|e| syn::Error::new(e.span(), usage))?;
+        if input.peek(Token![,]) {
+            input.parse::<Token![,]>()?;
+        }
+        if !input.is_empty() {
+            return Err(input.error(usage));
+        }
+        Ok(FolderArg {
+            runtime,
+            path: lit.value(),
+            span: lit.span(),
+        })
+    }
+}
+
+/// The files read from the folder.
+pub(crate) struct Folder {
+    /// The crate root every name is relative to.
+    pub(crate) root: PathBuf,
+    /// The migration files, named relative to `root`.
+    pub(crate) sources: Vec<SourceFile>,
+}
+
+/// Finds the crate root and reads the migration files of `folder` below it.
+pub(crate) fn read(folder: &FolderArg) -> Result<Folder, Problems> {
+    let root = crate_root()?;
+    let sources = scan_folder(&root, &folder.path)?;
+    let mut problems = Vec::new();
+    for source in &sources {
+        // The scan names files lossily; a name that does not round-trip cannot be
+        // tracked by `include_bytes!`, so it must be renamed.
+        if source.name.contains('\u{fffd}') && !root.join(&source.name).is_file() {
+            problems.push(
+                Problem::new(ProblemKind::File, "the file name is not valid UTF-8")
+                    .at(source.name.clone(), None)
+                    .help("rename the file; `cargo xtask new-migration` writes names like `2026-01-02_add_users_a1b2c3d4e5f6.sql`"),
+            );
+        }
+    }
+    if problems.is_empty() {
+        Ok(Folder { root, sources })
+    } else {
+        Err(Problems(problems))
+    }
+}
+
+/// The directory the folder is relative to: the override, else the calling crate's.
+fn crate_root() -> Result<PathBuf, Problems> {
+    for var in [MANIFEST_DIR_OVERRIDE, "CARGO_MANIFEST_DIR"] {
+        match std::env::var(var) {
+            Ok(dir) if !dir.is_empty() => return Ok(PathBuf::from(dir)),
+            Err(std::env::VarError::NotUnicode(_)) => {
+                return Err(Problem::new(
+                    ProblemKind::File,
+                    format!("the crate's path (`{var}`) is not valid UTF-8"),
+                )
+                .help("move the crate to a folder whose path is valid UTF-8")
+                .into())
+            }
+            _ => {}
+        }
+    }
+    Err(Problem::new(
+        ProblemKind::File,
+        "`CARGO_MANIFEST_DIR` is not set, so the migrations folder cannot be found",
+    )
+    .help("build with cargo, which tells the macro where the crate's Cargo.toml is")
+    .into())
+}

@@ -1,0 +1,24 @@
+//! Stage 2: parse and validate the files with the core, exactly as the runtime and
+//! the xtask do, collecting every problem of every file.
+
+use crate::read::Folder;
+use alembix_core::{GraphOptions, MigrationSet, Problems};
+use std::path::PathBuf;
+
+/// A history that passed every check; the only input code generation accepts.
+pub(crate) struct Validated {
+    /// The crate root the file names are relative to.
+    pub(crate) root: PathBuf,
+    /// The parsed files and their graph, in load order.
+    pub(crate) set: MigrationSet,
+}
+
+/// Parses and validates the folder's files with the default graph options (the
+/// ones `EmbeddedMigrations::to_set` uses at run time).
+pub(crate) fn validate(folder: Folder) -> Result<Validated, Problems> {
+    let set = MigrationSet::from_sources(&folder.sources, &GraphOptions::default())?;
+    Ok(Validated {
+        root: folder.root,
+        set,
+    })
+}

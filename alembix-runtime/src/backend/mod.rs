@@ -1,0 +1,391 @@
+//! A database connection of any compiled-in backend, and the few primitives the
+//! runtime needs from it: run SQL text, count affected rows, load rows, lock.
+//!
+//! Which backend a URL means is decided by its scheme: `postgres://` and
+//! `postgresql://` (feature `postgres`), `mysql://` and `mariadb://` (feature
+//! `mysql`), and for SQLite (feature `sqlite`, on by default) `sqlite://path`,
+//! `sqlite:path`, `file:` URIs, `:memory:` or a plain file path. Schemes are
+//! case-insensitive; anything else, a libpq `key=value` string included, is
+//! refused before any driver (or SQLite, which would create a file) sees it.
+
+#![cfg_attr(
+    not(any(feature = "sqlite", feature = "postgres", feature = "mysql")),
+    allow(unused_imports, unreachable_code, unused_variables, dead_code)
+)]
+
+use crate::dialect::Dialect;
+use crate::error::{Error, Result};
+use crate::redact::{redact_url, Scrubber};
+use diesel::connection::SimpleConnection;
+use diesel::deserialize::QueryableByName;
+use diesel::RunQueryDsl;
+use std::fmt;
+use std::time::Duration;
+
+#[cfg(feature = "mysql")]
+pub(crate) mod mysql;
+#[cfg(feature = "postgres")]
+pub(crate) mod postgres;
+#[cfg(feature = "sqlite")]
+pub(crate) mod sqlite;
+
+/// The open connection of one backend.
+pub(crate) enum Conn {
+    /// SQLite.
+    #[cfg(feature = "sqlite")]
+    Sqlite(diesel::SqliteConnection),
+    /// PostgreSQL.
+    #[cfg(feature = "postgres")]
+    Postgres(diesel::PgConnection),
+    /// MySQL / MariaDB.
+    #[cfg(feature = "mysql")]
+    Mysql(diesel::MysqlConnection),
+    /// Keeps the enum valid when no backend feature is enabled.
+    #[allow(dead_code)]
+    Never(std::convert::Infallible),
+}
+
+macro_rules! dispatch {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $conn {
+            #[cfg(feature = "sqlite")]
+            Conn::Sqlite($c) => $body,
+            #[cfg(feature = "postgres")]
+            Conn::Postgres($c) => $body,
+            #[cfg(feature = "mysql")]
+            Conn::Mysql($c) => $body,
+            Conn::Never(never) => match *never {},
+        }
+    };
+}
+
+/// A row type loadable from every compiled-in backend.
+pub(crate) trait Row: Sized + 'static + RowSqlite + RowPostgres + RowMysql {}
+impl<T: Sized + 'static + RowSqlite + RowPostgres + RowMysql> Row for T {}
+
+#[cfg(feature = "sqlite")]
+pub(crate) trait RowSqlite: QueryableByName<diesel::sqlite::Sqlite> {}
+#[cfg(feature = "sqlite")]
+impl<T: QueryableByName<diesel::sqlite::Sqlite>> RowSqlite for T {}
+#[cfg(not(feature = "sqlite"))]
+pub(crate) trait RowSqlite {}
+#[cfg(not(feature = "sqlite"))]
+impl<T> RowSqlite for T {}
+
+#[cfg(feature = "postgres")]
+pub(crate) trait RowPostgres: QueryableByName<diesel::pg::Pg> {}
+#[cfg(feature = "postgres")]
+impl<T: QueryableByName<diesel::pg::Pg>> RowPostgres for T {}
+#[cfg(not(feature = "postgres"))]
+pub(crate) trait RowPostgres {}
+#[cfg(not(feature = "postgres"))]
+impl<T> RowPostgres for T {}
+
+#[cfg(feature = "mysql")]
+pub(crate) trait RowMysql: QueryableByName<diesel::mysql::Mysql> {}
+#[cfg(feature = "mysql")]
+impl<T: QueryableByName<diesel::mysql::Mysql>> RowMysql for T {}
+#[cfg(not(feature = "mysql"))]
+pub(crate) trait RowMysql {}
+#[cfg(not(feature = "mysql"))]
+impl<T> RowMysql for T {}
+
+/// A connection to the database being migrated.
+///
+/// Its `Debug` output and every error it produces show the URL with the password
+/// replaced by `***`; driver messages are scrubbed of the password too.
+///
+/// ```no_run
+/// # fn main() -> Result<(), alembix_runtime::Error> {
+/// let mut db = alembix_runtime::Database::connect("sqlite://app.db")?;
+/// # let _ = &mut db;
+/// # Ok(()) }
+/// ```
+pub struct Database {
+    conn: Option<Conn>,
+    dialect: Dialect,
+    url: String,
+    scrubber: Scrubber,
+    /// The bound on lock waits this session was given ([`Database::bound_lock_waits`]).
+    lock_waits: Option<Duration>,
+}
+
+impl fmt::Debug for Database {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Database")
+            .field("dialect", &self.dialect)
+            .field("url", &self.url)
+            .field("open", &self.conn.is_some())
+            .finish()
+    }
+}
+
+impl Database {
+    /// Connects to `url`; the scheme picks the backend (see the module docs).
+    ///
+    /// Refused before any driver sees it: a libpq `key=value` string (it
+    /// would otherwise be a SQLite file named with the password), a scheme
+    /// of no compiled-in backend, and a URL whose password the driver would
+    /// read otherwise than written (a raw `@` after it, a `/`, `?` or `#` in
+    /// it where the driver ends the user info there; see [`crate::redact`]).
+    /// No error shows the password, whole or in part.
+    pub fn connect(url: &str) -> Result<Database> {
+        let scrubber = Scrubber::for_url(url);
+        let (dialect, url, redacted) = checked_url(url)?;
+        let connect_error = |e: diesel::ConnectionError| {
+            let message = scrubber.scrub(e.to_string().trim_end());
+            tracing::warn!(url = %redacted, error = %message, "cannot connect");
+            Error::Connect {
+                url: redacted.clone(),
+                message,
+            }
+        };
+        let conn = match dialect {
+            #[cfg(feature = "sqlite")]
+            Dialect::Sqlite => Conn::Sqlite(sqlite::connect(&url).map_err(connect_error)?),
+            #[cfg(feature = "postgres")]
+            Dialect::Postgres => Conn::Postgres(postgres::connect(&url).map_err(connect_error)?),
+            #[cfg(feature = "mysql")]
+            Dialect::Mysql => Conn::Mysql(mysql::connect(&url).map_err(connect_error)?),
+            #[allow(unreachable_patterns)]
+            other => {
+                let _ = &connect_error;
+                return Err(not_compiled_in(other, redacted.clone()));
+            }
+        };
+        tracing::debug!(url = %redacted, dialect = dialect.name(), "connected");
+        Ok(Database {
+            conn: Some(conn),
+            dialect,
+            url: redacted,
+            scrubber,
+            lock_waits: None,
+        })
+    }
+
+    /// The URL as [`Database::connect`] hands it to its driver (the scheme
+    /// in lower case), after the same refusals, without connecting: for
+    /// code that opens its own diesel connection to the same database.
+    pub fn driver_url(url: &str) -> Result<String> {
+        checked_url(url).map(|(_, url, _)| url)
+    }
+
+    /// Wraps an open SQLite connection.
+    #[cfg(feature = "sqlite")]
+    pub fn from_sqlite(conn: diesel::SqliteConnection) -> Database {
+        Database::wrap(Conn::Sqlite(conn), Dialect::Sqlite)
+    }
+
+    /// Wraps an open PostgreSQL connection.
+    #[cfg(feature = "postgres")]
+    pub fn from_postgres(conn: diesel::PgConnection) -> Database {
+        Database::wrap(Conn::Postgres(conn), Dialect::Postgres)
+    }
+
+    /// Wraps an open MySQL/MariaDB connection.
+    #[cfg(feature = "mysql")]
+    pub fn from_mysql(conn: diesel::MysqlConnection) -> Database {
+        Database::wrap(Conn::Mysql(conn), Dialect::Mysql)
+    }
+
+    #[allow(dead_code)]
+    fn wrap(conn: Conn, dialect: Dialect) -> Database {
+        Database {
+            conn: Some(conn),
+            dialect,
+            url: format!("<{} connection>", dialect.name()),
+            scrubber: Scrubber::default(),
+            lock_waits: None,
+        }
+    }
+
+    /// Bounds how long any statement of this session waits for a lock that
+    /// another session holds, so that no read or write of ours (a `current`
+    /// behind a `LOCK TABLE`, a migration's DDL behind a long transaction)
+    /// waits forever: PostgreSQL's `lock_timeout`, MySQL's
+    /// `lock_wait_timeout` and `innodb_lock_wait_timeout` (whole seconds,
+    /// rounded up), SQLite's `busy_timeout`. Sent once per connection (again
+    /// only for another `timeout`).
+    pub(crate) fn bound_lock_waits(&mut self, timeout: Duration) -> Result<()> {
+        if self.lock_waits == Some(timeout) {
+            return Ok(());
+        }
+        let ms = timeout.as_millis().clamp(1, i32::MAX as u128);
+        let statement = match self.dialect {
+            Dialect::Postgres => format!("SET lock_timeout = {ms}"),
+            Dialect::Mysql => {
+                // MySQL's maximum for both is a year.
+                let secs = ms.div_ceil(1000).min(31_536_000);
+                format!("SET SESSION lock_wait_timeout = {secs}, SESSION innodb_lock_wait_timeout = {secs}")
+            }
+            Dialect::Sqlite => format!("PRAGMA busy_timeout = {ms}"),
+        };
+        self.batch_or(
+            &statement,
+            "bounding lock waits (the configured lock_timeout)",
+        )?;
+        self.lock_waits = Some(timeout);
+        Ok(())
+    }
+
+    /// The backend's dialect.
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    /// The URL with its password replaced by `***`.
+    pub fn redacted_url(&self) -> &str {
+        &self.url
+    }
+
+    /// Closes the connection (a session lock dies with it).
+    pub(crate) fn close(&mut self) {
+        self.conn = None;
+    }
+
+    pub(crate) fn scrub(&self, text: &str) -> String {
+        self.scrubber.scrub(text.trim_end())
+    }
+
+    fn conn(&mut self) -> Result<&mut Conn> {
+        let url = self.url.clone();
+        self.conn.as_mut().ok_or_else(|| Error::Database {
+            doing: "using the connection".to_string(),
+            message: format!(
+                "the connection to {url} was closed after an error it could not recover from; connect again"
+            ),
+        })
+    }
+
+    /// Runs SQL text (one or more statements, nothing returned).
+    pub(crate) fn batch(&mut self, sql: &str) -> std::result::Result<(), String> {
+        tracing::trace!(sql, "batch");
+        let result: diesel::QueryResult<()> = match self.conn() {
+            Ok(conn) => dispatch!(conn, c => c.batch_execute(sql)),
+            Err(e) => return Err(e.to_string()),
+        };
+        result.map_err(|e| self.scrub(&describe(&e)))
+    }
+
+    /// Runs one statement with one or two text bind parameters (in order) and
+    /// returns the number of rows it affected. The SQL text stays the same from
+    /// step to step, so backends prepare it once.
+    pub(crate) fn execute_bound(
+        &mut self,
+        sql: &str,
+        params: &[&str],
+    ) -> std::result::Result<usize, String> {
+        use diesel::sql_types::Text;
+        tracing::trace!(sql, ?params, "execute");
+        let result: diesel::QueryResult<usize> = match (self.conn(), params) {
+            (Ok(conn), [a]) => {
+                dispatch!(conn, c => diesel::sql_query(sql).bind::<Text, _>(*a).execute(c))
+            }
+            (Ok(conn), [a, b]) => dispatch!(conn, c => diesel::sql_query(sql)
+                .bind::<Text, _>(*a)
+                .bind::<Text, _>(*b)
+                .execute(c)),
+            (Ok(_), _) => {
+                return Err(format!(
+                    "{} bind parameters are not supported",
+                    params.len()
+                ))
+            }
+            (Err(e), _) => return Err(e.to_string()),
+        };
+        result.map_err(|e| self.scrub(&describe(&e)))
+    }
+
+    /// Loads the rows of one query.
+    pub(crate) fn load<T: Row>(&mut self, sql: &str) -> std::result::Result<Vec<T>, String> {
+        tracing::trace!(sql, "load");
+        let result: diesel::QueryResult<Vec<T>> = match self.conn() {
+            Ok(conn) => dispatch!(conn, c => diesel::sql_query(sql).load::<T>(c)),
+            Err(e) => return Err(e.to_string()),
+        };
+        result.map_err(|e| self.scrub(&describe(&e)))
+    }
+
+    /// Helper: a bookkeeping error.
+    pub(crate) fn fail(&self, doing: &str, message: String) -> Error {
+        Error::Database {
+            doing: doing.to_string(),
+            message,
+        }
+    }
+
+    /// Runs SQL text, mapping a failure to a bookkeeping error.
+    pub(crate) fn batch_or(&mut self, sql: &str, doing: &str) -> Result<()> {
+        self.batch(sql).map_err(|m| self.fail(doing, m))
+    }
+
+    /// Loads rows, mapping a failure to a bookkeeping error.
+    pub(crate) fn load_or<T: Row>(&mut self, sql: &str, doing: &str) -> Result<Vec<T>> {
+        self.load(sql).map_err(|m| self.fail(doing, m))
+    }
+
+    /// Access to the raw connection for backend-specific code.
+    #[allow(dead_code)]
+    pub(crate) fn raw(&mut self) -> Result<&mut Conn> {
+        self.conn()
+    }
+}
+
+/// The error for a URL of a backend this binary was built without.
+fn not_compiled_in(dialect: Dialect, redacted: String) -> Error {
+    let feature = match dialect {
+        Dialect::Sqlite => "sqlite",
+        Dialect::Postgres => "postgres",
+        Dialect::Mysql => "mysql",
+    };
+    Error::Url {
+        url: redacted,
+        reason: format!(
+            "{} support is not compiled into this binary (enable the `{feature}` feature of alembix-runtime); {}",
+            dialect.name(),
+            Dialect::accepted_urls()
+        ),
+    }
+}
+
+/// The backend, the URL for its driver and the URL to show, or why the
+/// URL must reach no driver (see [`Database::connect`]).
+fn checked_url(url: &str) -> Result<(Dialect, String, String)> {
+    let (dialect, url) = Dialect::parse_url(url).map_err(|refused| Error::Url {
+        url: refused.shown(),
+        reason: refused.reason(),
+    })?;
+    let redacted = redact_url(&url);
+    if !dialect.compiled_in() {
+        return Err(not_compiled_in(dialect, redacted));
+    }
+    if let Some(reason) = crate::redact::ambiguity(dialect, &url) {
+        return Err(Error::Url {
+            url: redacted,
+            reason: reason.to_string(),
+        });
+    }
+    Ok((dialect, url, redacted))
+}
+
+/// A driver error as the operator needs it: the server's message, then
+/// PostgreSQL's `DETAIL` (the duplicate key, the row that failed a check)
+/// and `HINT` when the server gave them (diesel's `Display` shows only the
+/// message).
+fn describe(error: &diesel::result::Error) -> String {
+    match error {
+        diesel::result::Error::DatabaseError(_, info) => {
+            let mut text = info.message().trim_end().to_string();
+            if let Some(detail) = info.details() {
+                text.push_str("\n  DETAIL: ");
+                text.push_str(detail.trim_end());
+            }
+            if let Some(hint) = info.hint() {
+                text.push_str("\n  HINT: ");
+                text.push_str(hint.trim_end());
+            }
+            text
+        }
+        other => other.to_string(),
+    }
+}

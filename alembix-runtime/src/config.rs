@@ -1,0 +1,145 @@
+//! The one configuration struct of a [`Migrator`](crate::Migrator).
+
+use crate::error::Error;
+use crate::ident::Identifier;
+use std::time::Duration;
+
+/// The default version table: Alembic's.
+pub const DEFAULT_VERSION_TABLE: &str = "alembic_version";
+
+/// Suffix of the history table kept beside the version table.
+pub const HISTORY_SUFFIX: &str = "_history";
+
+/// How a run groups migrations into transactions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RunTransaction {
+    /// One transaction per migration, its version-table and history updates
+    /// included (the default). A failure leaves the earlier migrations applied.
+    #[default]
+    PerMigration,
+    /// One transaction around the whole run: all or nothing. Only on backends
+    /// with transactional DDL (PostgreSQL, SQLite); refused on MySQL/MariaDB, and
+    /// refused when the plan holds a `-- transaction: none` migration.
+    WholeRun,
+}
+
+/// What to do when the database is at a revision the binary does not contain,
+/// but which descends from the binary's heads (an older binary started against a
+/// database that a newer one already migrated, e.g. during a rollback).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AheadPolicy {
+    /// Refuse with [`Error::DatabaseAhead`] (the default): nothing is applied.
+    #[default]
+    Refuse,
+    /// Accept and apply nothing: `upgrade` succeeds with an empty report and
+    /// `is_up_to_date` answers `true`. For blue/green rollbacks where the newer
+    /// schema is known to be backward compatible. A *diverged* database (one
+    /// that went another way) is refused whatever this says.
+    Allow,
+}
+
+/// What an upgrade does with a database that diesel_migrations migrated
+/// (`__diesel_schema_migrations` rows, no version rows, no history); see
+/// [`Migrator::adopt_diesel`](crate::Migrator::adopt_diesel).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DieselTakeover {
+    /// Refuse to upgrade it, saying to adopt it first (the default): nothing
+    /// is applied until [`Migrator::adopt_diesel`](crate::Migrator::adopt_diesel)
+    /// runs or this is set to [`DieselTakeover::OnUpgrade`].
+    #[default]
+    Explicit,
+    /// The first upgrade (launch included) adopts it: diesel's versions are
+    /// stamped to the matching revisions, recorded as `adopted`, and only the
+    /// revisions after them run.
+    OnUpgrade,
+}
+
+/// Configuration of a [`Migrator`](crate::Migrator).
+///
+/// ```
+/// use alembix_runtime::Config;
+/// use std::time::Duration;
+///
+/// let config = Config {
+///     version_table_schema: Some("ops".into()),
+///     lock_timeout: Duration::from_secs(10),
+///     ..Config::default()
+/// };
+/// # let _ = config;
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// Name of the version table (default `alembic_version`). The history table
+    /// is this name plus `_history`. Must match `^[A-Za-z_][A-Za-z0-9_]{0,54}$`
+    /// (so that the history table's name fits 63 characters).
+    pub version_table: String,
+    /// Schema (PostgreSQL) or database (MySQL/MariaDB) of the version table;
+    /// `None` uses the connection's default. Not supported on SQLite.
+    pub version_table_schema: Option<String>,
+    /// How long to wait for the migration lock before giving up with an error
+    /// that names the holder (default 60 s). It also bounds every lock wait
+    /// of every statement the runtime sends, a migration's own included:
+    /// the session's `lock_timeout` (PostgreSQL), `lock_wait_timeout` and
+    /// `innodb_lock_wait_timeout` (MySQL/MariaDB, whole seconds) and
+    /// `busy_timeout` (SQLite) are set to it, so that neither a read of the
+    /// version table behind another session's lock nor a migration's DDL
+    /// behind a long transaction waits forever (and blocks every query queued
+    /// behind it). A migration that must wait longer sets its own
+    /// (`SET lock_timeout = 0` on PostgreSQL, as its first statement).
+    pub lock_timeout: Duration,
+    /// One transaction per migration (default) or one for the whole run.
+    pub transaction: RunTransaction,
+    /// What to do with a database that is ahead of the binary.
+    pub when_ahead: AheadPolicy,
+    /// What an upgrade does with a database that diesel_migrations migrated.
+    pub diesel: DieselTakeover,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            version_table: DEFAULT_VERSION_TABLE.to_string(),
+            version_table_schema: None,
+            lock_timeout: Duration::from_secs(60),
+            transaction: RunTransaction::PerMigration,
+            when_ahead: AheadPolicy::Refuse,
+            diesel: DieselTakeover::Explicit,
+        }
+    }
+}
+
+/// Table names derived from a validated [`Config`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Tables {
+    pub schema: Option<Identifier>,
+    pub version: Identifier,
+    pub history: Identifier,
+    /// Alembic's primary key constraint name: `<table>_pkc`.
+    pub version_pk: Identifier,
+}
+
+impl Config {
+    /// Checks the identifiers; called when a `Migrator` is built, before any SQL.
+    pub(crate) fn tables(&self) -> Result<Tables, Error> {
+        let version = Identifier::new(&self.version_table, "version_table")?;
+        let schema = self
+            .version_table_schema
+            .as_deref()
+            .map(|s| Identifier::new(s, "version_table_schema"))
+            .transpose()?;
+        let history = Identifier::new(
+            &format!("{}{HISTORY_SUFFIX}", self.version_table),
+            "version_table (plus `_history`)",
+        )?;
+        let version_pk = Identifier::new(
+            &format!("{}_pkc", self.version_table),
+            "version_table (plus `_pkc`)",
+        )?;
+        Ok(Tables {
+            schema,
+            version,
+            history,
+            version_pk,
+        })
+    }
+}

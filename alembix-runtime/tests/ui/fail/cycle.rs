@@ -1,0 +1,11 @@
+//! `down_revision` links that form a cycle.
+//! The static is used below: the placeholder keeps it from causing a second error.
+
+use alembix_runtime::EmbeddedMigrations;
+
+static MIGRATIONS: EmbeddedMigrations =
+    alembix_runtime::embed_migrations!("tests/ui/fixtures/cycle");
+
+fn main() {
+    println!("{}", MIGRATIONS.len());
+}

@@ -1,0 +1,11 @@
+//! Two files with the same revision id.
+//! The static is used below: the placeholder keeps it from causing a second error.
+
+use alembix_runtime::EmbeddedMigrations;
+
+static MIGRATIONS: EmbeddedMigrations =
+    alembix_runtime::embed_migrations!("tests/ui/fixtures/duplicate_id");
+
+fn main() {
+    println!("{}", MIGRATIONS.len());
+}

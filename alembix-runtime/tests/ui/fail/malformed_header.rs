@@ -1,0 +1,11 @@
+//! A header without `down_revision`.
+//! The static is used below: the placeholder keeps it from causing a second error.
+
+use alembix_runtime::EmbeddedMigrations;
+
+static MIGRATIONS: EmbeddedMigrations =
+    alembix_runtime::embed_migrations!("tests/ui/fixtures/malformed_header");
+
+fn main() {
+    println!("{}", MIGRATIONS.len());
+}
