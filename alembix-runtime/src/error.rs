@@ -123,6 +123,13 @@ pub enum Error {
     #[error("the migration history is invalid:\n{0}")]
     History(Problems),
 
+    /// No database was named: no URL, no `DATABASE_URL`, no default database.
+    #[error("no database given: pass a URL (--db), set DATABASE_URL, or give the migrations a default database; {accepted}")]
+    NoDatabase {
+        /// The URL forms this binary accepts.
+        accepted: String,
+    },
+
     /// The database URL names no backend compiled into this binary.
     #[error("cannot tell the database from {url}: {reason}")]
     Url {

@@ -113,10 +113,10 @@
 
 pub mod embedded;
 
+pub use alembix_core as core;
 pub use embedded::{
     EmbeddedChecksum, EmbeddedMigration, EmbeddedMigrations, EmbeddedSection, EmbeddedStatement,
 };
-pub use alembix_core as core;
 
 /// Embeds the migrations folder at `path` (relative to the calling crate's
 /// `Cargo.toml`, usually `"migrations"`) as an [`EmbeddedMigrations`], or fails
@@ -148,6 +148,7 @@ pub mod error;
 pub mod failpoint;
 pub mod ident;
 mod lock;
+pub mod migrations;
 pub mod migrator;
 pub mod offline;
 mod planning;
@@ -161,6 +162,7 @@ pub use config::{AheadPolicy, Config, DieselTakeover, RunTransaction};
 pub use dialect::Dialect;
 pub use diesel_source::DieselSource;
 pub use error::{Direction, Drift, Error, FailureOutcome, Result, Unfinished};
+pub use migrations::Migrations;
 pub use migrator::{DieselAdoption, Migrator};
 pub use offline::OfflineCommand;
 pub use report::{

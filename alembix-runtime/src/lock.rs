@@ -324,38 +324,46 @@ fn release_server_lock(db: &mut Database, sql: &Sql, lock: &RunLock) -> Result<(
             sql.dialect.literal(name)
         ),
     };
+    // A lent connection is not ours to close: its owner must.
+    let closed = if db.is_lent() {
+        "the application's connection was set aside: close it (do not return it to a pool), which releases the lock"
+    } else {
+        "the connection was closed, which releases the lock"
+    };
     match db.load::<Flag>(&query) {
         Ok(rows) if rows.first().and_then(|f| f.flag) == Some(1) => Ok(()),
         Ok(_) => {
             db.close();
             Err(Error::Database {
                 doing: format!("releasing {}", lock.describe()),
-                message:
-                    "the lock was not held by this connection any more; the connection was closed"
-                        .to_string(),
+                message: format!("the lock was not held by this connection any more; {closed}"),
             })
         }
         Err(message) => {
             db.close();
             Err(Error::Database {
                 doing: format!("releasing {}", lock.describe()),
-                message: format!("{message}; the connection was closed, which releases the lock"),
+                message: format!("{message}; {closed}"),
             })
         }
     }
 }
 
 /// Holds the run lock on a [`Database`]; releases it when dropped.
-pub(crate) struct LockGuard<'a> {
-    db: &'a mut Database,
+pub(crate) struct LockGuard<'a, 'c> {
+    db: &'a mut Database<'c>,
     sql: Sql,
     held: Option<Held>,
     run_wide: bool,
 }
 
-impl<'a> LockGuard<'a> {
+impl<'a, 'c> LockGuard<'a, 'c> {
     /// Takes the lock on `db`.
-    pub fn acquire(db: &'a mut Database, sql: &Sql, timeout: Duration) -> Result<LockGuard<'a>> {
+    pub fn acquire(
+        db: &'a mut Database<'c>,
+        sql: &Sql,
+        timeout: Duration,
+    ) -> Result<LockGuard<'a, 'c>> {
         let held = acquire(db, sql, timeout)?;
         let run_wide = held.lock.is_run_wide();
         let guard = LockGuard {
@@ -382,20 +390,20 @@ impl<'a> LockGuard<'a> {
     }
 }
 
-impl Deref for LockGuard<'_> {
-    type Target = Database;
-    fn deref(&self) -> &Database {
+impl<'c> Deref for LockGuard<'_, 'c> {
+    type Target = Database<'c>;
+    fn deref(&self) -> &Database<'c> {
         self.db
     }
 }
 
-impl DerefMut for LockGuard<'_> {
-    fn deref_mut(&mut self) -> &mut Database {
+impl<'c> DerefMut for LockGuard<'_, 'c> {
+    fn deref_mut(&mut self) -> &mut Database<'c> {
         self.db
     }
 }
 
-impl Drop for LockGuard<'_> {
+impl Drop for LockGuard<'_, '_> {
     fn drop(&mut self) {
         if let Some(held) = self.held.take() {
             if let Err(e) = release(self.db, &self.sql, held) {

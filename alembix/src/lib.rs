@@ -1,21 +1,46 @@
 //! Alembic's revision graph for Rust: a folder of migrations **checked when the
 //! binary is built**, embedded in it, and applied **at launch** with diesel.
 //!
-//! This is the crate to depend on. It re-exports the runtime ([`Migrator`],
-//! [`Database`], [`Config`], …), the build-time macro [`embed_migrations!`] and,
-//! with the default `cli` feature, the command set a binary mounts ([`cli`]).
+//! This is the crate to depend on. It re-exports the runtime ([`Migrations`],
+//! [`Migrator`], [`Database`], [`Config`], …), the build-time macro
+//! [`embed_migrations!`] and, with the default `cli` feature, the command set a
+//! binary mounts ([`cli`]).
 //!
 //! ```no_run
 //! // The folder is relative to the crate's Cargo.toml; usually "migrations".
-//! static MIGRATIONS: alembix::EmbeddedMigrations =
-//!     alembix::embed_migrations!("../alembix-runtime/tests/fixtures/linear");
+//! static MIGRATIONS: alembix::EmbeddedMigrations = alembix::embed_migrations!("tests/migrations");
+//!
+//! /// How this service migrates: its launch and `app migrate …` share it.
+//! fn migrations() -> alembix::Migrations {
+//!     alembix::Migrations::embedded(&MIGRATIONS).default_database("sqlite://app.sqlite")
+//! }
 //!
 //! fn main() -> Result<(), alembix::Error> {
-//!     let migrator = alembix::Migrator::from_embedded(&MIGRATIONS, Default::default())?;
-//!     let mut db = alembix::Database::connect("sqlite://app.sqlite")?;
-//!     migrator.launch(&mut db)?; // upgrade heads; one query when already there
+//!     // Connect ($DATABASE_URL, else the default), lock, upgrade heads:
+//!     // one query when already there.
+//!     let report = migrations().launch(None)?;
+//!     println!("schema at {}", report.rows_after.join(", "));
 //!     Ok(())
 //! }
+//! ```
+//!
+//! # On the application's own connection, in an async service
+//!
+//! [`Migrations::launch_on`] borrows a diesel connection (`&mut PgConnection`,
+//! `&mut SqliteConnection`, `&mut MysqlConnection`; a pooled one through
+//! deref) and gives it back as it was. The launch blocks, so an async service
+//! runs it on a blocking thread before it serves:
+//!
+//! ```ignore
+//! # // Compiled and run as tests/async_service.rs (needs tokio and diesel's r2d2).
+//! let pool = Pool::builder().build(ConnectionManager::<PgConnection>::new(url))?;
+//! let launch_pool = pool.clone();
+//! let report = tokio::task::spawn_blocking(move || {
+//!     let mut conn = launch_pool.get()?;
+//!     Ok::<_, Box<dyn std::error::Error + Send + Sync>>(migrations().launch_on(&mut *conn)?)
+//! })
+//! .await??;
+//! // … then build the router over `pool` and serve.
 //! ```
 //!
 //! # Features

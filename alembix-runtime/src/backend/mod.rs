@@ -29,32 +29,77 @@ pub(crate) mod postgres;
 #[cfg(feature = "sqlite")]
 pub(crate) mod sqlite;
 
+/// A connection the runtime opened (and closes when done), or one the
+/// application lent it for a while (and keeps using afterwards).
+pub(crate) enum Handle<'c, C> {
+    /// Opened by [`Database::connect`] or handed over with `from_*`.
+    Owned(C),
+    /// Lent with `From<&mut C>`: never closed by us.
+    Lent(&'c mut C),
+}
+
+impl<C> Handle<'_, C> {
+    fn get(&mut self) -> &mut C {
+        match self {
+            Handle::Owned(c) => c,
+            Handle::Lent(c) => c,
+        }
+    }
+}
+
 /// The open connection of one backend.
-pub(crate) enum Conn {
+pub(crate) enum Conn<'c> {
     /// SQLite.
     #[cfg(feature = "sqlite")]
-    Sqlite(diesel::SqliteConnection),
+    Sqlite(Handle<'c, diesel::SqliteConnection>),
     /// PostgreSQL.
     #[cfg(feature = "postgres")]
-    Postgres(diesel::PgConnection),
+    Postgres(Handle<'c, diesel::PgConnection>),
     /// MySQL / MariaDB.
     #[cfg(feature = "mysql")]
-    Mysql(diesel::MysqlConnection),
-    /// Keeps the enum valid when no backend feature is enabled.
+    Mysql(Handle<'c, diesel::MysqlConnection>),
+    /// Keeps the enum valid (and its lifetime used) when no backend feature is enabled.
     #[allow(dead_code)]
-    Never(std::convert::Infallible),
+    Never(
+        std::convert::Infallible,
+        std::marker::PhantomData<&'c mut ()>,
+    ),
+}
+
+impl Conn<'_> {
+    /// Whether the application lent this connection.
+    fn is_lent(&self) -> bool {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Conn::Sqlite(h) => matches!(h, Handle::Lent(_)),
+            #[cfg(feature = "postgres")]
+            Conn::Postgres(h) => matches!(h, Handle::Lent(_)),
+            #[cfg(feature = "mysql")]
+            Conn::Mysql(h) => matches!(h, Handle::Lent(_)),
+            Conn::Never(never, _) => match *never {},
+        }
+    }
 }
 
 macro_rules! dispatch {
     ($conn:expr, $c:ident => $body:expr) => {
         match $conn {
             #[cfg(feature = "sqlite")]
-            Conn::Sqlite($c) => $body,
+            Conn::Sqlite(handle) => {
+                let $c = handle.get();
+                $body
+            }
             #[cfg(feature = "postgres")]
-            Conn::Postgres($c) => $body,
+            Conn::Postgres(handle) => {
+                let $c = handle.get();
+                $body
+            }
             #[cfg(feature = "mysql")]
-            Conn::Mysql($c) => $body,
-            Conn::Never(never) => match *never {},
+            Conn::Mysql(handle) => {
+                let $c = handle.get();
+                $body
+            }
+            Conn::Never(never, _) => match *never {},
         }
     };
 }
@@ -95,22 +140,34 @@ impl<T> RowMysql for T {}
 /// Its `Debug` output and every error it produces show the URL with the password
 /// replaced by `***`; driver messages are scrubbed of the password too.
 ///
+/// Either opened from a URL ([`Database::connect`]), handed over
+/// ([`Database::from_postgres`], …), or **lent** by the application for the
+/// time of a migration: `Database::from(&mut conn)` takes a
+/// `&mut PgConnection`, `&mut SqliteConnection` or `&mut MysqlConnection`
+/// (a pooled connection through deref: `Database::from(&mut *pooled)`). A
+/// lent connection is given back as it was lent: the session lock is
+/// released, the lock-wait setting the runtime bounds is restored when the
+/// `Database` is dropped, and it is never closed.
+///
 /// ```no_run
 /// # fn main() -> Result<(), alembix_runtime::Error> {
 /// let mut db = alembix_runtime::Database::connect("sqlite://app.db")?;
 /// # let _ = &mut db;
 /// # Ok(()) }
 /// ```
-pub struct Database {
-    conn: Option<Conn>,
+pub struct Database<'c> {
+    conn: Option<Conn<'c>>,
     dialect: Dialect,
     url: String,
     scrubber: Scrubber,
     /// The bound on lock waits this session was given ([`Database::bound_lock_waits`]).
     lock_waits: Option<Duration>,
+    /// For a lent connection whose lock waits we bounded: the statement that
+    /// restores the application's own setting, run on drop.
+    restore: Option<String>,
 }
 
-impl fmt::Debug for Database {
+impl fmt::Debug for Database<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Database")
             .field("dialect", &self.dialect)
@@ -120,7 +177,7 @@ impl fmt::Debug for Database {
     }
 }
 
-impl Database {
+impl Database<'static> {
     /// Connects to `url`; the scheme picks the backend (see the module docs).
     ///
     /// Refused before any driver sees it: a libpq `key=value` string (it
@@ -129,7 +186,7 @@ impl Database {
     /// read otherwise than written (a raw `@` after it, a `/`, `?` or `#` in
     /// it where the driver ends the user info there; see [`crate::redact`]).
     /// No error shows the password, whole or in part.
-    pub fn connect(url: &str) -> Result<Database> {
+    pub fn connect(url: &str) -> Result<Database<'static>> {
         let scrubber = Scrubber::for_url(url);
         let (dialect, url, redacted) = checked_url(url)?;
         let connect_error = |e: diesel::ConnectionError| {
@@ -142,11 +199,17 @@ impl Database {
         };
         let conn = match dialect {
             #[cfg(feature = "sqlite")]
-            Dialect::Sqlite => Conn::Sqlite(sqlite::connect(&url).map_err(connect_error)?),
+            Dialect::Sqlite => {
+                Conn::Sqlite(Handle::Owned(sqlite::connect(&url).map_err(connect_error)?))
+            }
             #[cfg(feature = "postgres")]
-            Dialect::Postgres => Conn::Postgres(postgres::connect(&url).map_err(connect_error)?),
+            Dialect::Postgres => Conn::Postgres(Handle::Owned(
+                postgres::connect(&url).map_err(connect_error)?,
+            )),
             #[cfg(feature = "mysql")]
-            Dialect::Mysql => Conn::Mysql(mysql::connect(&url).map_err(connect_error)?),
+            Dialect::Mysql => {
+                Conn::Mysql(Handle::Owned(mysql::connect(&url).map_err(connect_error)?))
+            }
             #[allow(unreachable_patterns)]
             other => {
                 let _ = &connect_error;
@@ -160,6 +223,7 @@ impl Database {
             url: redacted,
             scrubber,
             lock_waits: None,
+            restore: None,
         })
     }
 
@@ -170,32 +234,69 @@ impl Database {
         checked_url(url).map(|(_, url, _)| url)
     }
 
-    /// Wraps an open SQLite connection.
+    /// Takes over an open SQLite connection (closed when the `Database` is dropped).
     #[cfg(feature = "sqlite")]
-    pub fn from_sqlite(conn: diesel::SqliteConnection) -> Database {
-        Database::wrap(Conn::Sqlite(conn), Dialect::Sqlite)
+    pub fn from_sqlite(conn: diesel::SqliteConnection) -> Database<'static> {
+        Database::wrap(Conn::Sqlite(Handle::Owned(conn)), Dialect::Sqlite)
     }
 
-    /// Wraps an open PostgreSQL connection.
+    /// Takes over an open PostgreSQL connection (closed when the `Database` is dropped).
     #[cfg(feature = "postgres")]
-    pub fn from_postgres(conn: diesel::PgConnection) -> Database {
-        Database::wrap(Conn::Postgres(conn), Dialect::Postgres)
+    pub fn from_postgres(conn: diesel::PgConnection) -> Database<'static> {
+        Database::wrap(Conn::Postgres(Handle::Owned(conn)), Dialect::Postgres)
     }
 
-    /// Wraps an open MySQL/MariaDB connection.
+    /// Takes over an open MySQL/MariaDB connection (closed when the `Database` is dropped).
     #[cfg(feature = "mysql")]
-    pub fn from_mysql(conn: diesel::MysqlConnection) -> Database {
-        Database::wrap(Conn::Mysql(conn), Dialect::Mysql)
+    pub fn from_mysql(conn: diesel::MysqlConnection) -> Database<'static> {
+        Database::wrap(Conn::Mysql(Handle::Owned(conn)), Dialect::Mysql)
     }
+}
 
+/// Lends the application's SQLite connection for a migration.
+#[cfg(feature = "sqlite")]
+impl<'c> From<&'c mut diesel::SqliteConnection> for Database<'c> {
+    fn from(conn: &'c mut diesel::SqliteConnection) -> Database<'c> {
+        Database::wrap(Conn::Sqlite(Handle::Lent(conn)), Dialect::Sqlite)
+    }
+}
+
+/// Lends the application's PostgreSQL connection for a migration.
+#[cfg(feature = "postgres")]
+impl<'c> From<&'c mut diesel::PgConnection> for Database<'c> {
+    fn from(conn: &'c mut diesel::PgConnection) -> Database<'c> {
+        Database::wrap(Conn::Postgres(Handle::Lent(conn)), Dialect::Postgres)
+    }
+}
+
+/// Lends the application's MySQL/MariaDB connection for a migration.
+#[cfg(feature = "mysql")]
+impl<'c> From<&'c mut diesel::MysqlConnection> for Database<'c> {
+    fn from(conn: &'c mut diesel::MysqlConnection) -> Database<'c> {
+        Database::wrap(Conn::Mysql(Handle::Lent(conn)), Dialect::Mysql)
+    }
+}
+
+impl Drop for Database<'_> {
+    fn drop(&mut self) {
+        if let Some(statement) = self.restore.take() {
+            if let Err(message) = self.batch(&statement) {
+                tracing::warn!(error = %message, "restoring the lent connection's lock-wait setting failed");
+            }
+        }
+    }
+}
+
+impl<'c> Database<'c> {
     #[allow(dead_code)]
-    fn wrap(conn: Conn, dialect: Dialect) -> Database {
+    fn wrap(conn: Conn<'c>, dialect: Dialect) -> Database<'c> {
         Database {
             conn: Some(conn),
             dialect,
             url: format!("<{} connection>", dialect.name()),
             scrubber: Scrubber::default(),
             lock_waits: None,
+            restore: None,
         }
     }
 
@@ -209,6 +310,9 @@ impl Database {
     pub(crate) fn bound_lock_waits(&mut self, timeout: Duration) -> Result<()> {
         if self.lock_waits == Some(timeout) {
             return Ok(());
+        }
+        if self.lock_waits.is_none() && self.conn.as_ref().is_some_and(Conn::is_lent) {
+            self.restore = Some(self.lock_waits_now()?);
         }
         let ms = timeout.as_millis().clamp(1, i32::MAX as u128);
         let statement = match self.dialect {
@@ -228,6 +332,41 @@ impl Database {
         Ok(())
     }
 
+    /// The statement that sets this session's lock waits back to what they are now.
+    fn lock_waits_now(&mut self) -> Result<String> {
+        #[derive(diesel::QueryableByName)]
+        struct Setting {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            value: String,
+        }
+        let (query, restore): (&str, fn(&str) -> String) = match self.dialect {
+            Dialect::Postgres => ("SELECT current_setting('lock_timeout') AS value", |v| {
+                format!("SET lock_timeout = {}", Dialect::Postgres.literal(v))
+            }),
+            Dialect::Mysql => (
+                "SELECT CONCAT(@@SESSION.lock_wait_timeout, ',', @@SESSION.innodb_lock_wait_timeout) AS value",
+                |v| {
+                    let (lock, innodb) = v.split_once(',').unwrap_or((v, v));
+                    format!("SET SESSION lock_wait_timeout = {lock}, SESSION innodb_lock_wait_timeout = {innodb}")
+                },
+            ),
+            Dialect::Sqlite => ("SELECT CAST(timeout AS TEXT) AS value FROM pragma_busy_timeout", |v| {
+                format!("PRAGMA busy_timeout = {v}")
+            }),
+        };
+        let rows: Vec<Setting> =
+            self.load_or(query, "reading the lent connection's lock-wait setting")?;
+        let value = rows.into_iter().next().map(|r| r.value).unwrap_or_default();
+        // Only digits (and PostgreSQL's unit letters) go back into a statement.
+        if value.is_empty() || !value.chars().all(|c| c.is_ascii_alphanumeric() || c == ',') {
+            return Err(self.fail(
+                "reading the lent connection's lock-wait setting",
+                format!("unexpected value {value:?}"),
+            ));
+        }
+        Ok(restore(&value))
+    }
+
     /// The backend's dialect.
     pub fn dialect(&self) -> Dialect {
         self.dialect
@@ -238,16 +377,23 @@ impl Database {
         &self.url
     }
 
-    /// Closes the connection (a session lock dies with it).
+    /// Closes the connection (a session lock dies with it). A lent
+    /// connection is not ours to close: it is only set aside, and the error
+    /// that led here says so.
     pub(crate) fn close(&mut self) {
         self.conn = None;
+    }
+
+    /// Whether the application lent this connection (see [`Database::close`]).
+    pub(crate) fn is_lent(&self) -> bool {
+        self.conn.as_ref().is_some_and(Conn::is_lent)
     }
 
     pub(crate) fn scrub(&self, text: &str) -> String {
         self.scrubber.scrub(text.trim_end())
     }
 
-    fn conn(&mut self) -> Result<&mut Conn> {
+    fn conn(&mut self) -> Result<&mut Conn<'c>> {
         let url = self.url.clone();
         self.conn.as_mut().ok_or_else(|| Error::Database {
             doing: "using the connection".to_string(),
@@ -326,7 +472,7 @@ impl Database {
 
     /// Access to the raw connection for backend-specific code.
     #[allow(dead_code)]
-    pub(crate) fn raw(&mut self) -> Result<&mut Conn> {
+    pub(crate) fn raw(&mut self) -> Result<&mut Conn<'c>> {
         self.conn()
     }
 }

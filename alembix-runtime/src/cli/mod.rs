@@ -89,10 +89,10 @@ use crate::error::{Direction, Error};
 use crate::migrator::Migrator;
 use crate::offline::OfflineCommand;
 use crate::report::{CheckReport, RepairAction, Report, StampMode, Standing};
-use clap::{Args, Subcommand, ValueEnum};
-use json::Json;
 use alembix_core::scan::scan_folder;
 use alembix_core::{GraphOptions, HeadPolicy, MigrationSet, ProblemKind, RevIdx};
+use clap::{Args, Subcommand, ValueEnum};
+use json::Json;
 use out::Out;
 use output::{LineStyle, View};
 use std::io::IsTerminal;
@@ -797,7 +797,7 @@ impl Ctx<'_> {
             })
     }
 
-    fn connect(&self, arg: &DatabaseArg) -> Result<Database, Failure> {
+    fn connect(&self, arg: &DatabaseArg) -> Result<Database<'static>, Failure> {
         let url = self.url(arg)?;
         Ok(Database::connect(&url)?)
     }

@@ -13,6 +13,7 @@ mod broken_pipe;
 mod compound;
 mod diesel_harness;
 mod hostile;
+mod lent;
 mod linear;
 mod offline;
 mod safety;
