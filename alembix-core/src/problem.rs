@@ -169,3 +169,25 @@ impl fmt::Display for Problems {
 }
 
 impl std::error::Error for Problems {}
+
+/// How the core's help texts name the command-line tool that writes and reads a
+/// migrations folder: `` `cargo xtask merge` ``, `` `cargo xtask heads` ``.
+pub const TOOL: &str = "cargo xtask";
+
+/// `text` with each command the core's help names as `` `cargo xtask <command>` ``
+/// named `` `<program> <command>` `` instead, for a tool mounted under another name
+/// (the `alembix` binary, a project's own xtask).
+///
+/// ```
+/// use alembix_core::problem::name_program;
+/// assert_eq!(
+///     name_program("merge them with `cargo xtask merge`", "alembix"),
+///     "merge them with `alembix merge`"
+/// );
+/// ```
+pub fn name_program(text: &str, program: &str) -> String {
+    if program == TOOL {
+        return text.to_string();
+    }
+    text.replace(&format!("`{TOOL} "), &format!("`{program} "))
+}

@@ -49,6 +49,7 @@
 //! | --- | --- | --- |
 //! | `sqlite` (default) | SQLite, compiled in | none |
 //! | `cli` (default) | [`cli`]: `upgrade`, `downgrade`, `current`, `history`, `stamp`, `check`, … as `<binary> migrate …` (clap) | none |
+//! | `tool` | [`tool`]: the whole command set over a migrations folder — `new-migration`, `merge`, `import-alembic`, `import-diesel` and the commands of [`cli`] — to mount in a project's own xtask (the `alembix-cli` crate, also the `alembix` binary) | none |
 //! | `postgres` | PostgreSQL through libpq | `libpq-dev` |
 //! | `mysql` | MySQL and MariaDB | `default-libmysqlclient-dev`, `pkg-config` |
 //!
@@ -57,3 +58,9 @@
 //! no SQLite C code and no clap are built.
 
 pub use alembix_runtime::*;
+
+/// The whole command set over a migrations folder (`new-migration`, `merge`, the
+/// importers, and [`cli`]'s commands), for a project's own xtask:
+/// `fn main() -> ExitCode { alembix::tool::main("cargo xtask") }`.
+#[cfg(feature = "tool")]
+pub use alembix_cli as tool;

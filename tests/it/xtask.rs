@@ -1,5 +1,6 @@
 //! The same command set mounted in the xtask (`cargo xtask <command>`), over
-//! the workspace's `migrations/` folder or `--dir`, against SQLite.
+//! the workspace's `migrations/` folder (found from the current directory) or
+//! `--dir`, against SQLite.
 
 use crate::support::{chatbot, revisions, scratch_dir, strs, workspace, xtask, TempDir, HEAD};
 use std::fs;
@@ -8,25 +9,24 @@ use std::fs;
 fn xtask_runs_the_commands_over_the_folder() {
     let dir = TempDir(scratch_dir("xtask-commands"));
     let url = format!("sqlite://{}", dir.0.join("dev.sqlite").display());
+    // Run inside the workspace: the folder is found from there, whatever the
+    // tool was built from.
+    let here = workspace().join("src");
 
-    let heads = xtask(&dir.0, &["heads", "--json"]).ok().json();
+    let heads = xtask(&here, &["heads", "--json"]).ok().json();
     assert_eq!(heads["command"], "heads");
     assert_eq!(revisions(&heads["heads"]), [HEAD]);
 
     // Commands that read only the history, or write a script, need no database.
-    let history = xtask(&dir.0, &["history"]).ok();
+    let history = xtask(&here, &["history"]).ok();
     assert_eq!(history.stdout.lines().count(), 9);
-    let script = xtask(
-        &dir.0,
-        &["upgrade", "heads", "--sql", "--dialect", "sqlite"],
-    )
-    .ok();
+    let script = xtask(&here, &["upgrade", "heads", "--sql", "--dialect", "sqlite"]).ok();
     assert!(script
         .stdout
         .starts_with("CREATE TABLE \"alembic_version\""));
 
     // Database commands need a database: the xtask has no default.
-    let no_db = xtask(&dir.0, &["current"]).code(2);
+    let no_db = xtask(&here, &["current"]).code(2);
     assert!(
         no_db
             .stderr
@@ -34,11 +34,21 @@ fn xtask_runs_the_commands_over_the_folder() {
         "{no_db:?}"
     );
 
-    let up = xtask(&dir.0, &["upgrade", "heads", "--db", &url, "--json"])
+    let up = xtask(&here, &["upgrade", "heads", "--db", &url, "--json"])
         .ok()
         .json();
     assert_eq!(up["steps"].as_array().map(Vec::len), Some(9));
     assert_eq!(strs(&up["rows_after"]), [HEAD]);
+
+    // Outside the workspace there is no folder to find: the xtask does not fall
+    // back on the one it was built from, and says how to name one.
+    let elsewhere = xtask(&dir.0, &["heads"]).code(1);
+    assert!(
+        elsewhere.stderr.contains("no migrations folder")
+            && elsewhere.stderr.contains("`--dir path/to/migrations`")
+            && elsewhere.stderr.contains("`cargo xtask new-migration"),
+        "{elsewhere:?}"
+    );
 
     // The folder and the embedded set are the same history, checksums included.
     let check = chatbot(&dir.0, &["migrate", "check", "--db", &url, "--json"])

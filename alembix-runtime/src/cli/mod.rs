@@ -531,7 +531,8 @@ impl Runner {
 
     /// How messages name the command line, e.g. `myapp migrate` in "run
     /// `myapp migrate upgrade heads`" (default: the executable's name plus
-    /// ` migrate`, or `cargo xtask` for a folder).
+    /// ` migrate`, or `cargo xtask` for a folder). Over a folder, the core's
+    /// help (`` `cargo xtask merge` ``) names it too.
     pub fn program(mut self, program: impl Into<String>) -> Runner {
         self.program = program.into();
         self
@@ -553,7 +554,8 @@ impl Runner {
         let json = command.json();
         match self.execute(command, out) {
             Ok(exit) => exit,
-            Err(failure) => {
+            Err(mut failure) => {
+                failure.message = self.name_program(&failure.message);
                 out.error(format_args!("error: {}", failure.message));
                 if json {
                     let doc = Json::object()
@@ -606,6 +608,17 @@ impl Runner {
             Command::Check(a) => ctx.check(a),
             Command::Repair(a) => ctx.repair(a),
             Command::AdoptDiesel(a) => ctx.adopt_diesel(a),
+        }
+    }
+
+    /// `text` with the core's help naming this runner's program (`alembix merge`
+    /// instead of `cargo xtask merge`) in folder mode, where the program is the
+    /// tool with the whole command set; an embedded binary's `migrate` has no
+    /// `merge` or `new-migration`, so there the core's words stay.
+    fn name_program(&self, text: &str) -> String {
+        match self.source {
+            Source::Folder(_) => alembix_core::problem::name_program(text, &self.program),
+            Source::Embedded(_) => text.to_string(),
         }
     }
 
@@ -676,12 +689,18 @@ impl Runner {
             Some(Ok(set)) => set,
             Some(Err(heads)) if only_heads(&heads) => {
                 let set = MigrationSet::from_sources(&probed, &any).map_err(Error::History)?;
-                out.error(format_args!("warning: {heads}"));
+                out.error(format_args!(
+                    "warning: {}",
+                    self.name_program(&heads.to_string())
+                ));
                 set
             }
             None if only_heads(&problems) => {
                 let set = MigrationSet::from_sources(&sources, &any).map_err(Error::History)?;
-                out.error(format_args!("warning: {problems}"));
+                out.error(format_args!(
+                    "warning: {}",
+                    self.name_program(&problems.to_string())
+                ));
                 set
             }
             // Other problems: the folder's own report, placeholders included.

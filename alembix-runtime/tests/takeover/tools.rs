@@ -2,7 +2,7 @@
 //! psycopg2 (made once, kept under `target/tmp`), the xtask binary (built once
 //! with cargo, as `cargo xtask` would), and the fixture projects.
 //!
-//! The virtualenv is made the way `xtask/tests/import/venv.rs` makes its own:
+//! The virtualenv is made the way `alembix-cli/tests/import/venv.rs` makes its own:
 //! in a scratch folder renamed into place when complete, so an interrupted
 //! install is never mistaken for a ready one; only `python -m alembic` is used
 //! from it. Without Python or the package index, Alembic tests print a skip

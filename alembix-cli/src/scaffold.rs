@@ -1,5 +1,6 @@
 //! `new-migration` and `merge`: write a new migration file chained onto the history.
 
+use crate::folder::Context;
 use crate::import_output::slug;
 use alembix_core::file::{check_header_text, check_label, check_revision_id};
 use alembix_core::plan::{new_revision_parents, resolve_depends_on};
@@ -9,11 +10,11 @@ use clap::Args;
 use std::fmt::Write as _;
 use std::hash::{BuildHasher, Hasher};
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// Arguments of `cargo xtask new-migration`.
-#[derive(Debug, Args)]
+/// Arguments of `new-migration`.
+#[derive(Debug, Clone, Args)]
 pub struct NewMigration {
     /// One-line description; also names the file.
     #[arg(short, long)]
@@ -40,9 +41,6 @@ pub struct NewMigration {
     /// `create_date` and the file name, e.g. when re-creating a file.
     #[arg(long, value_name = "DATE", value_parser = create_date)]
     create_date: Option<String>,
-    /// The migrations folder (default: the workspace's `migrations/`).
-    #[arg(long)]
-    dir: Option<PathBuf>,
 }
 
 /// `--create-date`: `YYYY-MM-DD`, optionally followed by ` HH:MM:SS` (or
@@ -80,8 +78,8 @@ fn create_date(value: &str) -> Result<String, String> {
     }
 }
 
-/// Arguments of `cargo xtask merge`.
-#[derive(Debug, Args)]
+/// Arguments of `merge`.
+#[derive(Debug, Clone, Args)]
 pub struct Merge {
     /// One-line description; also names the file.
     #[arg(short, long, default_value = "merge heads")]
@@ -91,33 +89,34 @@ pub struct Merge {
     /// Use this revision id instead of a fresh random one.
     #[arg(long)]
     rev_id: Option<String>,
-    /// The migrations folder (default: the workspace's `migrations/`).
-    #[arg(long)]
-    dir: Option<PathBuf>,
 }
 
 /// A migrations folder loaded with the core, tolerating several heads.
-struct Folder {
+struct Folder<'a> {
     dir: PathBuf,
     sources: Vec<SourceFile>,
     set: MigrationSet,
     root: PathBuf,
     rel: String,
+    /// Set when the folder is still to be created: why it goes where it goes.
+    create: Option<String>,
+    context: &'a Context<'a>,
 }
 
-fn load(dir: Option<&Path>) -> Result<Folder, String> {
-    let dir = match dir {
-        Some(d) if d.is_absolute() => d.to_path_buf(),
-        Some(d) => std::env::current_dir()
-            .map_err(|e| format!("cannot read the current directory: {e}"))?
-            .join(d),
-        None => crate::workspace_root().join("migrations"),
-    };
+/// Loads `dir`; a folder still to be created (`create`) is an empty history.
+fn load<'a>(
+    context: &'a Context<'a>,
+    dir: PathBuf,
+    create: Option<String>,
+) -> Result<Folder<'a>, String> {
     let (root, rel) = match (dir.parent(), dir.file_name()) {
         (Some(parent), Some(name)) => (parent.to_path_buf(), name.to_string_lossy().into_owned()),
         _ => return Err(format!("`{}` is not a folder path", dir.display())),
     };
-    let sources = scan_folder(&root, &rel).map_err(|p| p.to_string())?;
+    let sources = match create {
+        Some(_) => Vec::new(),
+        None => scan_folder(&root, &rel).map_err(|p| p.to_string())?,
+    };
     let options = GraphOptions {
         heads: HeadPolicy::Any,
     };
@@ -129,12 +128,16 @@ fn load(dir: Option<&Path>) -> Result<Folder, String> {
         set,
         root,
         rel,
+        create,
+        context,
     })
 }
 
-/// Runs `new-migration`.
-pub fn new_migration(args: &NewMigration) -> Result<(), String> {
-    let folder = load(args.dir.as_deref())?;
+/// Runs `new-migration`: in the folder found, or in a `migrations/` made beside
+/// the nearest `Cargo.toml` when there is none.
+pub(crate) fn new_migration(args: &NewMigration, context: &Context<'_>) -> Result<(), String> {
+    let target = context.folder_to_write(None)?;
+    let folder = load(context, target.dir, target.created_because)?;
     let graph = folder.set.graph();
     let heads: Vec<&str> = args.head.iter().map(String::as_str).collect();
     let parents = if heads == ["base"] {
@@ -162,8 +165,8 @@ pub fn new_migration(args: &NewMigration) -> Result<(), String> {
 }
 
 /// Runs `merge`.
-pub fn merge(args: &Merge) -> Result<(), String> {
-    let folder = load(args.dir.as_deref())?;
+pub(crate) fn merge(args: &Merge, context: &Context<'_>) -> Result<(), String> {
+    let folder = load(context, context.existing_folder()?, None)?;
     let graph = folder.set.graph();
     let revisions: Vec<&str> = if args.revisions.is_empty() {
         vec!["heads"]
@@ -215,7 +218,7 @@ fn message_value(message: &str) -> Result<String, String> {
 }
 
 /// Renders the new file, checks the history still validates with it, and creates it.
-fn write(folder: &Folder, draft: &Draft<'_>, rev_id: Option<&str>) -> Result<(), String> {
+fn write(folder: &Folder<'_>, draft: &Draft<'_>, rev_id: Option<&str>) -> Result<(), String> {
     let message = message_value(draft.message)?;
     let graph = folder.set.graph();
     let revision = match rev_id {
@@ -291,6 +294,12 @@ fn write(folder: &Folder, draft: &Draft<'_>, rev_id: Option<&str>) -> Result<(),
         ));
     }
 
+    let context = folder.context;
+    if let Some(why) = &folder.create {
+        std::fs::create_dir_all(&folder.dir)
+            .map_err(|e| format!("cannot create the folder {}: {e}", folder.dir.display()))?;
+        println!("{why}");
+    }
     let path = folder.dir.join(&file_name);
     let mut file = std::fs::OpenOptions::new()
         .write(true)
@@ -299,14 +308,8 @@ fn write(folder: &Folder, draft: &Draft<'_>, rev_id: Option<&str>) -> Result<(),
         .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
     file.write_all(text.as_bytes())
         .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    // Where the file went, as the reader can open it: relative to the
-    // current directory when it lies below it, else the whole path.
-    let cwd = std::env::current_dir().unwrap_or_default();
-    let shown = path
-        .strip_prefix(&cwd)
-        .unwrap_or(&path)
-        .display()
-        .to_string();
+    // Where the file went, as the reader can open it from here.
+    let shown = context.show(&path);
     println!("created {shown} (revision {revision}, down_revision {parents})");
     ensure_build_script(folder);
     if !draft.merge {
@@ -320,7 +323,7 @@ fn write(folder: &Folder, draft: &Draft<'_>, rev_id: Option<&str>) -> Result<(),
 /// `embed_migrations!` tracks edits and deletions itself; a stable proc macro
 /// cannot see a new file, so the embedding crate needs one `build.rs` line. We
 /// create `build.rs` when the crate has none, and otherwise only say what to add.
-fn ensure_build_script(folder: &Folder) {
+fn ensure_build_script(folder: &Folder<'_>) {
     let crate_dir = &folder.root;
     if !crate_dir.join("Cargo.toml").is_file() {
         return;
@@ -331,7 +334,7 @@ fn ensure_build_script(folder: &Folder) {
         Ok(text) if text.contains(&line) => {}
         Ok(_) => println!(
             "note: add `println!(\"{line}\");` to {} so the next build sees new migration files",
-            path.display()
+            folder.context.show(&path)
         ),
         Err(_) => {
             let text = format!(
@@ -346,9 +349,9 @@ fn ensure_build_script(folder: &Folder) {
             match created {
                 Ok(()) => println!(
                     "created {} so that new migration files are embedded by the next build",
-                    path.display()
+                    folder.context.show(&path)
                 ),
-                Err(e) => println!("note: could not create {}: {e}", path.display()),
+                Err(e) => println!("note: could not create {}: {e}", folder.context.show(&path)),
             }
         }
     }
@@ -472,7 +475,7 @@ mod tests {
 
     #[test]
     fn new_migration_refuses_an_escape_in_the_message_and_writes_nothing() {
-        let dir = std::env::temp_dir().join(format!("xtask-scaffold-{}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!("alembix-cli-scaffold-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let args = NewMigration {
@@ -484,9 +487,9 @@ mod tests {
             rev_id: None,
             no_transaction: false,
             create_date: None,
-            dir: Some(dir.clone()),
         };
-        let err = new_migration(&args).unwrap_err();
+        let context = Context::new("alembix", Some(&dir)).unwrap();
+        let err = new_migration(&args, &context).unwrap_err();
         let left: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
         let _ = std::fs::remove_dir_all(&dir);
         assert!(err.contains("U+001B"), "{err}");
@@ -495,7 +498,8 @@ mod tests {
 
     #[test]
     fn a_historical_create_date_names_the_file_and_the_header() {
-        let dir = std::env::temp_dir().join(format!("xtask-create-date-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("alembix-cli-create-date-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let args = NewMigration {
@@ -507,9 +511,9 @@ mod tests {
             rev_id: Some("c0ffee000001".to_string()),
             no_transaction: false,
             create_date: Some("2019-03-04 05:06:07".to_string()),
-            dir: Some(dir.clone()),
         };
-        new_migration(&args).unwrap();
+        let context = Context::new("alembix", Some(&dir)).unwrap();
+        new_migration(&args, &context).unwrap();
         let path = dir.join("2019-03-04_create_users_c0ffee000001.sql");
         let text = std::fs::read_to_string(&path);
         let _ = std::fs::remove_dir_all(&dir);

@@ -1,4 +1,4 @@
-//! `cargo xtask import-diesel PATH`: turn a diesel-cli migrations folder
+//! `import-diesel PATH`: turn a diesel-cli migrations folder
 //! (`<version>_<name>/{up.sql,down.sql,metadata.toml}`) into a linear chain of
 //! migration files, in exactly the order diesel_migrations applies them.
 //!
@@ -28,8 +28,10 @@
 //! - `metadata.toml` with `run_in_transaction = false` → `-- transaction: none`.
 //!   Like diesel (serde's default for a missing bool), a readable metadata.toml
 //!   without the key also means no transaction; an unreadable one means the default.
-//! - Revision ids come from [`revision_for_diesel_version`]: `diesel_<version>`.
+//! - Revision ids come from [`alembix_core::diesel_compat::revision_for_diesel_version`]:
+//!   `diesel_<version>`.
 
+use crate::folder::Context;
 use crate::import_output::{self, Downgrade, ImportedRevision, Upgrade};
 use alembix_core::TransactionMode;
 use clap::Args;
@@ -37,22 +39,22 @@ use std::path::{Path, PathBuf};
 
 const TOOL: &str = "import-diesel";
 
-/// Arguments of `cargo xtask import-diesel`.
-#[derive(Debug, Args)]
+/// Arguments of `import-diesel`.
+#[derive(Debug, Clone, Args)]
 pub struct ImportDiesel {
     /// The diesel migrations folder, or the project holding it (with diesel.toml or
     /// a `migrations/` folder).
     path: PathBuf,
-    /// The folder to write the migration files into (default: the workspace's
-    /// `migrations/`); created if missing. No file is ever overwritten.
+    /// The folder to write the migration files into (default: the `migrations/`
+    /// found from the current directory upward, as the other commands find it);
+    /// created if missing. No file is ever overwritten.
     #[arg(long)]
     out: Option<PathBuf>,
 }
 
-/// The revision id of a diesel version: `diesel_<version>` (see
-/// [`alembix_core::diesel_compat::revision_for_diesel_version`], shared with the
-/// runtime's takeover of a diesel-migrated database).
-pub use alembix_core::diesel_compat::revision_for_diesel_version;
+// The revision id of a diesel version: `diesel_<version>`, shared with the
+// runtime's takeover of a diesel-migrated database.
+use alembix_core::diesel_compat::revision_for_diesel_version;
 
 /// diesel's version of a migration folder name: up to the first `_`, `-` removed.
 pub fn diesel_version(folder_name: &str) -> String {
@@ -61,6 +63,14 @@ pub fn diesel_version(folder_name: &str) -> String {
         .next()
         .unwrap_or_default()
         .replace('-', "")
+}
+
+/// Whether two paths name the same existing folder.
+fn same_dir(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
 }
 
 /// One diesel migration folder.
@@ -75,14 +85,20 @@ struct DieselMigration {
 }
 
 /// Runs `import-diesel`.
-pub fn import_diesel(args: &ImportDiesel) -> Result<(), String> {
-    let cwd =
-        std::env::current_dir().map_err(|e| format!("cannot read the current directory: {e}"))?;
+pub(crate) fn import_diesel(args: &ImportDiesel, context: &Context<'_>) -> Result<(), String> {
+    let cwd = &context.cwd;
     let dir = locate(&cwd.join(&args.path))?;
     let shown_dir = match dir.strip_prefix(cwd.join(&args.path)) {
         Ok(rel) => args.path.join(rel),
         Err(_) => dir.clone(),
     };
+    let out = context.folder_to_write(args.out.as_deref())?.dir;
+    if same_dir(&out, &dir) {
+        return Err(format!(
+            "the diesel migrations in {} would be imported into the same folder; pass another folder with --out (e.g. `--out db/migrations`), and point `embed_migrations!` at it",
+            shown_dir.display()
+        ));
+    }
     let migrations = list(&dir, &shown_dir)?;
     if migrations.is_empty() {
         return Err(format!(
@@ -114,7 +130,7 @@ pub fn import_diesel(args: &ImportDiesel) -> Result<(), String> {
             problems.join("\n")
         ));
     }
-    let written = import_output::write_all(args.out.as_deref(), &imported, TOOL)?;
+    let written = import_output::write_all(context, args.out.as_deref(), &imported, TOOL)?;
 
     println!(
         "imported {} diesel migration(s) from {} into {}, in diesel's order (a linear chain):",

@@ -1,4 +1,4 @@
-//! Running the xtask binary and reading what it wrote.
+//! Running the `alembix` binary and reading what it wrote.
 
 use alembix_core::scan::scan_folder;
 use alembix_core::{GraphOptions, HeadPolicy, MigrationSet, Problems};
@@ -6,7 +6,7 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// A fixture folder under `xtask/tests/fixtures`.
+/// A fixture folder under `alembix-cli/tests/fixtures`.
 pub fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
@@ -30,17 +30,17 @@ impl std::fmt::Debug for Run {
     }
 }
 
-/// Runs `xtask ARGS` in `cwd`.
-pub fn xtask_in<I, S>(cwd: &Path, args: I) -> Run
+/// Runs `alembix ARGS` in `cwd`.
+pub fn alembix_in<I, S>(cwd: &Path, args: I) -> Run
 where
     I: IntoIterator<Item = S>,
     S: AsRef<OsStr>,
 {
-    let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
+    let out = Command::new(env!("CARGO_BIN_EXE_alembix"))
         .args(args)
         .current_dir(cwd)
         .output()
-        .expect("the xtask binary runs");
+        .expect("the alembix binary runs");
     Run {
         ok: out.status.success(),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -48,13 +48,13 @@ where
     }
 }
 
-/// Runs `xtask ARGS` from the fixtures folder.
-pub fn xtask<I, S>(args: I) -> Run
+/// Runs `alembix ARGS` from the fixtures folder.
+pub fn alembix<I, S>(args: I) -> Run
 where
     I: IntoIterator<Item = S>,
     S: AsRef<OsStr>,
 {
-    xtask_in(&fixture(""), args)
+    alembix_in(&fixture(""), args)
 }
 
 /// Loads a folder the way the build does (scan + core), tolerating several heads.

@@ -8,6 +8,7 @@
 //! and a downgrade included, where a comment alone would be valid. The folder-mode
 //! commands that only read the history read past it, with a warning.
 
+use crate::folder::Context;
 use alembix_core::scan::scan_folder;
 use alembix_core::{GraphOptions, HeadPolicy, MigrationSet, SourceFile, TransactionMode};
 use std::fmt::Write as _;
@@ -87,8 +88,9 @@ impl ImportedRevision {
         )
     }
 
-    /// The file's text. `tool` names the command in comments (`import-alembic`).
-    pub fn render(&self, tool: &str) -> String {
+    /// The file's text. `tool` names the command in comments (`import-alembic`),
+    /// `program` the command line it ran under (`alembix`).
+    pub fn render(&self, program: &str, tool: &str) -> String {
         let mut text = String::new();
         let _ = writeln!(text, "-- revision: {}", self.revision);
         let parents = if self.down_revisions.is_empty() {
@@ -121,7 +123,7 @@ impl ImportedRevision {
         }
         let _ = writeln!(
             text,
-            "-- Imported by `cargo xtask {tool}` from {}",
+            "-- Imported by `{program} {tool}` from {}",
             one_line(&self.source)
         );
         let merge = self.down_revisions.len() > 1;
@@ -207,7 +209,7 @@ fn one_line(text: &str) -> String {
 }
 
 /// The message as a file-name slug: lowercase words joined by `_`, at most 40
-/// characters (the same rule as `cargo xtask new-migration`).
+/// characters (the same rule as `new-migration`).
 pub fn slug(message: &str) -> String {
     let mut out = String::new();
     for word in message
@@ -271,32 +273,30 @@ pub struct Written {
     pub heads_problem: Option<String>,
 }
 
-/// Writes `revisions` into `out` (default: the workspace's `migrations/`): checks
-/// first that no file or revision id is already there and that the history loads
-/// with them (placeholders aside), then creates every file, then loads the folder.
-pub fn write_all(
+/// Writes `revisions` into `out` (default: the migrations folder found from the
+/// current directory, or a new `migrations/` beside the nearest `Cargo.toml`):
+/// checks first that no file or revision id is already there and that the history
+/// loads with them (placeholders aside), then creates every file, then loads the
+/// folder.
+pub(crate) fn write_all(
+    context: &Context<'_>,
     out: Option<&Path>,
     revisions: &[ImportedRevision],
     tool: &str,
 ) -> Result<Written, String> {
-    let (dir, shown_dir) = match out {
-        Some(d) if d.is_absolute() => (d.to_path_buf(), d.to_path_buf()),
-        Some(d) => (
-            std::env::current_dir()
-                .map_err(|e| format!("cannot read the current directory: {e}"))?
-                .join(d),
-            d.to_path_buf(),
-        ),
-        None => (
-            crate::workspace_root().join("migrations"),
-            PathBuf::from("migrations"),
-        ),
-    };
+    let target = context.folder_to_write(out)?;
+    // The core's help, naming the program the user runs.
+    let name_program = |text: &str| alembix_core::problem::name_program(text, context.program);
+    let dir = target.dir;
+    let shown_dir = PathBuf::from(context.show(&dir));
     if dir.exists() && !dir.is_dir() {
         return Err(format!(
             "--out `{}` is a file; give a folder for the migration files",
             shown_dir.display()
         ));
+    }
+    if let Some(why) = target.created_because.filter(|_| !dir.exists()) {
+        println!("{why}");
     }
     std::fs::create_dir_all(&dir)
         .map_err(|e| format!("cannot create the folder {}: {e}", shown_dir.display()))?;
@@ -351,7 +351,7 @@ pub fn write_all(
                 existing_set.file(i).file
             ));
         }
-        let text = rev.render(tool);
+        let text = rev.render(context.program, tool);
         sources.push(SourceFile {
             name: format!("{rel}/{name}"),
             text: probe(&text),
@@ -399,9 +399,10 @@ pub fn write_all(
                 })
                 .collect(),
         ),
+        Verification::Problems(problems) => Verification::Problems(name_program(&problems)),
         other => other,
     };
-    let heads_problem = heads_problem(&root, &rel);
+    let heads_problem = heads_problem(&root, &rel).map(|p| name_program(&p));
     Ok(Written {
         shown_dir,
         files,
@@ -541,7 +542,10 @@ mod tests {
     fn parse(
         r: &ImportedRevision,
     ) -> Result<alembix_core::MigrationFile, Vec<alembix_core::Problem>> {
-        alembix_core::file::parse(&format!("m/{}", r.file_name()), &r.render("import-test"))
+        alembix_core::file::parse(
+            &format!("m/{}", r.file_name()),
+            &r.render("alembix", "import-test"),
+        )
     }
 
     #[test]
@@ -607,7 +611,10 @@ mod tests {
                     .all(|p| is_placeholder_problem(p) || p.kind == ProblemKind::EmptyUpgrade),
                 "{problems:?}"
             );
-            assert!(alembix_core::file::parse("m/x_abc123.sql", &probe(&r.render("t"))).is_ok());
+            assert!(
+                alembix_core::file::parse("m/x_abc123.sql", &probe(&r.render("alembix", "t")))
+                    .is_ok()
+            );
         }
     }
 
@@ -620,7 +627,7 @@ mod tests {
         );
         r.message =
             "Add users\r\nNote: a colon here\n\nrevision: not a key\n-- migrate:upgrade\n".into();
-        let text = r.render("import-test");
+        let text = r.render("alembix", "import-test");
         let f = parse(&r).unwrap_or_else(|p| panic!("{p:?}\n{text}"));
         assert_eq!(f.message, "Add users");
         assert_eq!(f.revision, "abc123");

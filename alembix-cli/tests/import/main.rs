@@ -1,4 +1,4 @@
-//! End-to-end tests of `cargo xtask import-alembic` and `cargo xtask import-diesel`:
+//! End-to-end tests of `alembix import-alembic` and `alembix import-diesel`:
 //! the real binary on fixture projects, its output loaded back with alembix-core;
 //! with a real Alembic (in a virtualenv kept under target/) for the SQL bodies.
 

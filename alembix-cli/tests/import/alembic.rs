@@ -1,8 +1,8 @@
 //! `import-alembic`: ids, parents, labels, order, placeholders, and real Alembic.
 
 use crate::support::{
-    apply_order, file_of, fill_placeholders, fixture, load, placeholder_revisions, sql_files,
-    xtask, xtask_in, Run,
+    alembix, alembix_in, apply_order, file_of, fill_placeholders, fixture, load,
+    placeholder_revisions, sql_files, Run,
 };
 use crate::venv::python_with_alembic;
 use alembix_core::sql::SqlDialect;
@@ -30,7 +30,7 @@ fn import(args: &[&str], out: &Path) -> Run {
     all.extend(args.iter().map(Into::into));
     all.push("--out".into());
     all.push(out.into());
-    xtask(all)
+    alembix(all)
 }
 
 fn out_dir() -> (tempfile::TempDir, PathBuf) {
@@ -144,7 +144,7 @@ fn keeps_ids_parents_labels_dependencies_and_load_order() {
         "{run:?}"
     );
     assert!(file_of(&out, "1a2b3c4d5e6f")
-        .contains("-- Imported by `cargo xtask import-alembic` from alembic/versions/1a2b3c4d5e6f_create_users.py"));
+        .contains("-- Imported by `alembix import-alembic` from alembic/versions/1a2b3c4d5e6f_create_users.py"));
 }
 
 #[test]
@@ -383,10 +383,10 @@ fn placeholders_let_the_history_be_read_but_not_applied() {
     assert!(import(&[project.to_str().unwrap(), "--skip-sql"], &out).ok);
     let dir = out.to_str().unwrap();
 
-    let heads = xtask(["--dir", dir, "heads"]);
+    let heads = alembix(["--dir", dir, "heads"]);
     assert!(heads.ok, "{heads:?}");
     assert!(heads.stdout.contains("77bb00000007"), "{heads:?}");
-    let history = xtask(["--dir", dir, "history"]);
+    let history = alembix(["--dir", dir, "history"]);
     assert!(history.ok, "{history:?}");
     assert_eq!(history.stdout.lines().count(), 8, "{history:?}");
     for run in [&heads, &history] {
@@ -407,7 +407,7 @@ fn placeholders_let_the_history_be_read_but_not_applied() {
     }
 
     let db = format!("sqlite://{}", tmp.path().join("app.sqlite").display());
-    let up = xtask(["--dir", dir, "upgrade", "heads", "--db", &db]);
+    let up = alembix(["--dir", dir, "upgrade", "heads", "--db", &db]);
     assert!(!up.ok, "{up:?}");
     assert!(
         up.stderr.contains(
@@ -461,7 +461,7 @@ fn a_relative_script_location_is_resolved_against_the_current_directory() {
         ini_with_script_location("db/alembic"),
     )
     .unwrap();
-    let run = xtask_in(
+    let run = alembix_in(
         repo,
         [
             "import-alembic",
@@ -477,7 +477,7 @@ fn a_relative_script_location_is_resolved_against_the_current_directory() {
     for name in sql_files(&out) {
         let text = std::fs::read_to_string(out.join(&name)).unwrap();
         assert!(
-            text.contains("-- Imported by `cargo xtask import-alembic` from db/alembic/versions/"),
+            text.contains("-- Imported by `alembix import-alembic` from db/alembic/versions/"),
             "the path inside the project: {text}"
         );
         assert!(!text.contains("//"), "{text}");
@@ -489,7 +489,7 @@ fn a_relative_script_location_is_resolved_against_the_current_directory() {
 
     // Alembic runs in the same directory, so it finds the same revisions.
     if let Some(python) = python_with_alembic() {
-        let run = xtask_in(
+        let run = alembix_in(
             repo,
             [
                 "import-alembic",
@@ -521,7 +521,7 @@ fn a_relative_script_location_is_resolved_against_the_current_directory() {
         ini_with_script_location("alembic"),
     )
     .unwrap();
-    let run = xtask_in(
+    let run = alembix_in(
         repo,
         [
             "import-alembic",
@@ -543,11 +543,12 @@ fn a_relative_script_location_is_resolved_against_the_current_directory() {
         "{run:?}"
     );
     assert!(
-        run.stderr.contains("legacy && cargo run --manifest-path"),
+        run.stderr
+            .contains("legacy && alembix import-alembic . --out "),
         "{run:?}"
     );
     assert!(sql_files(&repo.join("out_legacy")).is_empty());
-    let run = xtask_in(
+    let run = alembix_in(
         &repo.join("legacy"),
         ["import-alembic", ".", "--skip-sql", "--out", "out"],
     );

@@ -9,7 +9,7 @@
 //! (default `mysql://root@127.0.0.1:3306/test`). A server that cannot be reached
 //! skips its part with a message, except with `CI=true`, where the test fails.
 
-use crate::support::{apply_order, file_of, load, placeholder_revisions, xtask_in, Run};
+use crate::support::{alembix_in, apply_order, file_of, load, placeholder_revisions, Run};
 use crate::venv::python_with_alembic;
 use alembix_core::sql::SqlDialect;
 use std::io::Write as _;
@@ -112,7 +112,7 @@ fn import(python: &Path, project: &Path, out: &str, x_args: &[&str]) -> Run {
         args.push("-x".into());
         args.push((*x).to_string());
     }
-    xtask_in(project, args)
+    alembix_in(project, args)
 }
 
 /// The upgrade statements of an imported folder, parents first, as the runtime
@@ -496,7 +496,7 @@ fn without_the_probe_percent_signs_are_not_guessed() {
         .status()
         .unwrap();
     assert!(made_executable.success());
-    let run = xtask_in(
+    let run = alembix_in(
         project,
         [
             "import-alembic",

@@ -1,6 +1,6 @@
 //! `import-diesel`: a linear chain in diesel's order, with diesel's own rules.
 
-use crate::support::{file_of, fixture, load, sql_files, xtask_in};
+use crate::support::{alembix_in, file_of, fixture, load, sql_files};
 use alembix_core::sql::SqlDialect;
 use alembix_core::TransactionMode;
 use std::path::Path;
@@ -35,7 +35,7 @@ fn builds_a_linear_chain_in_diesel_order() {
     copy_dir(&fixture("diesel_project"), &project);
     // diesel skips empty folders (git cannot keep one in the fixture).
     std::fs::create_dir(project.join("migrations/2024-06-01-000000_empty")).unwrap();
-    let run = xtask_in(
+    let run = alembix_in(
         tmp.path(),
         ["import-diesel", "diesel_project", "--out", "out"],
     );
@@ -94,7 +94,7 @@ fn builds_a_linear_chain_in_diesel_order() {
         "0000-00-00_diesel_initial_setup_diesel_00000000000000.sql"
     );
     assert!(file_of(&out, "diesel_2").contains(
-        "-- Imported by `cargo xtask import-diesel` from diesel_project/migrations/2_legacy_two/"
+        "-- Imported by `alembix import-diesel` from diesel_project/migrations/2_legacy_two/"
     ));
     assert!(!run.stdout.contains(".hidden") && !run.stdout.contains("empty"));
 }
@@ -103,7 +103,7 @@ fn builds_a_linear_chain_in_diesel_order() {
 fn reads_the_migrations_folder_directly() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    let run = xtask_in(
+    let run = alembix_in(
         &fixture("diesel_project"),
         [
             "import-diesel".as_ref(),
@@ -128,7 +128,7 @@ fn refuses_duplicate_versions_and_folders_without_up_sql() {
         std::fs::create_dir_all(migrations.join(folder)).unwrap();
         std::fs::write(migrations.join(folder).join(file), "SELECT 1;\n").unwrap();
     }
-    let run = xtask_in(tmp.path(), ["import-diesel", "migrations", "--out", "out"]);
+    let run = alembix_in(tmp.path(), ["import-diesel", "migrations", "--out", "out"]);
     assert!(!run.ok, "{run:?}");
     assert!(
         run.stderr

@@ -1,4 +1,4 @@
-//! `cargo xtask import-alembic PATH`: turn an Alembic project's versions folder into
+//! `import-alembic PATH`: turn an Alembic project's versions folder into
 //! migration files with the **same** revision ids, parents (merge order kept),
 //! branch labels, `depends_on` and messages, so a database that Alembic manages can
 //! be continued by our runtime without re-baselining.
@@ -37,6 +37,7 @@
 //! 5. **write**: file names keep Alembic's load order (the tie-breaker between
 //!    independent branches); see [`name_prefixes`].
 
+use crate::folder::Context;
 use crate::import_output::{self, Downgrade, ImportedRevision, Upgrade};
 use crate::python::{self, Body, Value};
 use alembix_core::file::{check_label, check_revision_id};
@@ -49,14 +50,15 @@ use std::process::Command;
 
 const TOOL: &str = "import-alembic";
 
-/// Arguments of `cargo xtask import-alembic`.
-#[derive(Debug, Args)]
+/// Arguments of `import-alembic`.
+#[derive(Debug, Clone, Args)]
 pub struct ImportAlembic {
     /// The Alembic project: the folder with alembic.ini (or the ini file itself), the
     /// script folder (with env.py), or a versions folder.
     path: PathBuf,
-    /// The folder to write the migration files into (default: the workspace's
-    /// `migrations/`); created if missing. No file is ever overwritten.
+    /// The folder to write the migration files into (default: the `migrations/`
+    /// found from the current directory upward, as the other commands find it);
+    /// created if missing. No file is ever overwritten.
     #[arg(long)]
     out: Option<PathBuf>,
     /// The alembic.ini to read and to run Alembic with (default: found from PATH).
@@ -83,10 +85,13 @@ pub struct ImportAlembic {
 }
 
 /// Runs `import-alembic`.
-pub fn import_alembic(args: &ImportAlembic) -> Result<(), String> {
-    let cwd =
-        std::env::current_dir().map_err(|e| format!("cannot read the current directory: {e}"))?;
-    let project = locate(&cwd, args)?;
+pub(crate) fn import_alembic(args: &ImportAlembic, context: &Context<'_>) -> Result<(), String> {
+    let cwd = context.cwd.clone();
+    let hints = Hints {
+        command: format!("{} {TOOL}", context.program),
+        out: context.folder_to_write(args.out.as_deref())?.dir,
+    };
+    let project = locate(&cwd, args, &hints)?;
     let files = list_revision_files(&project)?;
     if files.is_empty() {
         return Err(format!(
@@ -142,7 +147,7 @@ pub fn import_alembic(args: &ImportAlembic) -> Result<(), String> {
             downgrade,
         });
     }
-    let written = import_output::write_all(args.out.as_deref(), &imported, TOOL)?;
+    let written = import_output::write_all(context, args.out.as_deref(), &imported, TOOL)?;
 
     println!(
         "imported {} Alembic revision(s) from {} into {}:",
@@ -303,7 +308,17 @@ fn slash_path(path: &Path) -> String {
     }
 }
 
-fn locate(cwd: &Path, args: &ImportAlembic) -> Result<Project, String> {
+/// How the help in messages names this command.
+struct Hints {
+    /// The command as typed: `alembix import-alembic`.
+    command: String,
+    /// The folder the import writes into, absolute: a run from another folder
+    /// must name it.
+    out: PathBuf,
+}
+
+/// Finds the revisions from PATH.
+fn locate(cwd: &Path, args: &ImportAlembic, hints: &Hints) -> Result<Project, String> {
     let path = cwd.join(&args.path);
     if !path.exists() {
         return Err(format!("{} does not exist", args.path.display()));
@@ -337,7 +352,7 @@ fn locate(cwd: &Path, args: &ImportAlembic) -> Result<Project, String> {
             .parent()
             .map_or_else(|| cwd.to_path_buf(), Path::to_path_buf);
         let config = IniConfig::read(&ini, &args.name)?;
-        let (version_dirs, recursive) = config.version_locations(cwd, &ini)?;
+        let (version_dirs, recursive) = config.version_locations(cwd, &ini, hints)?;
         return Ok(Project::new(cwd, root, Some(ini), version_dirs, recursive));
     }
     // A script folder or a versions folder: the ini, unless given, is the one above
@@ -359,7 +374,7 @@ fn locate(cwd: &Path, args: &ImportAlembic) -> Result<Project, String> {
         Some(ini) => Some(ini),
         None => above.filter(|i| i.is_file()).filter(|ini| {
             IniConfig::read(ini, &args.name)
-                .and_then(|c| c.version_locations(cwd, ini))
+                .and_then(|c| c.version_locations(cwd, ini, hints))
                 .is_ok_and(|(dirs, _)| dirs.iter().any(|d| same_dir(d, &versions)))
         }),
     };
@@ -465,7 +480,12 @@ impl IniConfig {
 
     /// The version folders Alembic reads. A relative location is resolved against
     /// `cwd`, as Alembic does (`Path(…).absolute()`); `%(here)s` names the ini's folder.
-    fn version_locations(&self, cwd: &Path, ini: &Path) -> Result<(Vec<PathBuf>, bool), String> {
+    fn version_locations(
+        &self,
+        cwd: &Path,
+        ini: &Path,
+        hints: &Hints,
+    ) -> Result<(Vec<PathBuf>, bool), String> {
         let recursive = self.recursive();
         if let Some(list) = self
             .values
@@ -493,26 +513,28 @@ impl IniConfig {
                 .iter()
                 .map(|p| p.trim())
                 .filter(|p| !p.is_empty())
-                .map(|p| self.folder(cwd, p, "version_locations"))
+                .map(|p| self.folder(cwd, p, "version_locations", hints))
                 .collect::<Result<Vec<_>, _>>()?;
             return Ok((dirs, recursive));
         }
         let script = self.values.get("script_location").ok_or_else(|| {
             format!(
-                "{} has no `script_location` in its [alembic] section; pass the versions folder instead (cargo xtask import-alembic path/to/versions --config {})",
+                "{} has no `script_location` in its [alembic] section; pass the versions folder instead (`{} path/to/versions --config {}`)",
                 self.file.display(),
+                hints.command,
                 self.file.display()
             )
         })?;
-        let script_dir = self.folder(cwd, script, "script_location")?;
+        let script_dir = self.folder(cwd, script, "script_location", hints)?;
         if !script_dir.is_dir() {
             // Alembic refuses it too ("Path doesn't exist").
             let beside_ini = ini.parent().map(|p| p.join(script)).filter(|p| p.is_dir());
             let help = match beside_ini {
                 Some(_) if Path::new(script).is_relative() => format!(
-                    "a relative `script_location` is resolved against the current directory, as Alembic does; run the import from the folder you run Alembic in (`cd {} && cargo run --manifest-path {} -p xtask -- import-alembic .`), or write `script_location = %(here)s/{script}`",
+                    "a relative `script_location` is resolved against the current directory, as Alembic does; run the import from the folder you run Alembic in (`cd {} && {} . --out {}`), or write `script_location = %(here)s/{script}`",
                     ini.parent().unwrap_or(Path::new(".")).display(),
-                    crate::workspace_root().join("Cargo.toml").display()
+                    hints.command,
+                    hints.out.display(),
                 ),
                 _ => "give the right folder in the ini, or pass the versions folder instead".to_string(),
             };
@@ -525,12 +547,13 @@ impl IniConfig {
         Ok((vec![script_dir.join("versions")], recursive))
     }
 
-    fn folder(&self, cwd: &Path, value: &str, key: &str) -> Result<PathBuf, String> {
+    fn folder(&self, cwd: &Path, value: &str, key: &str, hints: &Hints) -> Result<PathBuf, String> {
         let path = Path::new(value);
         if !path.is_absolute() && value.contains(':') {
             return Err(format!(
-                "{}: {key} `{value}` names a Python package resource, which this command cannot resolve; pass the versions folder instead (cargo xtask import-alembic path/to/versions --config {})",
+                "{}: {key} `{value}` names a Python package resource, which this command cannot resolve; pass the versions folder instead (`{} path/to/versions --config {}`)",
                 self.file.display(),
+                hints.command,
                 self.file.display()
             ));
         }
