@@ -152,8 +152,8 @@ impl EmbeddedMigrations {
     }
 
     /// Every migration, in load order (sorted by file name, as Alembic loads them).
-    pub fn migrations(&self) -> Migrations {
-        Migrations {
+    pub fn migrations(&self) -> MigrationIter {
+        MigrationIter {
             data: self.data,
             front: 0,
             back: self.len(),
@@ -207,16 +207,16 @@ impl fmt::Debug for EmbeddedMigrations {
 }
 
 /// The migrations of an [`EmbeddedMigrations`], in load order: an iterator that
-/// also answers [`len`](Migrations::len) and [`get`](Migrations::get) by
+/// also answers [`len`](MigrationIter::len) and [`get`](MigrationIter::get) by
 /// position.
 #[derive(Clone)]
-pub struct Migrations {
+pub struct MigrationIter {
     data: Data,
     front: usize,
     back: usize,
 }
 
-impl Migrations {
+impl MigrationIter {
     /// How many migrations are left.
     pub fn len(&self) -> usize {
         self.back - self.front
@@ -233,12 +233,12 @@ impl Migrations {
     }
 
     /// The migrations left, as a new iterator.
-    pub fn iter(&self) -> Migrations {
+    pub fn iter(&self) -> MigrationIter {
         self.clone()
     }
 }
 
-impl Iterator for Migrations {
+impl Iterator for MigrationIter {
     type Item = EmbeddedMigration;
 
     fn next(&mut self) -> Option<EmbeddedMigration> {
@@ -257,7 +257,7 @@ impl Iterator for Migrations {
     }
 }
 
-impl DoubleEndedIterator for Migrations {
+impl DoubleEndedIterator for MigrationIter {
     fn next_back(&mut self) -> Option<EmbeddedMigration> {
         if self.front == self.back {
             return None;
@@ -267,10 +267,10 @@ impl DoubleEndedIterator for Migrations {
     }
 }
 
-impl ExactSizeIterator for Migrations {}
-impl FusedIterator for Migrations {}
+impl ExactSizeIterator for MigrationIter {}
+impl FusedIterator for MigrationIter {}
 
-impl fmt::Debug for Migrations {
+impl fmt::Debug for MigrationIter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_list().entries(self.clone()).finish()
     }
@@ -304,17 +304,17 @@ impl EmbeddedMigration {
 
     /// The revisions this one builds on (`down_revision`): none for a base,
     /// several for a merge.
-    pub fn down_revisions(&self) -> Names {
+    pub fn down_revisions(&self) -> NameIter {
         self.down_revisions.names()
     }
 
     /// The branch labels declared in this file.
-    pub fn branch_labels(&self) -> Names {
+    pub fn branch_labels(&self) -> NameIter {
         self.branch_labels.names()
     }
 
     /// Revisions or branch labels that must be applied first (`depends_on`).
-    pub fn depends_on(&self) -> Names {
+    pub fn depends_on(&self) -> NameIter {
         self.depends_on.names()
     }
 
@@ -411,13 +411,13 @@ impl fmt::Debug for EmbeddedMigration {
 /// Revision ids or branch labels of an [`EmbeddedMigration`], in the order the
 /// header lists them.
 #[derive(Clone)]
-pub struct Names {
+pub struct NameIter {
     data: Data,
     at: usize,
     left: usize,
 }
 
-impl Names {
+impl NameIter {
     /// How many names are left.
     pub fn len(&self) -> usize {
         self.left
@@ -434,12 +434,12 @@ impl Names {
     }
 
     /// The names left, as a new iterator.
-    pub fn iter(&self) -> Names {
+    pub fn iter(&self) -> NameIter {
         self.clone()
     }
 }
 
-impl Iterator for Names {
+impl Iterator for NameIter {
     type Item = &'static str;
 
     fn next(&mut self) -> Option<&'static str> {
@@ -458,10 +458,10 @@ impl Iterator for Names {
     }
 }
 
-impl ExactSizeIterator for Names {}
-impl FusedIterator for Names {}
+impl ExactSizeIterator for NameIter {}
+impl FusedIterator for NameIter {}
 
-impl fmt::Debug for Names {
+impl fmt::Debug for NameIter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_list().entries(self.clone()).finish()
     }
@@ -515,9 +515,9 @@ impl EmbeddedSection {
     }
 
     /// The statements `dialect` runs, in order, without their `;`.
-    pub fn statements(&self, dialect: SqlDialect) -> Statements {
+    pub fn statements(&self, dialect: SqlDialect) -> StatementIter {
         let list = self.split(dialect).statements;
-        Statements {
+        StatementIter {
             data: list.data,
             at: list.at,
             left: list.len,
@@ -598,7 +598,7 @@ impl fmt::Debug for EmbeddedSection {
 
 /// The statements of an [`EmbeddedSection`], in order.
 #[derive(Clone)]
-pub struct Statements {
+pub struct StatementIter {
     data: Data,
     at: usize,
     left: usize,
@@ -609,7 +609,7 @@ pub struct Statements {
     cursor: usize,
 }
 
-impl Statements {
+impl StatementIter {
     /// How many statements are left.
     pub fn len(&self) -> usize {
         self.left
@@ -627,12 +627,12 @@ impl Statements {
     }
 
     /// The statements left, as a new iterator.
-    pub fn iter(&self) -> Statements {
+    pub fn iter(&self) -> StatementIter {
         self.clone()
     }
 }
 
-impl Iterator for Statements {
+impl Iterator for StatementIter {
     type Item = EmbeddedStatement;
 
     fn next(&mut self) -> Option<EmbeddedStatement> {
@@ -657,10 +657,10 @@ impl Iterator for Statements {
     }
 }
 
-impl ExactSizeIterator for Statements {}
-impl FusedIterator for Statements {}
+impl ExactSizeIterator for StatementIter {}
+impl FusedIterator for StatementIter {}
 
-impl fmt::Debug for Statements {
+impl fmt::Debug for StatementIter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_list().entries(self.clone()).finish()
     }
@@ -774,8 +774,8 @@ struct List {
 }
 
 impl List {
-    fn names(&self) -> Names {
-        Names {
+    fn names(&self) -> NameIter {
+        NameIter {
             data: self.data,
             at: self.at,
             left: self.len,

@@ -108,14 +108,15 @@
 //! revision ids); the revisions Alembic applied are recorded as `adopted`,
 //! never run again and never reported as drift. One that diesel_migrations
 //! migrated is adopted with [`Migrator::adopt_diesel`], or on its first launch
-//! with [`DieselTakeover::OnUpgrade`]. See [`migrator::takeover`] and
+//! with [`DieselTakeover::OnUpgrade`]. See
 //! `docs/ADOPTION.md`.
 
-pub mod embedded;
+mod embedded;
 
 pub use alembix_core as core;
 pub use embedded::{
     EmbeddedChecksum, EmbeddedMigration, EmbeddedMigrations, EmbeddedSection, EmbeddedStatement,
+    MigrationIter, NameIter, StatementIter,
 };
 
 /// Embeds the migrations folder at `path` (relative to the calling crate's
@@ -137,33 +138,38 @@ macro_rules! embed_migrations {
     };
 }
 
+// Every public item has one path: the crate root (or `cli`, `redact`).
 mod assess;
-pub mod backend;
+mod backend;
 #[cfg(feature = "cli")]
 pub mod cli;
-pub mod config;
-pub mod dialect;
-pub mod diesel_source;
-pub mod error;
+mod config;
+mod dialect;
+mod diesel_source;
+mod error;
+#[doc(hidden)] // test-only crash points (feature `failpoints`), not part of the API
 pub mod failpoint;
-pub mod ident;
+mod ident;
 mod lock;
-pub mod migrations;
-pub mod migrator;
-pub mod offline;
+mod migrations;
+mod migrator;
+mod offline;
 mod planning;
 pub mod redact;
-pub mod report;
+mod report;
 mod table_shape;
-pub mod version_table;
+mod version_table;
 
 pub use backend::Database;
-pub use config::{AheadPolicy, Config, DieselTakeover, RunTransaction};
-pub use dialect::Dialect;
+pub use config::{
+    AheadPolicy, Config, DieselTakeover, RunTransaction, DEFAULT_VERSION_TABLE, HISTORY_SUFFIX,
+};
+pub use dialect::{operation, state, Dialect, TOOL};
 pub use diesel_source::DieselSource;
 pub use error::{Direction, Drift, Error, FailureOutcome, Result, Unfinished};
-pub use migrations::Migrations;
-pub use migrator::{DieselAdoption, Migrator};
+pub use ident::{Identifier, MAX_IDENTIFIER_LEN, SQLITE_RESERVED_PREFIX};
+pub use migrations::{Migrations, DATABASE_URL_VAR};
+pub use migrator::{DieselAdoption, Migrator, ADOPT, ADOPTED};
 pub use offline::OfflineCommand;
 pub use report::{
     CheckReport, Current, HistoryItem, RepairAction, Report, StampMode, Standing, StepReport,

@@ -1,34 +1,7 @@
 //! [`Migrations`]: an application's migrations and how it applies them, the one
 //! value its launch and its `migrate` commands are both made from.
 //!
-//! A service that gave its launch one version table and its command line
-//! another would have `migrate current` report an empty database and `migrate
-//! upgrade heads` create a second version table. Built from one `Migrations`,
-//! they cannot differ:
-//!
-//! ```no_run
-//! use alembix_runtime::{Config, EmbeddedMigrations, Migrations};
-//!
-//! static MIGRATIONS: EmbeddedMigrations =
-//!     alembix_runtime::embed_migrations!("tests/fixtures/linear");
-//!
-//! /// How this service migrates: used by the launch and by `app migrate …`.
-//! fn migrations() -> Migrations {
-//!     Migrations::embedded(&MIGRATIONS)
-//!         .config(Config { version_table: "ddl_version".into(), ..Config::default() })
-//!         .default_database("sqlite://app.sqlite")
-//! }
-//!
-//! fn main() -> Result<(), alembix_runtime::Error> {
-//!     // One call: connect ($DATABASE_URL, else the default), lock, upgrade heads.
-//!     let report = migrations().launch(None)?;
-//!     println!("at {}", report.rows_after.join(", "));
-//!     Ok(())
-//! }
-//! ```
-//!
-//! With the `cli` feature, `alembix_runtime::cli::Runner::new(migrations())`
-//! runs the commands over the same value.
+//! See [`Migrations`].
 
 use crate::backend::Database;
 use crate::config::Config;
@@ -44,7 +17,36 @@ pub const DATABASE_URL_VAR: &str = "DATABASE_URL";
 
 /// An application's migrations and how it applies them: where the history
 /// comes from, the [`Config`] (version table, lock timeout, …) and the
-/// database used when none is named. See the [module docs](self).
+/// database used when none is named.
+///
+/// A service that gave its launch one version table and its command line
+/// another would have `migrate current` report an empty database and `migrate
+/// upgrade heads` create a second version table. Built from one `Migrations`,
+/// they cannot differ:
+///
+/// ```no_run
+/// use alembix_runtime::{Config, EmbeddedMigrations, Migrations};
+///
+/// static MIGRATIONS: EmbeddedMigrations =
+///     alembix_runtime::embed_migrations!("tests/fixtures/linear");
+///
+/// /// How this service migrates: used by the launch and by `app migrate …`.
+/// fn migrations() -> Migrations {
+///     Migrations::embedded(&MIGRATIONS)
+///         .config(Config { version_table: "ddl_version".into(), ..Config::default() })
+///         .default_database("sqlite://app.sqlite")
+/// }
+///
+/// fn main() -> Result<(), alembix_runtime::Error> {
+///     // One call: connect ($DATABASE_URL, else the default), lock, upgrade heads.
+///     let report = migrations().launch(None)?;
+///     println!("at {}", report.rows_after.join(", "));
+///     Ok(())
+/// }
+/// ```
+///
+/// With the `cli` feature, `alembix_runtime::cli::Runner::new(migrations())`
+/// runs the commands over the same value.
 #[derive(Debug, Clone)]
 pub struct Migrations {
     source: Source,

@@ -32,7 +32,7 @@ use std::time::{Duration, Instant};
 
 #[path = "takeover.rs"]
 pub mod takeover;
-pub use takeover::DieselAdoption;
+pub use takeover::{DieselAdoption, ADOPT, ADOPTED};
 
 /// Applies a migration history to databases.
 ///

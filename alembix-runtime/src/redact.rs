@@ -15,7 +15,7 @@
 //!
 //! Where the drivers could read a password the user did not mean (a raw `@`
 //! after that point: `postgres://u:p@ss@h/db` makes libpq connect to host
-//! `ss@h`, and its message would quote `ss`), [`ambiguity`] refuses the URL
+//! `ss@h`, and its message would quote `ss`), `ambiguity` refuses the URL
 //! before any driver sees it; see [`crate::Database::connect`].
 //!
 //! [`redact_url`] applies the rule (and masks `password=` in libpq

@@ -18,6 +18,7 @@ mod sql_client;
 mod support;
 
 mod backends;
+mod new_project;
 mod offline;
 mod passwords;
 mod scaffold;
