@@ -5,8 +5,8 @@
 //! (see [`Conn`]); only SQLite is compiled in unless the `postgres` / `mysql`
 //! features are on.
 
-use diesel::prelude::*;
 use alembix::redact::Scrubber;
+use diesel::prelude::*;
 use std::fmt;
 
 diesel::table! {

@@ -10,9 +10,9 @@
 
 mod bot;
 
-use clap::{Parser, Subcommand};
 use alembix::cli::{MigrateArgs, Progress, Runner};
 use alembix::{Config, Database, EmbeddedMigrations, Migrator};
+use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 /// The history in `migrations/`, checked and embedded at build time.

@@ -10,9 +10,9 @@
 //! - `plan_only`: `plan_upgrade` and `plan_downgrade` on a built graph.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use alembix_core::plan::{plan_downgrade, plan_upgrade};
 use alembix_core::{Graph, GraphOptions, MigrationSet, RevisionSpec, SourceFile};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use std::hint::black_box;
 
 /// A revision to generate: id, parents, dependencies.

@@ -25,7 +25,10 @@ use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
 /// The tokens for a validated history.
-pub(crate) fn expand(validated: &Validated, runtime: &TokenStream) -> Result<TokenStream, Problems> {
+pub(crate) fn expand(
+    validated: &Validated,
+    runtime: &TokenStream,
+) -> Result<TokenStream, Problems> {
     let rt = quote!(#runtime::__private);
     let files = validated.set.files();
     let tracking = files.iter().map(|file| {

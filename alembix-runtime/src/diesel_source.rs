@@ -32,12 +32,12 @@
 //!
 //! [`Migrator`]: crate::Migrator
 
+use alembix_core::{MigrationSet, Section, SqlDialect, TransactionMode};
 use diesel::backend::Backend;
 use diesel::connection::BoxableConnection;
 use diesel::migration::{
     Migration, MigrationMetadata, MigrationName, MigrationSource, MigrationVersion,
 };
-use alembix_core::{MigrationSet, Section, SqlDialect, TransactionMode};
 use std::any::TypeId;
 use std::fmt;
 

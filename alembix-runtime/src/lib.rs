@@ -113,10 +113,10 @@
 
 pub mod embedded;
 
+pub use alembix_core as core;
 pub use embedded::{
     EmbeddedChecksum, EmbeddedMigration, EmbeddedMigrations, EmbeddedSection, EmbeddedStatement,
 };
-pub use alembix_core as core;
 
 /// Embeds the migrations folder at `path` (relative to the calling crate's
 /// `Cargo.toml`, usually `"migrations"`) as an [`EmbeddedMigrations`], or fails

@@ -20,12 +20,12 @@ use crate::report::{
     CheckReport, Current, HistoryItem, RepairAction, Report, StampMode, Standing, StepReport,
 };
 use crate::version_table::{self, DbState, HistoryEntry};
-use diesel::sql_types::Text;
-use diesel::QueryableByName;
 use alembix_core::digest::{self, SetDigest};
 use alembix_core::{
     GraphOptions, MigrationFile, MigrationSet, Problems, RevIdx, Statement, TransactionMode,
 };
+use diesel::sql_types::Text;
+use diesel::QueryableByName;
 use std::path::Path;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};

@@ -31,10 +31,10 @@ use crate::dialect::{state, Dialect, Sql};
 use crate::error::{Error, Result};
 use crate::lock::LockGuard;
 use crate::version_table::{self, DbState, Latest};
-use diesel::sql_types::{BigInt, Text};
-use diesel::QueryableByName;
 use alembix_core::diesel_compat::{self, DieselApplied, DIESEL_TABLE};
 use alembix_core::RevIdx;
+use diesel::sql_types::{BigInt, Text};
+use diesel::QueryableByName;
 
 /// History state of a revision another tool applied, recorded at takeover.
 pub const ADOPTED: &str = "adopted";

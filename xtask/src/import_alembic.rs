@@ -39,10 +39,10 @@
 
 use crate::import_output::{self, Downgrade, ImportedRevision, Upgrade};
 use crate::python::{self, Body, Value};
-use clap::Args;
 use alembix_core::file::{check_label, check_revision_id};
 use alembix_core::sql::{split_statements, SqlDialect};
 use alembix_core::{Graph, GraphOptions, HeadPolicy, Origin, RevisionSpec, TransactionMode};
+use clap::Args;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -31,8 +31,8 @@
 //! - Revision ids come from [`revision_for_diesel_version`]: `diesel_<version>`.
 
 use crate::import_output::{self, Downgrade, ImportedRevision, Upgrade};
-use clap::Args;
 use alembix_core::TransactionMode;
+use clap::Args;
 use std::path::{Path, PathBuf};
 
 const TOOL: &str = "import-diesel";

@@ -14,8 +14,8 @@ mod import_output;
 mod python;
 mod scaffold;
 
-use clap::{Parser, Subcommand};
 use alembix_runtime::cli::Runner;
+use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 

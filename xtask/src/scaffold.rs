@@ -1,11 +1,11 @@
 //! `new-migration` and `merge`: write a new migration file chained onto the history.
 
 use crate::import_output::slug;
-use clap::Args;
 use alembix_core::file::{check_header_text, check_label, check_revision_id};
 use alembix_core::plan::{new_revision_parents, resolve_depends_on};
 use alembix_core::scan::scan_folder;
 use alembix_core::{GraphOptions, HeadPolicy, MigrationSet, SourceFile};
+use clap::Args;
 use std::fmt::Write as _;
 use std::hash::{BuildHasher, Hasher};
 use std::io::Write as _;

@@ -1,9 +1,9 @@
 //! The set as a diesel `MigrationSource`: diesel's own harness can run it.
 
 use crate::support::migrator;
+use alembix_runtime::Config;
 use diesel::Connection;
 use diesel_migrations::MigrationHarness;
-use alembix_runtime::Config;
 
 #[test]
 fn diesel_harness_runs_the_branched_history_in_graph_order() {

@@ -10,11 +10,11 @@
 
 #![allow(dead_code)]
 
+use alembix_runtime::core::{GraphOptions, MigrationSet, SourceFile};
+use alembix_runtime::{Config, Database, Migrator};
 use diesel::connection::SimpleConnection;
 use diesel::sql_types::{BigInt, Text};
 use diesel::{Connection, QueryableByName, RunQueryDsl};
-use alembix_runtime::core::{GraphOptions, MigrationSet, SourceFile};
-use alembix_runtime::{Config, Database, Migrator};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 

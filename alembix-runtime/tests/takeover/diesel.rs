@@ -10,9 +10,9 @@ use crate::support::{Kind, TestDb};
 use crate::tools::{
     events, fixture, history, import_diesel, migrate_command, version_rows, Scratch,
 };
+use alembix_runtime::{Config, DieselTakeover, Error, Migrator};
 use diesel::Connection;
 use diesel_migrations::{FileBasedMigrations, MigrationHarness};
-use alembix_runtime::{Config, DieselTakeover, Error, Migrator};
 use std::path::{Path, PathBuf};
 
 const V: [&str; 5] = [
