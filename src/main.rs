@@ -11,7 +11,7 @@
 mod bot;
 
 use alembix::cli::{MigrateArgs, Progress, Runner};
-use alembix::{Config, Database, EmbeddedMigrations, Migrator};
+use alembix::{Database, EmbeddedMigrations, Migrations};
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
@@ -20,6 +20,12 @@ static MIGRATIONS: EmbeddedMigrations = alembix::embed_migrations!("migrations")
 
 /// Where the bot keeps its data unless told otherwise.
 const DEFAULT_DATABASE: &str = "sqlite://chatbot.sqlite";
+
+/// How the bot migrates: its launch and `chatbot migrate …` are both made
+/// from this one value, so they agree on the version table and the database.
+fn migrations() -> Migrations {
+    Migrations::embedded(&MIGRATIONS).default_database(DEFAULT_DATABASE)
+}
 
 /// A community chat bot: guilds, users, GitHub and forum settings, permission lists.
 #[derive(Debug, Parser)]
@@ -45,15 +51,14 @@ fn main() -> ExitCode {
             eprintln!("error: write `--db` after the migrate command, e.g. `chatbot migrate current --db URL`");
             ExitCode::from(2)
         }
-        Some(Command::Migrate(args)) => Runner::embedded(&MIGRATIONS)
-            .default_database(DEFAULT_DATABASE)
+        Some(Command::Migrate(args)) => Runner::new(migrations())
             .program("chatbot migrate")
             .run(&args.command)
             .into(),
         None => {
-            let url = cli
-                .db
-                .or_else(|| std::env::var("DATABASE_URL").ok())
+            // `--db`, else DATABASE_URL, else the default.
+            let url = migrations()
+                .database_url(cli.db.as_deref())
                 .unwrap_or_else(|| DEFAULT_DATABASE.to_string());
             match serve(&url) {
                 Ok(()) => ExitCode::SUCCESS,
@@ -68,8 +73,7 @@ fn main() -> ExitCode {
 
 /// Migrates the database on launch, then does the bot's job.
 fn serve(url: &str) -> Result<(), String> {
-    let migrator =
-        Migrator::from_embedded(&MIGRATIONS, Config::default()).map_err(|e| e.to_string())?;
+    let migrator = migrations().migrator().map_err(|e| e.to_string())?;
     let mut db = Database::connect(url).map_err(|e| e.to_string())?;
     println!("chatbot: database {}", db.redacted_url());
 

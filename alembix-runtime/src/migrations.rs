@@ -111,6 +111,16 @@ impl Migrations {
             .or_else(|| self.default_database.clone())
     }
 
+    /// The database used when none is named, if one was set.
+    pub(crate) fn default_url(&self) -> Option<&str> {
+        self.default_database.as_deref()
+    }
+
+    /// Where the history comes from.
+    pub(crate) fn source(&self) -> &Source {
+        &self.source
+    }
+
     /// A [`Migrator`] over the history (a folder is read and validated now).
     pub fn migrator(&self) -> Result<Migrator> {
         match &self.source {

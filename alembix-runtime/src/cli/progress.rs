@@ -12,7 +12,7 @@
 //! [`Report`](crate::Report) by [`Progress::finish`], so every step gets its
 //! line even if a subscriber filters the events away.
 
-use super::output::step_line;
+use super::render::step_line;
 use crate::error::Direction;
 use crate::report::Report;
 use crate::Migrator;
@@ -179,7 +179,7 @@ impl State {
             .get(k)
             .is_some_and(|(r, d)| r == revision && *d == direction);
         let text = self.described.line(revision, direction);
-        let took = super::output::millis(duration);
+        let took = super::render::millis(duration);
         if self.tty && self.pending_line && expected {
             self.emit(&format!(" {took}\n"));
         } else {

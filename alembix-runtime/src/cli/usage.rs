@@ -7,8 +7,8 @@
 //! text on stderr for the person reading the terminal. Help and `--version`
 //! are printed as clap prints them.
 
-use super::json::Json;
-use super::out::Out;
+use super::failure::{ErrorDocument, ErrorJson};
+use super::stdio::Out;
 use super::{Command, Exit};
 use clap::error::ErrorKind;
 use clap::{Parser, Subcommand};
@@ -64,7 +64,7 @@ fn report(args: &[OsString], error: &clap::Error) -> Exit {
     let message = error.render().to_string();
     let out = Out::stdio();
     out.error(message.trim_end());
-    out.line(usage_document(args, &message));
+    out.json(&usage_document(args, &message));
     out.finish(Exit::Usage)
 }
 
@@ -78,7 +78,7 @@ fn wants_json(args: &[OsString]) -> bool {
 
 /// The JSON form of a usage error; `command` is the first argument that names
 /// a command of the set, or null.
-fn usage_document(args: &[OsString], message: &str) -> Json {
+fn usage_document<'a>(args: &'a [OsString], message: &'a str) -> ErrorDocument<'a> {
     let names = Command::augment_subcommands(clap::Command::new("commands"));
     let command = args
         .iter()
@@ -90,15 +90,14 @@ fn usage_document(args: &[OsString], message: &str) -> Json {
         .trim_end()
         .strip_prefix("error: ")
         .unwrap_or(message.trim_end());
-    Json::object()
-        .with("command", command.map_or(Json::Null, Json::from))
-        .with(
-            "error",
-            Json::object()
-                .with("kind", "usage")
-                .with("message", message),
-        )
-        .with("exit_code", Exit::Usage.code())
+    ErrorDocument {
+        command,
+        error: ErrorJson {
+            kind: "usage",
+            message,
+        },
+        exit_code: Exit::Usage.code(),
+    }
 }
 
 /// Refuses an option name where `history -r` expects its range, so that
@@ -114,6 +113,7 @@ pub(super) fn range(value: &str) -> Result<String, String> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::json_writer;
     use super::*;
 
     fn os(args: &[&str]) -> Vec<OsString> {
@@ -133,24 +133,22 @@ mod tests {
 
     #[test]
     fn the_document_names_the_command_and_the_message() {
+        let args = os(&["app", "migrate", "upgrade", "--json", "--bogus"]);
         let doc = usage_document(
-            &os(&["app", "migrate", "upgrade", "--json", "--bogus"]),
+            &args,
             "error: unexpected argument '--bogus' found\n\nUsage: …\n",
         );
         assert_eq!(
-            doc,
-            Json::object()
-                .with("command", "upgrade")
-                .with(
-                    "error",
-                    Json::object()
-                        .with("kind", "usage")
-                        .with("message", "unexpected argument '--bogus' found\n\nUsage: …")
-                )
-                .with("exit_code", 2u8)
+            json_writer::text(&doc),
+            "{\n  \"command\": \"upgrade\",\n  \"error\": {\n    \"kind\": \"usage\",\n    \"message\": \"unexpected argument '--bogus' found\\n\\nUsage: …\"\n  },\n  \"exit_code\": 2\n}"
         );
-        let doc = usage_document(&os(&["app", "--json"]), "error: x");
-        assert!(matches!(&doc, Json::Obj(f) if f[0] == ("command", Json::Null)));
+        let args = os(&["app", "--json"]);
+        let doc = usage_document(&args, "error: x");
+        assert!(
+            json_writer::text(&doc).starts_with("{\n  \"command\": null,\n"),
+            "{}",
+            json_writer::text(&doc)
+        );
     }
 
     #[test]

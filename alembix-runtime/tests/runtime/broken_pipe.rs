@@ -4,7 +4,7 @@
 //!
 //! The binary is this test binary run again as `--exact broken_pipe::child_main
 //! --nocapture` with `BROKEN_PIPE_CHILD=1`: a program that mounts the command set
-//! (`Runner::embedded` over `tests/fixtures/linear`, or `Runner::folder`) and
+//! (`Runner::new(Migrations::embedded(…))` over `tests/fixtures/linear`, or `Runner::folder`) and
 //! parses its arguments with clap, as a service binary does. It prints `READY`;
 //! the parent reads up to that line and closes its end of stdout. With
 //! `BROKEN_PIPE_BARRIER=1` the child then waits for a line on stdin, so the
@@ -47,7 +47,7 @@ fn child_main() {
     let cli = Cli::try_parse_from(std::iter::once("app").chain(args.split('\n'))).unwrap();
     let runner = match std::env::var_os(ENV_FOLDER) {
         Some(folder) => Runner::folder(PathBuf::from(folder)),
-        None => Runner::embedded(&MIGRATIONS),
+        None => Runner::new(alembix_runtime::Migrations::embedded(&MIGRATIONS)),
     };
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(b"READY\n").unwrap();

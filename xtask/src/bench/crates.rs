@@ -180,7 +180,7 @@ struct Cli {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    Runner::embedded(&MIGRATIONS).run(&cli.command).into()
+    Runner::new(alembix_runtime::Migrations::embedded(&MIGRATIONS)).run(&cli.command).into()
 }
 "#;
 

@@ -1,15 +1,17 @@
-//! Text and JSON renderings of revisions, runs and checks.
+//! How revisions and runs read: Alembic's text forms, and their JSON objects.
 //!
 //! Text follows Alembic's command output (`shared/alembic/SEMANTICS.md` §10):
 //! `down1, down2 (deps) -> rev (labels) (head) (branchpoint) (mergepoint), doc`
 //! for `history`, `rev (labels) (head)` for `heads`, the `Rev: …` block for
-//! `show` and `--verbose`. JSON field names are documented in the crate's
-//! README and in [`super`]; they are part of the interface.
+//! `show` and `--verbose`. The JSON objects ([`RevisionJson`], [`ReportJson`])
+//! are the parts that several commands' documents share; their field names and
+//! order are documented in the crate's README and are part of the interface.
 
-use super::json::Json;
-use crate::error::{Direction, Drift, Unfinished};
-use crate::report::{CheckReport, Report, Standing, StepReport};
+use super::json_writer;
+use crate::error::Direction;
+use crate::report::{Report, StepReport};
 use alembix_core::{MigrationSet, RevIdx, Section, SqlDialect, TransactionMode};
+use serde::Serialize;
 use std::time::Duration;
 
 /// Which indicators a one-line revision carries (Alembic's `_head_only` flags).
@@ -161,47 +163,88 @@ impl<'a> View<'a> {
     }
 
     /// The JSON object of one revision (see the README for the fields).
-    pub fn json(&self, i: RevIdx) -> Json {
-        let graph = self.set.graph();
+    pub fn json(&self, i: RevIdx) -> RevisionJson<'a> {
+        let set: &'a MigrationSet = self.set;
+        let graph = set.graph();
         let rev = graph.rev(i);
-        let file = self.set.file(i);
-        let mut value = Json::object()
-            .with("revision", &rev.id)
-            .with("down_revisions", Json::strings(&graph.ids(&rev.down)))
-            .with("depends_on", Json::strings(&rev.depends_on))
-            .with("branch_labels", Json::strings(&rev.labels))
-            .with("message", &file.message)
-            .with("file", &file.file)
-            .with("children", Json::strings(&graph.ids(&rev.children)))
-            .with("is_head", rev.is_head())
-            .with("is_base", rev.is_base())
-            .with("is_branch_point", rev.is_branch_point())
-            .with("is_merge_point", rev.is_merge_point());
-        if self.applied.is_some() || self.current.is_some() {
-            let applied = self
-                .applied
-                .map(|a| Json::Bool(a.get(i).copied().unwrap_or(false)));
-            value = value
-                .with("applied", applied)
-                .with("current", self.is_current(i));
+        let file = set.file(i);
+        let ids = |idxs: &'a [RevIdx]| idxs.iter().map(|&j| graph.rev(j).id.as_str()).collect();
+        let database = (self.applied.is_some() || self.current.is_some()).then(|| DatabaseJson {
+            applied: self.applied.map(|a| a.get(i).copied().unwrap_or(false)),
+            current: self.is_current(i),
+        });
+        RevisionJson {
+            revision: &rev.id,
+            down_revisions: ids(&rev.down),
+            depends_on: &rev.depends_on,
+            branch_labels: &rev.labels,
+            message: &file.message,
+            file: &file.file,
+            children: ids(&rev.children),
+            is_head: rev.is_head(),
+            is_base: rev.is_base(),
+            is_branch_point: rev.is_branch_point(),
+            is_merge_point: rev.is_merge_point(),
+            database,
         }
-        value
     }
 
     /// [`View::json`] plus the file's details, for `show`.
-    pub fn json_details(&self, i: RevIdx) -> Json {
+    pub fn json_details(&self, i: RevIdx) -> RevisionDetailsJson<'a> {
         let file = self.set.file(i);
-        self.json(i)
-            .with("create_date", file.create_date.as_deref())
-            .with("checksum", file.checksum.as_str())
-            .with("transaction", transaction_name(file.transaction))
-            .with("reversible", file.downgrade.is_some())
-            .with("upgrade_statements", statement_count(&file.upgrade))
-            .with(
-                "downgrade_statements",
-                file.downgrade.as_ref().map(statement_count),
-            )
+        RevisionDetailsJson {
+            revision: self.json(i),
+            create_date: file.create_date.as_deref(),
+            checksum: file.checksum.as_str(),
+            transaction: transaction_name(file.transaction),
+            reversible: file.downgrade.is_some(),
+            upgrade_statements: statement_count(&file.upgrade),
+            downgrade_statements: file.downgrade.as_ref().map(statement_count),
+        }
     }
+}
+
+/// The JSON object of a revision: `heads`, `branches`, `history` list them.
+#[derive(Debug, Serialize)]
+pub(super) struct RevisionJson<'a> {
+    revision: &'a str,
+    down_revisions: Vec<&'a str>,
+    /// As written in the file (labels unresolved).
+    depends_on: &'a [String],
+    branch_labels: &'a [String],
+    message: &'a str,
+    file: &'a str,
+    children: Vec<&'a str>,
+    is_head: bool,
+    is_base: bool,
+    is_branch_point: bool,
+    is_merge_point: bool,
+    /// Only when the database was read (`history -i`, `show current`).
+    #[serde(flatten)]
+    database: Option<DatabaseJson>,
+}
+
+/// What the database says of a revision, in its [`RevisionJson`].
+#[derive(Debug, Serialize)]
+struct DatabaseJson {
+    /// Whether it is applied; null when only the rows were read.
+    applied: Option<bool>,
+    /// Whether it is a version-table row.
+    current: bool,
+}
+
+/// A revision's JSON object with its file's details, for `show`.
+#[derive(Debug, Serialize)]
+pub(super) struct RevisionDetailsJson<'a> {
+    #[serde(flatten)]
+    revision: RevisionJson<'a>,
+    create_date: Option<&'a str>,
+    checksum: &'a str,
+    transaction: &'static str,
+    reversible: bool,
+    upgrade_statements: usize,
+    /// Null when the migration is irreversible.
+    downgrade_statements: Option<usize>,
 }
 
 /// How many statements a section holds, as SQLite splits it (every dialect
@@ -259,93 +302,59 @@ pub(crate) fn rows_text(rows: &[String]) -> String {
     }
 }
 
-/// One step of a run, as JSON.
-pub(crate) fn step_json(step: &StepReport) -> Json {
-    Json::object()
-        .with("revision", step.revision.as_deref())
-        .with("file", step.file.as_deref())
-        .with("direction", direction_name(step.direction))
-        .with("stamp", step.stamp)
-        .with("statements", step.statements)
-        .with("removed", Json::strings(&step.removed))
-        .with("added", Json::strings(&step.added))
-        .with("duration_ms", step.duration)
+/// The fields of a run (`upgrade`, `downgrade`, `stamp`, `repair`), which
+/// each of those documents flattens in after its own.
+#[derive(Debug, Serialize)]
+pub(super) struct ReportJson<'a> {
+    rows_before: &'a [String],
+    rows_after: &'a [String],
+    #[serde(serialize_with = "json_writer::duration_ms")]
+    duration_ms: Duration,
+    /// Revisions recorded as applied without running them (another tool applied them).
+    adopted: &'a [String],
+    steps: Vec<StepJson<'a>>,
 }
 
-/// The fields of a run report, added to `value`.
-pub(crate) fn report_json(value: Json, report: &Report) -> Json {
-    value
-        .with("rows_before", Json::strings(&report.rows_before))
-        .with("rows_after", Json::strings(&report.rows_after))
-        .with("duration_ms", report.duration)
-        .with("adopted", Json::strings(&report.adopted))
-        .with(
-            "steps",
-            Json::Arr(report.steps.iter().map(step_json).collect()),
-        )
-}
-
-/// A drift entry as JSON.
-pub(crate) fn drift_json(d: &Drift) -> Json {
-    Json::object()
-        .with("revision", &d.revision)
-        .with("file", &d.file)
-        .with("recorded", &d.recorded)
-        .with("current", &d.current)
-}
-
-/// An unfinished step as JSON.
-pub(crate) fn unfinished_json(u: &Unfinished) -> Json {
-    Json::object()
-        .with("revision", &u.revision)
-        .with("file", u.file.as_deref())
-        .with("operation", &u.operation)
-        .with("state", &u.state)
-        .with("statements_done", u.statements_done)
-        .with("statements_total", u.statements_total)
-        .with("error", u.error.as_deref())
-}
-
-/// What `check` says, in one word (also the JSON `status`).
-pub(crate) fn check_status(report: &CheckReport) -> &'static str {
-    if !report.unfinished.is_empty() {
-        "unfinished"
-    } else if !report.drift.is_empty() {
-        "drift"
-    } else {
-        match report.standing {
-            Standing::UpToDate => "ok",
-            Standing::Behind { .. } => "pending",
-            Standing::Ahead { .. } => "ahead",
-            Standing::Diverged { .. } => "diverged",
-            Standing::Unknown { .. } => "unknown",
+impl<'a> ReportJson<'a> {
+    /// The JSON fields of `report`.
+    pub fn new(report: &'a Report) -> ReportJson<'a> {
+        ReportJson {
+            rows_before: &report.rows_before,
+            rows_after: &report.rows_after,
+            duration_ms: report.duration,
+            adopted: &report.adopted,
+            steps: report.steps.iter().map(StepJson::new).collect(),
         }
     }
 }
 
-/// The `check` report as JSON fields, added to `value`.
-pub(crate) fn check_json(value: Json, report: &CheckReport) -> Json {
-    let (pending, unknown, fork): (&[String], &[String], Option<&str>) = match &report.standing {
-        Standing::UpToDate => (&[], &[], None),
-        Standing::Behind { pending } => (pending, &[], None),
-        Standing::Ahead { unknown } | Standing::Unknown { unknown } => (&[], unknown, None),
-        Standing::Diverged { unknown, fork } => (&[], unknown, fork.as_deref()),
-    };
-    value
-        .with("rows", Json::strings(&report.rows))
-        .with("pending", Json::strings(pending))
-        .with("unknown", Json::strings(unknown))
-        .with("fork", fork)
-        .with(
-            "drift",
-            Json::Arr(report.drift.iter().map(drift_json).collect()),
-        )
-        .with(
-            "unfinished",
-            Json::Arr(report.unfinished.iter().map(unfinished_json).collect()),
-        )
-        .with("version_table_exists", report.version_table_exists)
-        .with("history_table_exists", report.history_table_exists)
+/// One step of a run, as JSON.
+#[derive(Debug, Serialize)]
+struct StepJson<'a> {
+    revision: Option<&'a str>,
+    file: Option<&'a str>,
+    direction: &'static str,
+    stamp: bool,
+    statements: usize,
+    removed: &'a [String],
+    added: &'a [String],
+    #[serde(serialize_with = "json_writer::duration_ms")]
+    duration_ms: Duration,
+}
+
+impl<'a> StepJson<'a> {
+    fn new(step: &'a StepReport) -> StepJson<'a> {
+        StepJson {
+            revision: step.revision.as_deref(),
+            file: step.file.as_deref(),
+            direction: direction_name(step.direction),
+            stamp: step.stamp,
+            statements: step.statements,
+            removed: &step.removed,
+            added: &step.added,
+            duration_ms: step.duration,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Where a command writes: results to stdout, errors and warnings to stderr,
 //! through locked handles and never with `print!`/`println!`, which panic when a
-//! write fails ("failed printing to stdout: Broken pipe").
+//! write fails ("failed printing to stdout: Broken pipe"). A command's text goes
+//! through [`Out::line`]; its `--json` document through [`Out::json`].
 //!
 //! Results are gathered in a buffer and written in large pieces (one system call
 //! per 8 KiB rather than per line); the buffer is written out before anything
@@ -16,7 +17,8 @@
 //! exits with [`Exit::Failure`]. Writes to stderr that fail are dropped: there
 //! is nowhere left to say so.
 
-use super::Exit;
+use super::{json_writer, Exit};
+use serde::Serialize;
 use std::cell::RefCell;
 use std::fmt::Display;
 use std::io::{self, ErrorKind, Write};
@@ -116,6 +118,23 @@ impl Out {
     /// Writes `text` and a newline to stdout.
     pub(super) fn line(&self, text: impl Display) {
         self.print(format_args!("{text}\n"));
+    }
+
+    /// Writes `document` as pretty-printed JSON and a newline to stdout.
+    pub(super) fn json(&self, document: &impl Serialize) {
+        let mut text = Vec::new();
+        match json_writer::write(&mut text, document) {
+            Ok(()) => self.line(String::from_utf8_lossy(&text)),
+            // Our documents hold nothing serde_json refuses; should one ever,
+            // the command fails, as for any output that could not be written.
+            Err(e) => {
+                let mut inner = self.inner.borrow_mut();
+                inner.drain();
+                if matches!(inner.state, State::Open) {
+                    inner.state = State::Failed(e.into());
+                }
+            }
+        }
     }
 
     /// Writes `text` and a newline to stderr, after what stdout has pending.

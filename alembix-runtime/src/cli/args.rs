@@ -1,0 +1,60 @@
+//! The options several commands share: `--db`, `--json`, `--sql` and
+//! `--dialect`. Each command's own arguments are in its file under `commands/`.
+
+use crate::dialect::Dialect;
+use clap::{Args, ValueEnum};
+
+/// `--db URL`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct DatabaseArg {
+    /// Database URL: sqlite://FILE (or a file path), postgres://USER@HOST/DB, mysql://USER@HOST/DB.
+    #[arg(
+        long = "db",
+        value_name = "URL",
+        env = "DATABASE_URL",
+        hide_env_values = true
+    )]
+    pub url: Option<String>,
+}
+
+/// `--json`.
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct JsonArg {
+    /// Print one JSON document on stdout instead of text (stable field names).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `--sql` and `--dialect`.
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct OfflineArgs {
+    /// Print the SQL script instead of running it (offline; no connection is made).
+    #[arg(long)]
+    pub sql: bool,
+    /// SQL dialect of the script (default: the scheme of --db / DATABASE_URL).
+    #[arg(long, value_enum, requires = "sql")]
+    pub dialect: Option<DialectArg>,
+}
+
+/// A SQL dialect for `--sql`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DialectArg {
+    /// SQLite.
+    Sqlite,
+    /// PostgreSQL.
+    #[value(alias = "postgres")]
+    Postgresql,
+    /// MySQL and MariaDB.
+    #[value(alias = "mariadb")]
+    Mysql,
+}
+
+impl From<DialectArg> for Dialect {
+    fn from(d: DialectArg) -> Dialect {
+        match d {
+            DialectArg::Sqlite => Dialect::Sqlite,
+            DialectArg::Postgresql => Dialect::Postgres,
+            DialectArg::Mysql => Dialect::Mysql,
+        }
+    }
+}

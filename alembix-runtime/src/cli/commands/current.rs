@@ -1,0 +1,100 @@
+//! `current [-v] [--check-heads]`: the database's revisions, and whether it is
+//! at head (`--check-heads` makes "not at head" an exit code).
+
+use crate::cli::context::Context;
+use crate::cli::failure::Failure;
+use crate::cli::render::{LineStyle, View};
+use crate::cli::{DatabaseArg, Exit, JsonArg};
+use crate::error::Error;
+use clap::Args;
+use serde::Serialize;
+
+/// Arguments of `current`.
+#[derive(Debug, Clone, Args)]
+pub struct CurrentArgs {
+    /// Show each revision's full entry.
+    #[arg(short, long)]
+    pub verbose: bool,
+    /// Exit 3 unless every revision is applied (4 if the database has revisions this binary lacks).
+    #[arg(long)]
+    pub check_heads: bool,
+    /// The database (`--db`).
+    #[command(flatten)]
+    pub db: DatabaseArg,
+    /// Output format (`--json`).
+    #[command(flatten)]
+    pub output: JsonArg,
+}
+
+/// The document of `current`.
+#[derive(Serialize)]
+struct Document<'a> {
+    command: &'static str,
+    /// The URL, password masked.
+    database: &'a str,
+    /// The version table's rows.
+    rows: &'a [String],
+    /// Alembic's `current`: the rows plus what they imply through `depends_on`.
+    revisions: &'a [String],
+    /// The binary's heads.
+    heads: &'a [String],
+    at_head: bool,
+}
+
+/// Prints the database's revisions; with `--check-heads`, fails unless at head.
+pub(super) fn run(ctx: &Context<'_>, args: &CurrentArgs) -> Result<Exit, Failure> {
+    let graph = ctx.set.graph();
+    let mut db = ctx.connect(&args.db)?;
+    let current = ctx.migrator.current(&mut db)?;
+    let unknown: Vec<&String> = current
+        .rows
+        .iter()
+        .filter(|r| graph.index_of(r).is_none())
+        .collect();
+    let rows: Vec<&str> = current.rows.iter().map(String::as_str).collect();
+    let at_head = unknown.is_empty() && alembix_core::check_heads(graph, &rows).is_ok();
+    if ctx.json {
+        ctx.out.json(&Document {
+            command: ctx.name,
+            database: db.redacted_url(),
+            rows: &current.rows,
+            revisions: &current.revisions,
+            heads: &ctx.migrator.heads()?,
+            at_head,
+        });
+    } else {
+        let view = View::new(ctx.set);
+        if current.revisions.is_empty() {
+            ctx.out.line("<base> (no revision applied)");
+        }
+        for r in &current.revisions {
+            match graph.index_of(r) {
+                Some(i) if args.verbose => ctx.out.line(view.entry(i, false)),
+                Some(i) => ctx.out.line(view.line(i, LineStyle::default())),
+                None => ctx
+                    .out
+                    .line(format_args!("{r} (not in this binary's history)")),
+            }
+        }
+    }
+    if !args.check_heads || at_head {
+        return Ok(Exit::Success);
+    }
+    // `--check-heads`: the document above already says `at_head: false`.
+    let exit = if unknown.is_empty() {
+        ctx.out.error(format_args!(
+            "error: Database is not on all head revisions; run `{} upgrade heads`",
+            ctx.program
+        ));
+        Exit::Pending
+    } else {
+        ctx.out.error(format_args!(
+            "error: {}",
+            Error::UnknownRevisions {
+                unknown: unknown.into_iter().cloned().collect(),
+            }
+        ));
+        Exit::UnknownRevisions
+    };
+    Ok(exit)
+}

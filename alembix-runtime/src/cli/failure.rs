@@ -1,0 +1,108 @@
+//! Why a command failed: the error's `kind` (a stable word for scripts), the
+//! message for people, and the exit code; and the JSON document that says so.
+
+use super::Exit;
+use crate::dialect::Dialect;
+use crate::error::Error;
+use serde::Serialize;
+
+/// Why a command failed, how to say it, and the exit code.
+#[derive(Debug)]
+pub(super) struct Failure {
+    /// The JSON `error.kind`: `usage`, `connect`, `drift`, … (listed in the README).
+    pub kind: &'static str,
+    /// What went wrong and what to do, for people.
+    pub message: String,
+    /// The exit code it ends the command with.
+    pub exit: Exit,
+}
+
+impl Failure {
+    /// Arguments that do not go together: exit `2`.
+    pub fn usage(message: String) -> Failure {
+        Failure {
+            kind: "usage",
+            message,
+            exit: Exit::Usage,
+        }
+    }
+
+    /// The JSON document of this failure for `command`.
+    pub fn document<'a>(&'a self, command: &'a str) -> ErrorDocument<'a> {
+        ErrorDocument {
+            command: Some(command),
+            error: ErrorJson {
+                kind: self.kind,
+                message: &self.message,
+            },
+            exit_code: self.exit.code(),
+        }
+    }
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Failure {
+        #[allow(unreachable_patterns)]
+        let (kind, exit) = match &e {
+            Error::InvalidIdentifier { .. } => ("invalid_identifier", Exit::Failure),
+            Error::Unsupported(_) => ("unsupported", Exit::Failure),
+            Error::History(_) => ("history", Exit::Failure),
+            Error::Url { .. } => ("url", Exit::Usage),
+            Error::NoDatabase { .. } => ("usage", Exit::Usage),
+            Error::Connect { .. } => ("connect", Exit::Failure),
+            Error::Database { .. } => ("database", Exit::Failure),
+            Error::Migration { .. } => ("migration", Exit::Failure),
+            Error::LockTimeout { .. } => ("lock_timeout", Exit::Failure),
+            Error::Drift(_) => ("drift", Exit::Drift),
+            Error::DatabaseAhead { .. } => ("database_ahead", Exit::UnknownRevisions),
+            Error::DatabaseDiverged { .. } => ("database_diverged", Exit::UnknownRevisions),
+            Error::UnknownRevisions { .. } => ("unknown_revisions", Exit::UnknownRevisions),
+            Error::Unfinished(_) => ("unfinished", Exit::Unfinished),
+            Error::Plan(_) => ("plan", Exit::Failure),
+            Error::Irreversible { .. } => ("irreversible", Exit::Failure),
+            Error::VersionTable(_) => ("version_table", Exit::Failure),
+            Error::Repair(_) => ("repair", Exit::Failure),
+            _ => ("error", Exit::Failure),
+        };
+        let mut message = e.to_string();
+        if let Error::Connect { url, .. } = &e {
+            message.push_str(if Dialect::of_url(url) == Some(Dialect::Sqlite) {
+                "\n  help: check that the file's folder exists and is writable (--db or DATABASE_URL)"
+            } else {
+                "\n  help: check that the server is up and that the URL (--db or DATABASE_URL) names the right host, database and user"
+            });
+        }
+        Failure {
+            kind,
+            message,
+            exit,
+        }
+    }
+}
+
+impl From<alembix_core::PlanError> for Failure {
+    fn from(e: alembix_core::PlanError) -> Failure {
+        Error::Plan(e).into()
+    }
+}
+
+/// `{"command": …, "error": {"kind": …, "message": …}, "exit_code": …}`: a
+/// failed command's document, and a usage error's (whose `command` may be null).
+#[derive(Debug, Serialize)]
+pub(super) struct ErrorDocument<'a> {
+    /// The command's name; `None` when a usage error names no command.
+    pub command: Option<&'a str>,
+    /// What went wrong.
+    pub error: ErrorJson<'a>,
+    /// The exit code the process ends with.
+    pub exit_code: u8,
+}
+
+/// The `error` object of an [`ErrorDocument`].
+#[derive(Debug, Serialize)]
+pub(super) struct ErrorJson<'a> {
+    /// A stable word for scripts (see the README's list).
+    pub kind: &'a str,
+    /// The message, as on stderr without its `error: ` prefix.
+    pub message: &'a str,
+}
