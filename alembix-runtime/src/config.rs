@@ -12,6 +12,7 @@ pub const HISTORY_SUFFIX: &str = "_history";
 
 /// How a run groups migrations into transactions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum RunTransaction {
     /// One transaction per migration, its version-table and history updates
     /// included (the default). A failure leaves the earlier migrations applied.
@@ -27,6 +28,7 @@ pub enum RunTransaction {
 /// but which descends from the binary's heads (an older binary started against a
 /// database that a newer one already migrated, e.g. during a rollback).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum AheadPolicy {
     /// Refuse with [`Error::DatabaseAhead`] (the default): nothing is applied.
     #[default]
@@ -42,6 +44,7 @@ pub enum AheadPolicy {
 /// (`__diesel_schema_migrations` rows, no version rows, no history); see
 /// [`Migrator::adopt_diesel`](crate::Migrator::adopt_diesel).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum DieselTakeover {
     /// Refuse to upgrade it, saying to adopt it first (the default): nothing
     /// is applied until [`Migrator::adopt_diesel`](crate::Migrator::adopt_diesel)

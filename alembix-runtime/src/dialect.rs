@@ -16,6 +16,7 @@ pub(crate) const CHECK_ROWS_MARKER: &str =
 
 /// A SQL dialect the runtime can speak (online, or offline without a connection).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Dialect {
     /// SQLite 3.
     Sqlite,

@@ -20,6 +20,7 @@ pub fn direction_name(direction: Direction) -> &'static str {
 
 /// What a failed migration left behind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum FailureOutcome {
     /// The migration's transaction was rolled back: the database, version table
     /// and history included, is exactly as before the migration.
@@ -33,6 +34,7 @@ pub enum FailureOutcome {
 
 /// A migration whose applied text changed since it was applied.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Drift {
     /// The revision.
     pub revision: String,
@@ -56,6 +58,7 @@ impl fmt::Display for Drift {
 
 /// A revision that a history row leaves unfinished.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Unfinished {
     /// The revision.
     pub revision: String,

@@ -45,6 +45,7 @@ use alembix_core::{MigrationFile, SqlDialect, TransactionMode};
 
 /// What an offline script is for. Ranges are Alembic's `start:target`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum OfflineCommand<'a> {
     /// `upgrade [start:]target`: without a start, from an empty database.
     Upgrade(&'a str),

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 /// One step a run executed.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct StepReport {
     /// The revision whose SQL ran (or that was stamped); `None` for a stamp
     /// step that only removed rows (`stamp base`).
@@ -27,6 +28,7 @@ pub struct StepReport {
 
 /// What a run did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Report {
     /// The steps, in the order they ran.
     pub steps: Vec<StepReport>,
@@ -59,6 +61,7 @@ impl Report {
 
 /// `current`: what the version table says.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Current {
     /// The version rows as stored (one per head of the database).
     pub rows: Vec<String>,
@@ -69,6 +72,7 @@ pub struct Current {
 
 /// How the database relates to the binary's history.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Standing {
     /// At the binary's heads: nothing to apply.
     UpToDate,
@@ -98,6 +102,7 @@ pub enum Standing {
 
 /// What `check` found; nothing was changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct CheckReport {
     /// The version rows.
     pub rows: Vec<String>,
@@ -145,6 +150,7 @@ pub enum StampMode {
 
 /// One revision of `history`, newest first.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct HistoryItem {
     /// The revision id.
     pub revision: String,

@@ -44,6 +44,7 @@ pub const ADOPT: &str = "adopt";
 
 /// What [`Migrator::adopt_diesel`] found and did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DieselAdoption {
     /// The versions in `__diesel_schema_migrations`, sorted as text (diesel's
     /// order); empty when the table does not exist or holds nothing.

@@ -18,6 +18,7 @@ use std::collections::HashMap;
 
 /// One row of the history table.
 #[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
+#[non_exhaustive]
 pub struct HistoryEntry {
     /// Position in the table (ascending = oldest first).
     #[diesel(sql_type = BigInt)]

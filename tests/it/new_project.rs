@@ -185,18 +185,21 @@ fn assert_contains(run: &Run, expected: &str) {
 /// how their hints must name them.
 fn grow_a_history(p: &Project, tool: &dyn Fn(&[&str]) -> Run, name: &str, ids: [&str; 4]) {
     let [first, second, branch, merge] = ids;
+    // Tables named after the first id, so that both rounds add their own.
+    let notes = format!("notes_{first}");
+    let tags = format!("tags_{first}");
     let created = tool(&["new-migration", "-m", "create notes", "--rev-id", first]).ok();
     assert_contains(&created, &format!("_create_notes_{first}.sql"));
     p.fill(
         first,
-        "CREATE TABLE notes (id INTEGER PRIMARY KEY);",
-        "DROP TABLE notes;",
+        &format!("CREATE TABLE {notes} (id INTEGER PRIMARY KEY);"),
+        &format!("DROP TABLE {notes};"),
     );
     tool(&["new-migration", "-m", "add title", "--rev-id", second]).ok();
     p.fill(
         second,
-        "ALTER TABLE notes ADD COLUMN title TEXT;",
-        "ALTER TABLE notes DROP COLUMN title;",
+        &format!("ALTER TABLE {notes} ADD COLUMN title TEXT;"),
+        &format!("ALTER TABLE {notes} DROP COLUMN title;"),
     );
     p.build().ok();
     assert_eq!(
@@ -219,8 +222,8 @@ fn grow_a_history(p: &Project, tool: &dyn Fn(&[&str]) -> Run, name: &str, ids: [
     .ok();
     p.fill(
         branch,
-        "CREATE TABLE tags (id INTEGER PRIMARY KEY);",
-        "DROP TABLE tags;",
+        &format!("CREATE TABLE {tags} (id INTEGER PRIMARY KEY);"),
+        &format!("DROP TABLE {tags};"),
     );
     let failed = p.build();
     assert_ne!(
