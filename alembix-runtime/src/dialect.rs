@@ -360,7 +360,9 @@ impl Sql {
             ),
             Dialect::Mysql => (
                 "id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY",
-                "started_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)",
+                // UTC whatever the writing session's time zone (a `DATETIME`
+                // has none; MySQL 8.0.13+ and MariaDB 10.2+ take the expression).
+                "started_at DATETIME(6) NOT NULL DEFAULT (UTC_TIMESTAMP(6))",
                 "TEXT",
             ),
         };
@@ -391,11 +393,14 @@ impl Sql {
         format!("SELECT version_num AS revision FROM {}", self.version)
     }
 
-    fn started_at_text(&self) -> &'static str {
+    /// `started_at` as microseconds since the Unix epoch, UTC, on every
+    /// backend (SQLite keeps milliseconds; MySQL's `DATETIME` holds UTC, as
+    /// its default writes it).
+    fn started_at_micros(&self) -> &'static str {
         match self.dialect {
-            Dialect::Sqlite => "h.started_at",
-            Dialect::Postgres => "CAST(h.started_at AS TEXT)",
-            Dialect::Mysql => "CAST(h.started_at AS CHAR)",
+            Dialect::Sqlite => "CAST(strftime('%s', h.started_at) AS INTEGER) * 1000000 + (CAST(ROUND(strftime('%f', h.started_at) * 1000) AS INTEGER) % 1000) * 1000",
+            Dialect::Postgres => "CAST(ROUND(EXTRACT(EPOCH FROM h.started_at) * 1000000) AS BIGINT)",
+            Dialect::Mysql => "TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', h.started_at)",
         }
     }
 
@@ -442,7 +447,7 @@ impl Sql {
                 Dialect::Mysql => "SIGNED",
                 _ => "BIGINT",
             },
-            at = self.started_at_text(),
+            at = self.started_at_micros(),
             hist = self.history
         )
     }

@@ -12,6 +12,7 @@
 use crate::backend::Database;
 use crate::dialect::{state, Sql};
 use crate::error::Result;
+use crate::timestamp::Timestamp;
 use diesel::sql_types::{BigInt, Integer, Nullable, Text};
 use diesel::QueryableByName;
 use std::collections::HashMap;
@@ -47,9 +48,9 @@ pub struct HistoryEntry {
     /// Statements in the section.
     #[diesel(sql_type = Integer)]
     pub statements_total: i32,
-    /// When the step started (the database's clock, as text).
-    #[diesel(sql_type = Text)]
-    pub started_at: String,
+    /// When the step started (the database's clock), in UTC.
+    #[diesel(sql_type = BigInt)]
+    pub started_at: Timestamp,
     /// How long it took, when it finished.
     #[diesel(sql_type = Nullable<BigInt>)]
     pub duration_ms: Option<i64>,

@@ -36,6 +36,7 @@ fn help_lists_every_command() {
         "stamp",
         "check",
         "repair",
+        "log",
         "adopt-diesel",
     ] {
         assert!(
@@ -43,4 +44,67 @@ fn help_lists_every_command() {
             "{command} missing from:\n{help}"
         );
     }
+}
+
+/// `--db` is optional wherever the service's default (or DATABASE_URL)
+/// serves, and the usage line and help say so (issue: a usage line once
+/// showed `--db <URL>` as required).
+#[test]
+fn usage_shows_the_database_as_optional() {
+    let dir = TempDir(scratch_dir("chatbot-usage"));
+    for (command, operand) in [
+        ("upgrade", "<TARGET>"),
+        ("downgrade", "<TARGET>"),
+        ("stamp", "<TARGETS>..."),
+    ] {
+        let help = chatbot(&dir.0, &["migrate", command, "--help"]).ok().stdout;
+        let usage = help.lines().find(|l| l.starts_with("Usage:")).unwrap_or("");
+        assert_eq!(
+            usage,
+            format!("Usage: chatbot migrate {command} [OPTIONS] {operand}"),
+            "{help}"
+        );
+        assert!(
+            help.contains("[default: $DATABASE_URL, else the program's own default database"),
+            "{help}"
+        );
+    }
+    for command in ["current", "check", "log"] {
+        let help = chatbot(&dir.0, &["migrate", command, "--help"]).ok().stdout;
+        assert!(
+            help.contains(&format!("Usage: chatbot migrate {command} [OPTIONS]\n")),
+            "{help}"
+        );
+    }
+}
+
+/// `migrate log`: what ran, newest first, with one UTC time format.
+#[test]
+fn log_shows_what_ran_newest_first() {
+    let dir = TempDir(scratch_dir("chatbot-log"));
+    chatbot(&dir.0, &[]).ok();
+    let text = chatbot(&dir.0, &["migrate", "log", "-n", "2"]).ok().stdout;
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(
+        lines[0].contains(&format!("  upgrade {HEAD} applied in ")),
+        "{text}"
+    );
+    assert!(
+        lines[0].ends_with(&format!("[alembix {}]", env!("CARGO_PKG_VERSION"))),
+        "{text}"
+    );
+    let doc = chatbot(&dir.0, &["migrate", "log", "--json"]).ok().json();
+    let entries = doc["entries"].as_array().expect("entries");
+    assert_eq!(entries.len(), 9);
+    assert_eq!(entries[0]["revision"], HEAD);
+    let at = entries[0]["started_at"].as_str().expect("started_at");
+    assert!(
+        at.len() == 27 && at.ends_with('Z') && at.as_bytes()[10] == b'T',
+        "{at}"
+    );
+    assert!(
+        lines[0].starts_with(at),
+        "the text and the JSON print the same time: {text}"
+    );
 }

@@ -7,7 +7,8 @@ use clap::{Args, ValueEnum};
 /// `--db URL`.
 #[derive(Debug, Clone, Default, Args)]
 pub struct DatabaseArg {
-    /// Database URL: sqlite://FILE (or a file path), postgres://USER@HOST/DB, mysql://USER@HOST/DB.
+    /// Database URL: sqlite://FILE (or a file path), postgres://USER@HOST/DB, mysql://USER@HOST/DB
+    /// [default: $DATABASE_URL, else the program's own default database, if it has one].
     #[arg(
         long = "db",
         value_name = "URL",

@@ -44,6 +44,7 @@
 //! | `stamp TARGET… [--purge] [--sql]` | unless `--sql` | set the version table without running SQL |
 //! | `check` | yes | drift, unknown revisions, unfinished steps, pending work; the exit code says which |
 //! | `repair REV --completed/--rolled-back --reason …` | yes | record what a person did about a failed non-transactional step |
+//! | `log [-n N]` | yes | the history table, newest first: what ran, when (UTC), how long, how it ended, which program |
 //! | `adopt-diesel` | yes | take over a database diesel_migrations migrated: its versions become version rows |
 //!
 //! Each command is one file, `commands/<name>.rs` (`adopt-diesel` is
@@ -118,6 +119,7 @@ pub use commands::current::CurrentArgs;
 pub use commands::downgrade::DowngradeArgs;
 pub use commands::heads::HeadsArgs;
 pub use commands::history::HistoryArgs;
+pub use commands::log::LogArgs;
 pub use commands::repair::RepairArgs;
 pub use commands::show::ShowArgs;
 pub use commands::stamp::StampArgs;
@@ -161,6 +163,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Record how a failed or interrupted non-transactional migration was resolved by hand.
     Repair(RepairArgs),
+    /// Show what ran on the database, newest first: when (UTC), how long, how it ended.
+    Log(LogArgs),
     /// Take over a database that diesel_migrations migrated: its versions become version rows; nothing runs.
     AdoptDiesel(AdoptDieselArgs),
 }
@@ -179,6 +183,7 @@ impl Command {
             Command::Stamp(_) => "stamp",
             Command::Check(_) => "check",
             Command::Repair(_) => "repair",
+            Command::Log(_) => "log",
             Command::AdoptDiesel(_) => "adopt-diesel",
         }
     }
@@ -196,6 +201,7 @@ impl Command {
             Command::Stamp(a) => a.output,
             Command::Check(a) => a.output,
             Command::Repair(a) => a.output,
+            Command::Log(a) => a.output,
             Command::AdoptDiesel(a) => a.output,
         };
         output.json

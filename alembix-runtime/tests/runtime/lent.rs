@@ -78,3 +78,29 @@ fn the_apps_connection_is_given_back_as_it_was(t: &TestDb) {
 }
 
 crate::on_all_backends!(the_apps_connection_is_given_back_as_it_was);
+
+/// A MySQL `DATETIME` has no time zone: the history's times are written in
+/// UTC, so a writer in one session time zone and a reader in another agree.
+#[cfg(feature = "mysql")]
+#[test]
+fn mysql_history_times_do_not_follow_the_writers_time_zone() {
+    crate::support::run(Kind::Mysql, "mysql_time_zone", |t| {
+        let mut conn = diesel::MysqlConnection::establish(&t.url).unwrap();
+        conn.batch_execute("SET time_zone = '+05:00'").unwrap();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_micros() as i64;
+        migrations().launch_on(&mut conn).unwrap();
+        let m = migrations().migrator().unwrap();
+        let mut reader = t.connect(); // the server's own time zone
+        for entry in m.applied_history(&mut reader).unwrap() {
+            let off = (entry.started_at.unix_micros() - now).abs();
+            assert!(
+                off < 60_000_000,
+                "{} is {off} µs from now",
+                entry.started_at
+            );
+        }
+    });
+}

@@ -159,7 +159,42 @@ crate::on_all_backends!(
     stamp_then_upgrade_runs_only_what_follows,
     version_table_is_alembics,
     custom_table_name_and_whole_run,
+    history_times_are_utc_on_every_backend,
 );
+
+/// `started_at` is one type on every backend, in UTC: the rows a run just
+/// wrote read as "now" (the test's clock and the server's agree here), in
+/// order, and print as RFC 3339 with a `Z`.
+fn history_times_are_utc_on_every_backend(t: &TestDb) {
+    let micros = |time: std::time::SystemTime| {
+        time.duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_micros() as i64
+    };
+    let m = migrator("linear", Config::default());
+    let mut db = t.connect();
+    let before = micros(std::time::SystemTime::now());
+    m.upgrade(&mut db, "heads").unwrap();
+    let after = micros(std::time::SystemTime::now());
+    let history = m.applied_history(&mut db).unwrap();
+    assert_eq!(history.len(), 3);
+    let mut previous = i64::MIN;
+    for entry in &history {
+        let at = entry.started_at.unix_micros();
+        // A minute of slack for clocks; a time-zone error is hours off.
+        assert!(
+            at > before - 60_000_000 && at < after + 60_000_000,
+            "{:?}: {} is not between {before} and {after}",
+            t.kind,
+            entry.started_at
+        );
+        assert!(at >= previous, "{:?}: out of order", t.kind);
+        previous = at;
+        let text = entry.started_at.to_string();
+        assert!(text.ends_with('Z') && text.len() == 27, "{text}");
+        assert_eq!(micros(entry.started_at.to_system_time()), at);
+    }
+}
 
 fn relative_targets(t: &TestDb) {
     let m = migrator("linear", Config::default());

@@ -11,6 +11,7 @@ pub(super) mod current;
 pub(super) mod downgrade;
 pub(super) mod heads;
 pub(super) mod history;
+pub(super) mod log;
 pub(super) mod repair;
 pub(super) mod show;
 pub(super) mod stamp;
@@ -32,6 +33,7 @@ pub(super) fn run(command: &Command, ctx: &Context<'_>) -> Result<Exit, Failure>
         Command::Downgrade(args) => downgrade::run(ctx, args),
         Command::Stamp(args) => stamp::run(ctx, args),
         Command::Check(args) => check::run(ctx, args),
+        Command::Log(args) => log::run(ctx, args),
         Command::Repair(args) => repair::run(ctx, args),
         Command::AdoptDiesel(args) => adopt_diesel::run(ctx, args),
     }
