@@ -8,6 +8,8 @@
 //!   (parse every file, build and validate the graph) → `plan_upgrade(base → heads)`.
 //! - `validate_plan`: the same from already-parsed revisions (`Graph::build` + plan).
 //! - `plan_only`: `plan_upgrade` and `plan_downgrade` on a built graph.
+//! - `draw_graph`: `history --graph`'s order and drawing on 100,000 revisions
+//!   (`cargo bench -p alembix-core --bench graph -- draw_graph`).
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 use alembix_core::plan::{plan_downgrade, plan_upgrade};
@@ -210,5 +212,32 @@ fn plan_only(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, parse_validate_plan, validate_plan, plan_only);
+/// `history --graph`'s drawing: the history order, then the text graph with
+/// each revision's id as its label (the command adds the printing).
+fn draw_graph(c: &mut Criterion) {
+    let mut group = c.benchmark_group("draw_graph");
+    group.sample_size(10);
+    for (shape, make) in shapes() {
+        let n = 100_000;
+        let revs = make(n);
+        let graph = Graph::build(specs_of(&revs), &GraphOptions::default()).expect("valid");
+        group.throughput(Throughput::Elements(n as u64));
+        group.bench_with_input(BenchmarkId::new(shape, n), &graph, |b, g| {
+            b.iter(|| {
+                let order = alembix_core::history(g, None, &[]).expect("order");
+                let drawn = alembix_core::draw::text(g, &order, |i| g.rev(i).id.clone());
+                black_box(drawn)
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    parse_validate_plan,
+    validate_plan,
+    plan_only,
+    draw_graph
+);
 criterion_main!(benches);

@@ -29,6 +29,7 @@
 pub mod checksum;
 pub mod diesel_compat;
 pub mod digest;
+pub mod draw;
 pub mod file;
 pub mod graph;
 pub mod order;

@@ -840,3 +840,78 @@ fn fuzz_parent_named_twice_counts_once() {
     let up = plan::plan_upgrade(&twice, &[], "heads").unwrap();
     assert_eq!(up.steps.len(), 21);
 }
+
+/// The columns a line of `history --graph` reads from (`before`) and leads
+/// to (`after`): `|` stays, `/` at 2i-1 moves column i to i-1, `\` at 2i+1
+/// moves column i to i+1, `X` at 2a+1 swaps a and a+1, `*` is a revision.
+fn graph_line_columns(line: &str) -> Result<(usize, usize), String> {
+    use std::collections::BTreeSet;
+    let (mut before, mut after) = (BTreeSet::new(), BTreeSet::new());
+    for (p, c) in line.chars().enumerate() {
+        match (c, p % 2) {
+            ('|' | '*', 0) => {
+                before.insert(p / 2);
+                after.insert(p / 2);
+            }
+            ('/', 1) => {
+                before.insert(p / 2 + 1);
+                after.insert(p / 2);
+            }
+            ('\\', 1) => {
+                before.insert(p / 2);
+                after.insert(p / 2 + 1);
+            }
+            ('X', 1) => {
+                before.extend([p / 2, p / 2 + 1]);
+                after.extend([p / 2, p / 2 + 1]);
+            }
+            (' ', _) => {}
+            _ => return Err(format!("`{c}` at {p} in `{line}`")),
+        }
+    }
+    Ok((before.len(), after.len()))
+}
+
+proptest! {
+    #![proptest_config(cases(300))]
+
+    /// `history --graph` on any history: one row per revision, in the order
+    /// given, with one `*`; every line leads to exactly the columns the next
+    /// one reads from; the oldest revision's row is the only column left.
+    #[test]
+    fn the_drawn_graph_accounts_for_every_line(h in history(40)) {
+        let g = build(&h);
+        let order = alembix_core::history(&g, None, &[]).unwrap();
+        let drawn = alembix_core::draw::text(&g, &order, |i| format!("<{}>", g.rev(i).id));
+        let mut rows = Vec::new();
+        let mut open = 0;
+        let mut last_row_width = 0;
+        for line in drawn.lines() {
+            let (picture, label) = match line.find(" <") {
+                Some(at) => (&line[..at], Some(&line[at + 2..line.len() - 1])),
+                None => (line, None),
+            };
+            let (before, after) = graph_line_columns(picture).map_err(TestCaseError::fail)?;
+            if let Some(id) = label {
+                prop_assert_eq!(picture.matches('*').count(), 1, "{}", drawn);
+                rows.push(id.to_string());
+                last_row_width = before;
+                // A head opens its own column.
+                prop_assert!(before == open || before == open + 1, "{}", drawn);
+            } else {
+                prop_assert_eq!(before, open, "{}", drawn);
+            }
+            open = after;
+            // A base's column closes after its row.
+            let is_base = label
+                .and_then(|id| g.index_of(id))
+                .is_some_and(|i| g.rev(i).down.is_empty());
+            if is_base {
+                open -= 1;
+            }
+        }
+        let expected: Vec<String> = order.iter().map(|&i| g.rev(i).id.clone()).collect();
+        prop_assert_eq!(rows, expected);
+        prop_assert_eq!(last_row_width, 1, "{}", drawn);
+    }
+}

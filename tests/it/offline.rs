@@ -131,6 +131,50 @@ fn history_text_ranges_and_json() {
         .contains("does not refer to ancestor/descendant revisions"));
 }
 
+/// `history --graph` and `--format dot|mermaid`: the README shows exactly
+/// what the example service prints; every revision is drawn once.
+#[test]
+fn history_drawn_as_a_graph() {
+    let range = "1c0f5e2a9b31:c4d5e6f70812";
+    let readme = std::fs::read_to_string(crate::support::workspace().join("README.md")).unwrap();
+    let graph = migrate(&["history", "--graph", "-r", range]).ok().stdout;
+    assert!(
+        readme.contains(&format!("migrate history --graph -r {range}\n{graph}```")),
+        "README's graph differs from:\n{graph}"
+    );
+    let mermaid = migrate(&["history", "--format", "mermaid", "-r", range])
+        .ok()
+        .stdout;
+    assert!(
+        readme.contains(&format!("```mermaid\n{mermaid}```")),
+        "README's Mermaid differs from:\n{mermaid}"
+    );
+    let whole = migrate(&["history", "--graph"]).ok().stdout;
+    assert_eq!(whole.matches("* ").count(), REVISIONS.len(), "{whole}");
+    for r in REVISIONS {
+        assert_eq!(whole.matches(r).count(), 1, "{r} in {whole}");
+    }
+    let dot = migrate(&["history", "--format", "dot"]).ok().stdout;
+    assert!(
+        dot.starts_with("digraph history {\n") && dot.ends_with("}\n"),
+        "{dot}"
+    );
+    assert!(
+        dot.contains("\"3b2c1d0e9f8a\" -> \"a93b1f7e2d04\";"),
+        "{dot}"
+    );
+    assert!(
+        dot.contains("\"3b2c1d0e9f8a\" -> \"5e6f7a8b9c0d\";"),
+        "{dot}"
+    );
+    // A picture and a JSON document do not go together.
+    let refused = migrate(&["history", "--graph", "--json"]).code(2);
+    assert!(
+        refused.stderr.contains("cannot be used with"),
+        "{refused:?}"
+    );
+}
+
 #[test]
 fn show_resolves_every_identifier_form() {
     let doc = migrate(&["show", "3b2c", "--json"]).ok().json();

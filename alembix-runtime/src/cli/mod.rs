@@ -118,7 +118,7 @@ pub use commands::check::CheckArgs;
 pub use commands::current::CurrentArgs;
 pub use commands::downgrade::DowngradeArgs;
 pub use commands::heads::HeadsArgs;
-pub use commands::history::HistoryArgs;
+pub use commands::history::{GraphFormat, HistoryArgs};
 pub use commands::log::LogArgs;
 pub use commands::repair::RepairArgs;
 pub use commands::show::ShowArgs;

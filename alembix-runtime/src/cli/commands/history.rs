@@ -1,12 +1,13 @@
-//! `history [-r A:B] [-v] [-i]`: revisions newest first; the database is read
-//! only for `-i` (mark the revisions it is at) or a range naming `current`.
+//! `history [-r A:B] [-v] [-i] [--graph | --format dot|mermaid]`: revisions
+//! newest first, as lines or drawn as a graph; the database is read only for
+//! `-i` (mark the revisions it is at) or a range naming `current`.
 
 use crate::cli::context::Context;
 use crate::cli::failure::Failure;
 use crate::cli::render::{LineStyle, RevisionJson, View};
 use crate::cli::usage;
 use crate::cli::{DatabaseArg, Exit, JsonArg};
-use clap::Args;
+use clap::{Args, ValueEnum};
 use serde::Serialize;
 
 /// Arguments of `history`.
@@ -27,12 +28,28 @@ pub struct HistoryArgs {
     /// Mark the database's revisions `(current)` (needs the database).
     #[arg(short = 'i', long)]
     pub indicate_current: bool,
+    /// Draw the graph beside the revisions, like `git log --graph`.
+    #[arg(long, conflicts_with_all = ["verbose", "json"])]
+    pub graph: bool,
+    /// Write the graph for other tools instead of text: Graphviz `dot`, or Mermaid.
+    #[arg(long, value_enum, value_name = "FORMAT", conflicts_with_all = ["verbose", "json", "graph"])]
+    pub format: Option<GraphFormat>,
     /// The database (`--db`).
     #[command(flatten)]
     pub db: DatabaseArg,
     /// Output format (`--json`).
     #[command(flatten)]
     pub output: JsonArg,
+}
+
+/// `history --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[non_exhaustive]
+pub enum GraphFormat {
+    /// Graphviz (`dot -Tsvg`).
+    Dot,
+    /// A Mermaid flowchart (renders in Markdown on GitHub and GitLab).
+    Mermaid,
 }
 
 /// The document of `history`.
@@ -87,6 +104,27 @@ pub(super) fn run(ctx: &Context<'_>, args: &HistoryArgs) -> Result<Exit, Failure
             range: args.range.as_deref(),
             revisions: order.iter().map(|&i| view.json(i)).collect(),
         });
+        return Ok(Exit::Success);
+    }
+    if args.graph || args.format.is_some() {
+        // The graph shows the parents; each revision says what it is.
+        let style = LineStyle {
+            parents: false,
+            branches: true,
+            tree: true,
+            doc: true,
+        };
+        let label = |i| view.line(i, style);
+        let marked = |i: usize| {
+            view.current
+                .is_some_and(|c| c.get(i).copied().unwrap_or(false))
+        };
+        let drawn = match args.format {
+            None => alembix_core::draw::text(graph, &order, label),
+            Some(GraphFormat::Dot) => alembix_core::draw::dot(graph, &order, label, marked),
+            Some(GraphFormat::Mermaid) => alembix_core::draw::mermaid(graph, &order, label, marked),
+        };
+        ctx.out.print(&drawn);
         return Ok(Exit::Success);
     }
     let style = LineStyle {
