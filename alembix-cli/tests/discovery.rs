@@ -377,3 +377,68 @@ fn imports_without_out_write_into_the_folder_found_or_a_new_one() {
         "{inside:?}"
     );
 }
+
+/// A folder with two unmerged heads (mid-merge, or just imported from
+/// Alembic) works in every command, as Alembic does: one warning naming the
+/// heads and the merge command, then Alembic's answers; only what Alembic
+/// finds ambiguous is refused.
+#[test]
+fn two_unmerged_heads_work_in_every_command() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    history(
+        root,
+        "migrations",
+        &[
+            ("aaaaaaaaaaa1", None),
+            ("bbbbbbbbbbb2", Some("aaaaaaaaaaa1")),
+            ("ccccccccccc3", Some("aaaaaaaaaaa1")),
+        ],
+    );
+    let db = format!("sqlite://{}", root.join("x.db").display());
+    let run = |args: &[&str]| {
+        let mut all = args.to_vec();
+        if !matches!(args[0], "heads" | "history") {
+            all.extend(["--db", &db]);
+        }
+        let run = alembix(root, &all);
+        assert_eq!(
+            run.stderr.matches("warning: ").count(),
+            1,
+            "one warning for `{}`: {run:?}",
+            args.join(" ")
+        );
+        assert!(run.stderr.contains("the history has 2 heads"), "{run:?}");
+        assert!(run.stderr.contains("`alembix merge"), "{run:?}");
+        run
+    };
+    assert_eq!(run(&["current"]).stdout, "<base> (no revision applied)\n");
+    let ambiguous = run(&["upgrade", "head"]);
+    assert_eq!(ambiguous.code, 1, "{ambiguous:?}");
+    assert!(
+        ambiguous
+            .stderr
+            .contains("Multiple head revisions are present for given argument 'head'"),
+        "{ambiguous:?}"
+    );
+    let upgraded = run(&["upgrade", "heads"]);
+    assert_eq!(upgraded.code, 0, "{upgraded:?}");
+    assert_eq!(
+        run(&["current"]).stdout,
+        "bbbbbbbbbbb2 (head)\nccccccccccc3 (head)\n"
+    );
+    let down = run(&["downgrade", "-1"]);
+    assert_eq!(down.code, 1, "{down:?}");
+    assert!(down.stderr.contains("ambiguous"), "{down:?}");
+    assert!(down.stderr.contains("(e.g. `bbbbbbbbbbb2@-1`)"), "{down:?}");
+    // The branch-local form reverts that branch alone, as in Alembic.
+    assert_eq!(run(&["downgrade", "bbbbbbbbbbb2@-1"]).code, 0);
+    assert_eq!(run(&["current"]).stdout, "ccccccccccc3 (head)\n");
+    assert_eq!(run(&["stamp", "heads"]).code, 0);
+    assert_eq!(
+        run(&["current"]).stdout,
+        "bbbbbbbbbbb2 (head)\nccccccccccc3 (head)\n"
+    );
+    assert_eq!(run(&["history"]).code, 0);
+    assert_eq!(run(&["heads"]).code, 0);
+}

@@ -1277,7 +1277,7 @@ impl<'g> Planner<'g> {
                         ),
                     )
                     .with_help(format!(
-                        "say which branch to move down: `<branch_label>@{w}` or `<revision>{w}` (e.g. `{first}{w}`)",
+                        "say which branch to move down: `<branch_label>@{w}` or `<revision>@{w}` (e.g. `{first}@{w}`); a plain `<revision>{w}` is a target below which every branch is reverted",
                         w = rel.written
                     )));
                 }

@@ -46,6 +46,7 @@ pub(crate) fn expand(
     let mut head_rows = graph.ids(graph.real_heads());
     head_rows.sort();
     let head_digest = alembix_core::digest::of_whole_set(&validated.set);
+    let any_heads = validated.any_heads;
     Ok(quote! {
         {
             const _: () = {
@@ -58,6 +59,7 @@ pub(crate) fn expand(
                     &[#(#heads),*],
                     &[#(#head_rows),*],
                     #head_digest,
+                    #any_heads,
                 );
             __ALEMBIX_EMBEDDED
         }
@@ -79,6 +81,7 @@ mod tests {
         let validated = Validated {
             root: PathBuf::from("/crate"),
             set: MigrationSet::from_sources(&[source], &GraphOptions::default())?,
+            any_heads: false,
         };
         let code = expand(&validated, &quote!(::alembix_runtime))?.to_string();
         // Tokens are printed apart: an absolute path is a `::` token that does not

@@ -4,7 +4,7 @@
 //! what counts as a migration file, shared with the runtime and the xtask.
 
 use alembix_core::scan::scan_folder;
-use alembix_core::{Problem, ProblemKind, Problems, SourceFile};
+use alembix_core::{HeadPolicy, Problem, ProblemKind, Problems, SourceFile};
 use proc_macro2::{Span, TokenStream, TokenTree};
 use std::path::PathBuf;
 use syn::parse::{Parse, ParseStream};
@@ -24,6 +24,9 @@ pub(crate) struct FolderArg {
     pub(crate) path: String,
     /// Where errors point: the literal.
     pub(crate) span: Span,
+    /// Which heads the history may have: one (several only on their own
+    /// branch labels), or, with `heads = "any"`, any number, as Alembic allows.
+    pub(crate) heads: HeadPolicy,
 }
 
 impl Parse for FolderArg {
@@ -45,16 +48,41 @@ impl Parse for FolderArg {
         let lit: LitStr = input
             .parse()
             .map_err(|e| syn::Error::new(e.span(), usage))?;
+        let mut heads = HeadPolicy::default();
         if input.peek(Token![,]) {
             input.parse::<Token![,]>()?;
         }
         if !input.is_empty() {
-            return Err(input.error(usage));
+            // The one option: `heads = "any"`.
+            let option = "expected `heads = \"any\"` after the folder: the only option, which lets the history keep several unmerged heads (as Alembic does); without it, a second head fails the build";
+            let key: syn::Ident = input
+                .parse()
+                .map_err(|e| syn::Error::new(e.span(), option))?;
+            if key != "heads" {
+                return Err(syn::Error::new(key.span(), option));
+            }
+            input
+                .parse::<Token![=]>()
+                .map_err(|e| syn::Error::new(e.span(), option))?;
+            let value: LitStr = input
+                .parse()
+                .map_err(|e| syn::Error::new(e.span(), option))?;
+            if value.value() != "any" {
+                return Err(syn::Error::new(value.span(), option));
+            }
+            heads = HeadPolicy::Any;
+            if input.peek(Token![,]) {
+                input.parse::<Token![,]>()?;
+            }
+            if !input.is_empty() {
+                return Err(input.error(option));
+            }
         }
         Ok(FolderArg {
             runtime,
             path: lit.value(),
             span: lit.span(),
+            heads,
         })
     }
 }
@@ -65,6 +93,8 @@ pub(crate) struct Folder {
     pub(crate) root: PathBuf,
     /// The migration files, named relative to `root`.
     pub(crate) sources: Vec<SourceFile>,
+    /// Which heads the history may have (the macro's `heads` option).
+    pub(crate) heads: HeadPolicy,
 }
 
 /// Finds the crate root and reads the migration files of `folder` below it.
@@ -84,7 +114,11 @@ pub(crate) fn read(folder: &FolderArg) -> Result<Folder, Problems> {
         }
     }
     if problems.is_empty() {
-        Ok(Folder { root, sources })
+        Ok(Folder {
+            root,
+            sources,
+            heads: folder.heads,
+        })
     } else {
         Err(Problems(problems))
     }

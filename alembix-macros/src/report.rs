@@ -18,7 +18,7 @@ pub(crate) fn report(problems: &Problems, span: Span, runtime: &TokenStream) -> 
         {
             #(#errors)*
             const __ALEMBIX_EMBEDDED: #runtime::__private::EmbeddedMigrations =
-                #runtime::__private::EmbeddedMigrations::__new("", &[], &[], &[], "");
+                #runtime::__private::EmbeddedMigrations::__new("", &[], &[], &[], "", false);
             __ALEMBIX_EMBEDDED
         }
     }

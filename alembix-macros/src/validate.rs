@@ -2,7 +2,7 @@
 //! the xtask do, collecting every problem of every file.
 
 use crate::read::Folder;
-use alembix_core::{GraphOptions, MigrationSet, Problems};
+use alembix_core::{GraphOptions, HeadPolicy, MigrationSet, Problems};
 use std::path::PathBuf;
 
 /// A history that passed every check; the only input code generation accepts.
@@ -11,14 +11,20 @@ pub(crate) struct Validated {
     pub(crate) root: PathBuf,
     /// The parsed files and their graph, in load order.
     pub(crate) set: MigrationSet,
+    /// Whether the history may keep several unmerged heads (`heads = "any"`).
+    pub(crate) any_heads: bool,
 }
 
-/// Parses and validates the folder's files with the default graph options (the
-/// ones `EmbeddedMigrations::to_set` uses at run time).
+/// Parses and validates the folder's files with the graph options the macro
+/// was given (the ones `EmbeddedMigrations::to_set` uses at run time).
 pub(crate) fn validate(folder: Folder) -> Result<Validated, Problems> {
-    let set = MigrationSet::from_sources(&folder.sources, &GraphOptions::default())?;
+    let options = GraphOptions {
+        heads: folder.heads,
+    };
+    let set = MigrationSet::from_sources(&folder.sources, &options)?;
     Ok(Validated {
         root: folder.root,
         set,
+        any_heads: folder.heads == HeadPolicy::Any,
     })
 }

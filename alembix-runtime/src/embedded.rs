@@ -118,6 +118,8 @@ pub struct EmbeddedMigrations {
     /// The applied-set digest of a database at the heads
     /// ([`alembix_core::digest`]).
     head_digest: &'static str,
+    /// Built with `heads = "any"`: several unmerged heads are allowed.
+    any_heads: bool,
 }
 
 impl EmbeddedMigrations {
@@ -132,12 +134,14 @@ impl EmbeddedMigrations {
         heads: &'static [&'static str],
         head_rows: &'static [&'static str],
         head_digest: &'static str,
+        any_heads: bool,
     ) -> Self {
         EmbeddedMigrations {
             data: Data { text, table },
             heads,
             head_rows,
             head_digest,
+            any_heads,
         }
     }
 
@@ -193,7 +197,14 @@ impl EmbeddedMigrations {
     /// any set the macro produced.
     pub fn to_set(&self) -> Result<MigrationSet, Problems> {
         let files = self.migrations().map(|m| m.to_file()).collect();
-        MigrationSet::from_files(files, &GraphOptions::default())
+        let options = GraphOptions {
+            heads: if self.any_heads {
+                alembix_core::HeadPolicy::Any
+            } else {
+                alembix_core::HeadPolicy::default()
+            },
+        };
+        MigrationSet::from_files(files, &options)
     }
 }
 

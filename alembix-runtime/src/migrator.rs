@@ -135,10 +135,28 @@ impl Migrator {
 
     /// A migrator over the `.sql` files below `root/folder`, read now with the
     /// same scan and validation as the macro (for the xtask and tools).
+    ///
+    /// Like Alembic, it loads a history with several unmerged heads (a
+    /// `tracing` warning names them); the build refuses one, and so do the
+    /// targets Alembic finds ambiguous (`upgrade head`, `downgrade -1`).
     pub fn from_folder(root: &Path, folder: &str, config: Config) -> Result<Migrator> {
         let sources = alembix_core::scan::scan_folder(root, folder).map_err(Error::History)?;
-        let set = MigrationSet::from_sources(&sources, &GraphOptions::default())
-            .map_err(Error::History)?;
+        let set = match MigrationSet::from_sources(&sources, &GraphOptions::default()) {
+            Ok(set) => set,
+            Err(problems)
+                if problems
+                    .0
+                    .iter()
+                    .all(|p| p.kind == alembix_core::ProblemKind::MultipleHeads) =>
+            {
+                tracing::warn!(%problems, "loading a history with several heads");
+                let any = GraphOptions {
+                    heads: alembix_core::HeadPolicy::Any,
+                };
+                MigrationSet::from_sources(&sources, &any).map_err(Error::History)?
+            }
+            Err(problems) => return Err(Error::History(problems)),
+        };
         Migrator::new(set, config)
     }
 

@@ -15,10 +15,13 @@ use alembix_core::scan::scan_folder;
 use alembix_core::set::PLACEHOLDER_MARKER;
 use alembix_core::{GraphOptions, HeadPolicy, MigrationSet, ProblemKind, Problems, SourceFile};
 
-/// The migrator over `migrations`; in folder mode, a history with several
-/// heads, or with an importer's placeholders (`-- migrate:todo`), is still
-/// loaded for the commands that only read it (with a warning on `out`, its
-/// hints passed through `name_program`).
+/// The migrator over `migrations`. In folder mode a history with several
+/// unmerged heads is loaded for every command, as Alembic loads it, with one
+/// warning naming the heads and the merge command (its hints passed through
+/// `name_program`); the planner then refuses only what Alembic refuses
+/// (`upgrade head` is ambiguous, `upgrade heads` is not). An importer's
+/// placeholders (`-- migrate:todo`) are read by the commands that only read
+/// the history, and refused by the others.
 pub(super) fn migrator(
     migrations: &Migrations,
     reads_history_only: bool,
@@ -50,7 +53,10 @@ pub(super) fn migrator(
         .filter(|s| s.text.lines().any(is_placeholder))
         .map(|s| s.name.as_str())
         .collect();
-    if !reads_history_only {
+    let only_heads = |p: &Problems| p.0.iter().all(|p| p.kind == ProblemKind::MultipleHeads);
+    // Several heads load for every command; placeholders only for reading.
+    let loadable = only_heads(&problems) && (reads_history_only || placeholders.is_empty());
+    if !loadable && !reads_history_only {
         let mut failure = Failure::from(Error::History(problems));
         if !placeholders.is_empty() {
             failure.message.push_str(&format!(
@@ -77,7 +83,6 @@ pub(super) fn migrator(
             })
             .collect()
     };
-    let only_heads = |p: &Problems| p.0.iter().all(|p| p.kind == ProblemKind::MultipleHeads);
     let any = GraphOptions {
         heads: HeadPolicy::Any,
     };

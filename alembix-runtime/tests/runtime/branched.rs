@@ -124,3 +124,13 @@ crate::on_all_backends!(
     every_target_form_on_a_branched_history,
     stamp_several_targets_then_upgrade,
 );
+
+/// A migrator built from a folder loads a history with two unmerged heads,
+/// as Alembic does (the build refuses it unless `heads = "any"`).
+#[test]
+fn a_folder_with_two_heads_loads() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ui/fixtures");
+    let m = alembix_runtime::Migrator::from_folder(&root, "two_heads", Config::default())
+        .expect("two heads load from a folder");
+    assert_eq!(m.heads().unwrap().len(), 2);
+}
