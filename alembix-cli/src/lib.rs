@@ -74,12 +74,11 @@ mod import_output;
 mod python;
 mod scaffold;
 
-pub use alembix_runtime::cli::Exit;
 pub use import_alembic::ImportAlembic;
 pub use import_diesel::ImportDiesel;
 pub use scaffold::{Merge, NewMigration};
 
-use alembix_runtime::cli::Runner;
+use alembix_runtime::cli::{Exit, Runner};
 use clap::{Args, Parser, Subcommand};
 use folder::Context;
 use std::ffi::OsString;
