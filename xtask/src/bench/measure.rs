@@ -113,6 +113,8 @@ pub enum GraphCommand {
     Heads,
     /// `history`.
     History,
+    /// `history --graph` (ours only: Alembic has no drawing).
+    HistoryGraph,
 }
 
 impl GraphCommand {
@@ -121,11 +123,30 @@ impl GraphCommand {
         match self {
             GraphCommand::Heads => "heads",
             GraphCommand::History => "history",
+            GraphCommand::HistoryGraph => "history --graph",
         }
     }
 
-    /// Both, in table order.
-    pub const ALL: [GraphCommand; 2] = [GraphCommand::Heads, GraphCommand::History];
+    /// Its arguments.
+    pub fn args(self) -> &'static [&'static str] {
+        match self {
+            GraphCommand::Heads => &["heads"],
+            GraphCommand::History => &["history"],
+            GraphCommand::HistoryGraph => &["history", "--graph"],
+        }
+    }
+
+    /// Whether `tool` has the command.
+    pub fn runs_on(self, tool: GraphTool) -> bool {
+        self != GraphCommand::HistoryGraph || tool != GraphTool::Alembic
+    }
+
+    /// All, in table order.
+    pub const ALL: [GraphCommand; 3] = [
+        GraphCommand::Heads,
+        GraphCommand::History,
+        GraphCommand::HistoryGraph,
+    ];
 }
 
 /// Timings of one database operation: (backend, operation, N, contender).
@@ -442,9 +463,12 @@ pub fn graph_rounds(
             // a warm cache (each tool's 100,000+ files otherwise push the
             // other's out of the kernel's inode cache, and whoever runs next
             // pays seconds of disk reads).
-            let commands = [None, Some(GraphCommand::Heads), Some(GraphCommand::History)];
+            let commands = std::iter::once(None).chain(GraphCommand::ALL.map(Some));
             for timed in commands {
                 let command = timed.unwrap_or(GraphCommand::Heads);
+                if !command.runs_on(tool) {
+                    continue;
+                }
                 let mut c = match tool {
                     GraphTool::Xtask => {
                         let mut c = Command::new(&programs.ours_cli);
@@ -458,7 +482,7 @@ pub fn graph_rounds(
                         c
                     }
                 };
-                c.arg(command.name());
+                c.args(command.args());
                 let took = time(&mut c, None)
                     .map_err(|e| format!("{} {}: {e}", tool.slug(), command.name()))?;
                 if timed.is_none() {
