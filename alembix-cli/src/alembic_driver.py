@@ -20,7 +20,9 @@ env.py executed, `run_migrations`), with hooks:
   it entered `autocommit_block()` is noted, and an exception ends that step only
   (the run goes on past it, as `alembic upgrade <failed>:heads --sql` would);
 * each migration context reports its dialect, paramstyle, whether SQLAlchemy
-  doubles `%`, and the version table (name and schema);
+  doubles `%`, and the version table (name and schema); given the target
+  server's version (`SELECT VERSION()`), the dialect learns it as it does when
+  Alembic connects online (MySQL's dialect then renders for MariaDB);
 * a bind parameter without a value, which offline mode renders as `NULL`, is
   rendered as `/* xtask-import-alembic: unfilled NAME */ NULL` so the importer
   sees it;
@@ -31,8 +33,8 @@ env.py executed, `run_migrations`), with hooks:
 Reports are JSON lines on the standard output the process started with; anything
 else written to stdout (the project's own prints, Alembic's messages) goes to
 stderr. The job is one JSON argument: `{"argv": [...], "skip": {"upgrade":
-[...], "downgrade": [...]}, "passes": 2}`; `skip` names revisions not to run (a
-previous launch died in them).
+[...], "downgrade": [...]}, "passes": 2, "server_version": null}`; `skip` names
+revisions not to run (a previous launch died in them).
 """
 import functools
 import io
@@ -88,6 +90,7 @@ class State:
         self.autocommit = False
         self.skip = {"upgrade": set(), "downgrade": set()}
         self.version_dirs = []
+        self.server_version = None
 
 
 STATE = State()
@@ -111,10 +114,14 @@ def install_hooks():
         if not self.as_sql:
             return
         d = self.dialect
+        server_version_error = None
+        if STATE.server_version is not None:
+            server_version_error = apply_server_version(d, STATE.server_version)
         try:
             doubled = bool(d.identifier_preparer._double_percents)
         except Exception:
             doubled = None
+        version_info = getattr(d, "server_version_info", None)
         emit(
             "context",
             dialect=d.name,
@@ -123,6 +130,9 @@ def install_hooks():
             double_percents=doubled,
             version_table=self.version_table,
             version_table_schema=self.version_table_schema,
+            is_mariadb=getattr(d, "is_mariadb", None),
+            server_version_info=list(version_info) if version_info else None,
+            server_version_error=server_version_error,
         )
 
     MigrationContext.__init__ = context_init
@@ -188,6 +198,27 @@ def install_hooks():
 
     for cls in (Constraint, ForeignKey, Index):
         cls.__hash__ = creation_order_hash
+
+
+def apply_server_version(dialect, version):
+    """What the dialect's `initialize()` does online with the server's `SELECT
+    VERSION()`, as far as it needs no connection: MySQL's dialect learns MariaDB
+    and the version (`_parse_server_version`), then sets what depends on them
+    (`_initialize_mariadb` / `_initialize_mysql`: native UUID, sequences…).
+    Returns why it could not, or None."""
+    parse = getattr(dialect, "_parse_server_version", None)
+    if parse is None:
+        return "the %s dialect does not render per server version" % dialect.name
+    try:
+        parse(version)
+        dispatch = getattr(dialect, "_dispatch_for_vendor", None)
+        if dispatch is not None:
+            if not hasattr(dialect, "_casing"):
+                dialect._casing = 0  # lower_case_table_names, read online
+            dispatch(dialect._initialize_mysql, dialect._initialize_mariadb, None)
+    except Exception as e:
+        return describe(e)
+    return None
 
 
 def step_runner(step, function):
@@ -345,6 +376,7 @@ def main():
     )
     for direction, revisions in job.get("skip", {}).items():
         STATE.skip[direction] = set(revisions)
+    STATE.server_version = job.get("server_version")
     install_hooks()
 
     class Driver(CommandLine):

@@ -48,6 +48,9 @@ pub(crate) struct Job<'a> {
     pub ini: &'a Path,
     pub name: &'a str,
     pub x_args: &'a [String],
+    /// The target server's `SELECT VERSION()`, for the dialect to render as it
+    /// does online against that server.
+    pub server_version: Option<&'a str>,
 }
 
 /// A revision script as Alembic loaded it (its module executed).
@@ -78,6 +81,12 @@ pub(crate) struct Context {
     pub double_percents: Option<bool>,
     pub version_table: String,
     pub version_table_schema: Option<String>,
+    /// Whether the dialect renders for MariaDB (MySQL's family only).
+    pub is_mariadb: Option<bool>,
+    /// The server version the dialect renders for, when it knows one.
+    pub server_version_info: Option<Vec<u64>>,
+    /// Why the server version given could not be applied.
+    pub server_version_error: Option<String>,
 }
 
 /// One revision step of one rendering.
@@ -321,7 +330,12 @@ fn launch(job: &Job<'_>, skip: &BTreeMap<Direction, BTreeSet<String>>) -> Result
     }
     let skip: BTreeMap<&str, &BTreeSet<String>> =
         skip.iter().map(|(d, revs)| (d.name(), revs)).collect();
-    let spec = serde_json::json!({ "argv": argv, "skip": skip, "passes": PASSES });
+    let spec = serde_json::json!({
+        "argv": argv,
+        "skip": skip,
+        "passes": PASSES,
+        "server_version": job.server_version,
+    });
     let output = Command::new(job.python)
         .arg("-c")
         .arg(DRIVER)

@@ -82,6 +82,12 @@ pub struct ImportAlembic {
     /// Extra arguments for env.py, passed to Alembic as `-x ARG`.
     #[arg(short = 'x', long = "x-arg", value_name = "ARG")]
     x_args: Vec<String>,
+    /// The version of the database server the SQL is for, as `SELECT VERSION()`
+    /// prints it there (`10.11.6-MariaDB`): SQLAlchemy's MySQL dialect then
+    /// renders as Alembic's does online against that server (on MariaDB, `DROP
+    /// CONSTRAINT` where MySQL has `DROP CHECK`), keeping the dialect's name.
+    #[arg(long, value_name = "VERSION")]
+    server_version: Option<String>,
     /// Do not run Alembic: headers are read without Python (literals only), and
     /// SQL bodies become placeholders (except those that are statically empty).
     #[arg(long)]
@@ -147,6 +153,13 @@ pub(crate) fn import_alembic(args: &ImportAlembic, context: &Context<'_>) -> Res
         ),
     };
     let graph = validate(&revisions)?;
+    if let (SqlSource::Generated(g), Some(version)) = (&sql, &args.server_version) {
+        if let Some(why) = &g.server_version_error {
+            return Err(format!(
+                "--server-version {version}: {why}; nothing was written. It applies to MySQL and MariaDB (a `mysql://` URL); drop it for other databases"
+            ));
+        }
+    }
 
     let prefixes = name_prefixes(&revisions, &graph);
     let mut imported = Vec::with_capacity(revisions.len());
@@ -209,7 +222,7 @@ pub(crate) fn import_alembic(args: &ImportAlembic, context: &Context<'_>) -> Res
         );
     }
     if let SqlSource::Generated(g) = &sql {
-        print_rendering_notes(g);
+        print_rendering_notes(g, args.server_version.as_deref());
     }
     for (rev, status) in imported.iter().zip(&statuses) {
         if rev.transaction == TransactionMode::None {
@@ -245,9 +258,30 @@ pub(crate) fn import_alembic(args: &ImportAlembic, context: &Context<'_>) -> Res
 
 /// What the import says about how Alembic rendered: the version table (name and
 /// schema) env.py configures, the dialect, the `%` escaping undone.
-fn print_rendering_notes(g: &Generated) {
+fn print_rendering_notes(g: &Generated, server_version: Option<&str>) {
     if g.environment_failure.is_some() {
         return;
+    }
+    match (server_version, g.dialect_name.as_deref()) {
+        (Some(given), _) => {
+            let server = if g.is_mariadb { "MariaDB" } else { "MySQL" };
+            let version = g
+                .server_version_info
+                .iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(".");
+            println!(
+                "note: the SQL is rendered as Alembic renders it online against {server} {version} (--server-version {given})"
+            );
+        }
+        (None, Some("mysql")) => println!(
+            "note: the mysql dialect rendered for MySQL; for a MariaDB server, import again with --server-version set to what `SELECT VERSION()` prints there (e.g. `10.11.6-MariaDB`), so that the SQL is what Alembic runs online on it (MariaDB needs `DROP CONSTRAINT` where MySQL has `DROP CHECK`)"
+        ),
+        (None, Some("mariadb")) => println!(
+            "note: the mariadb dialect (a `mariadb://` URL) rendered this SQL: code that tests `dialect.name == \"mysql\"` took its other branch, and column types differ from what Alembic online makes on MariaDB through a MySQL driver (`mysql+pymysql://`); if that is how Alembic runs against your database, import with that URL and --server-version"
+        ),
+        _ => {}
     }
     if g.version_table != "alembic_version" {
         println!(
@@ -300,6 +334,7 @@ fn run_alembic(
             ini,
             name: &args.name,
             x_args: &args.x_args,
+            server_version: args.server_version.as_deref(),
         };
         let why = match alembic_driver::render(&job) {
             Ok(rendered) => return Ok(Ok(rendered)),
@@ -1285,6 +1320,14 @@ struct Generated {
     version_table: String,
     /// The schema env.py puts it in (`version_table_schema`), if any.
     version_table_schema: Option<String>,
+    /// SQLAlchemy's dialect name (`mysql`, `mariadb`, `postgresql`…).
+    dialect_name: Option<String>,
+    /// Whether the dialect rendered for MariaDB.
+    is_mariadb: bool,
+    /// The server version the dialect rendered for, when it knew one.
+    server_version_info: Vec<u64>,
+    /// Why `--server-version` could not be applied.
+    server_version_error: Option<String>,
 }
 
 enum SqlSource {
@@ -1310,6 +1353,15 @@ fn generated(rendered: &Rendered, revisions: &[AlembicRevision]) -> Generated {
             |c| c.version_table.clone(),
         ),
         version_table_schema: first.and_then(|c| c.version_table_schema.clone()),
+        dialect_name: first.map(|c| c.dialect.clone()),
+        is_mariadb: first.and_then(|c| c.is_mariadb).unwrap_or(false),
+        server_version_info: first
+            .and_then(|c| c.server_version_info.clone())
+            .unwrap_or_default(),
+        server_version_error: rendered
+            .contexts
+            .iter()
+            .find_map(|c| c.server_version_error.clone()),
         rendering,
         ..Generated::default()
     };
