@@ -554,7 +554,7 @@ fn render(
     }
     let _ = writeln!(
         md,
-        "\nThe import loads the scripts with Alembic (its revision map gives the headers) and renders every revision four times in one process (upgrade and downgrade, twice, to find values Python computed while rendering); a data migration fails alone, and rendering goes on past it. Before, the importer started Alembic again after each revision that failed (one launch per failure, each booting the application)."
+        "\nThe import loads the scripts with Alembic (which gives the headers, evaluated) and renders every revision four times in one process (upgrade and downgrade, twice, to find values Python computed while rendering); a data migration fails alone, and rendering goes on past it. Before, the importer started Alembic again after each revision that failed (one launch per failure, each booting the application)."
     );
     md
 }
