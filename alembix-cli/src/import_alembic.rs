@@ -10,43 +10,47 @@
 //!    `script_location`, `version_locations` and `recursive_version_locations`;
 //!    relative locations are resolved against the current directory, as Alembic
 //!    resolves them (and Alembic runs there too).
-//! 2. **read**: every revision module, statically ([`crate::python`]), in Alembic's
-//!    load order (each version location in turn, file names sorted, subfolders after
-//!    files when recursive). No Python runs for this part.
+//! 2. **load**: where Alembic can run, the headers come from Alembic's own loading
+//!    of the scripts, which executes each module: a header that names a constant
+//!    of the project's own code (`branch_labels = (cli.EXPAND_BRANCH,)`) is
+//!    evaluated as Alembic evaluates it. Where it cannot (`--skip-sql`, no
+//!    alembic.ini, no Python with Alembic, or Alembic fails to load them), every
+//!    file is read statically ([`crate::python`]), which takes literal headers only.
+//!    Every file is read statically anyway, for what its functions' bodies do.
 //! 3. **validate**: ids and labels against our format, then the graph with the same
 //!    core code the build uses; every problem of every file is reported at once.
-//! 4. **SQL**: where Alembic can run, its offline mode gives the bodies: one
-//!    `alembic upgrade heads --sql` run and one `alembic downgrade <head>:base --sql`
-//!    run per head, cut at Alembic's `-- Running upgrade A -> B` comments; a run
-//!    that fails keeps the revisions it completed and resumes past the failing one
-//!    (see [`generate_sql`]); what is left is tried one revision at a time.
-//!    Alembic's own bookkeeping (`alembic_version` statements) and its
-//!    `BEGIN;`/`COMMIT;` are removed: our runtime does both itself. A `COMMIT;` inside
-//!    a revision (an `autocommit_block`) makes it `-- transaction: none`.
-//!    Alembic runs through [`PROBE`], which reports how SQLAlchemy rendered: where
-//!    its dialect wrote every `%` as `%%` (pyformat/format drivers), that is undone;
-//!    a statement that still holds a bind parameter (`%(x)s`, `%s`, `:x`, `?`…, or
-//!    a valueless one rendered as `NULL`) makes its revision a placeholder. A
-//!    function that statically does nothing (`pass`, a docstring) needs no Alembic:
-//!    a merge stays empty, another revision gets `SELECT 1;`; a `downgrade()` that
-//!    raises becomes `-- migrate:irreversible`. What cannot be had — or code that
-//!    emitted no SQL offline — becomes a placeholder that fails the build until
-//!    filled.
-//!    Every Python runs with `PYTHONHASHSEED=0`, and [`PROBE`] orders what
-//!    SQLAlchemy keeps in sets, so a re-import writes the same bytes.
+//! 4. **SQL**: the same Python process renders the whole history in offline mode
+//!    ([`crate::alembic_driver`]): upgrading from base to the heads and downgrading
+//!    from the heads to base, each revision's step captured on its own. A revision
+//!    that raises fails alone and the run goes on past it, so a history takes one
+//!    launch however many of its revisions offline mode cannot render. Everything
+//!    is rendered twice: a value that differs between the two renderings
+//!    (`uuid4()`, `datetime.now()`) was computed by Python while rendering, and is
+//!    frozen into the file with a note. [`crate::offline_sql`] makes each step a
+//!    body: Alembic's bookkeeping and `BEGIN;`/`COMMIT;` removed, `%%` undone where
+//!    SQLAlchemy doubled `%`, a statement that still holds a bind parameter makes a
+//!    placeholder. A revision that enters `autocommit_block()` (seen while
+//!    rendering, or named in the source of a revision that did not render) is
+//!    `-- transaction: none`, placeholder or not. A function that statically does
+//!    nothing (`pass`, a docstring) needs no Alembic: a merge stays empty, another
+//!    revision gets `SELECT 1;`; a `downgrade()` that raises becomes
+//!    `-- migrate:irreversible`. What cannot be had — or code that emitted no SQL
+//!    offline — becomes a placeholder that fails the build until filled.
+//!    Python runs with `PYTHONHASHSEED=0`, and the driver orders what SQLAlchemy
+//!    keeps in sets, so a re-import writes the same bytes (frozen values aside).
 //! 5. **write**: file names keep Alembic's load order (the tie-breaker between
 //!    independent branches); see [`name_prefixes`].
 
+use crate::alembic_driver::{self, Direction, Job, LoadedScript, Rendered};
 use crate::folder::Context;
 use crate::import_output::{self, Downgrade, ImportedRevision, Upgrade};
+use crate::offline_sql::{clean_chunk, Cleaned, Family, Frozen, Rendering};
 use crate::python::{self, Body, Value};
 use alembix_core::file::{check_label, check_revision_id};
-use alembix_core::sql::{split_statements, SqlDialect};
 use alembix_core::{Graph, GraphOptions, HeadPolicy, Origin, RevisionSpec, TransactionMode};
 use clap::Args;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 const TOOL: &str = "import-alembic";
 
@@ -68,18 +72,24 @@ pub struct ImportAlembic {
     #[arg(short = 'n', long, default_value = "alembic")]
     name: String,
     /// A Python interpreter with Alembic and the project's dependencies (e.g. a
-    /// virtualenv's `bin/python`); Alembic runs as `PYTHON -m alembic`.
+    /// virtualenv's `bin/python`): Alembic loads and renders the revisions in it.
     #[arg(long, conflicts_with = "alembic")]
     python: Option<PathBuf>,
-    /// The `alembic` executable to run (default: `alembic` on PATH, then
-    /// `python3 -m alembic`).
+    /// An `alembic` script whose `#!` line names the Python to use (default:
+    /// `alembic` on PATH, then `python3`).
     #[arg(long)]
     alembic: Option<PathBuf>,
     /// Extra arguments for env.py, passed to Alembic as `-x ARG`.
     #[arg(short = 'x', long = "x-arg", value_name = "ARG")]
     x_args: Vec<String>,
-    /// Do not run Alembic: SQL bodies become placeholders (except those that are
-    /// statically empty).
+    /// The version of the database server the SQL is for, as `SELECT VERSION()`
+    /// prints it there (`10.11.6-MariaDB`): SQLAlchemy's MySQL dialect then
+    /// renders as Alembic's does online against that server (on MariaDB, `DROP
+    /// CONSTRAINT` where MySQL has `DROP CHECK`), keeping the dialect's name.
+    #[arg(long, value_name = "VERSION")]
+    server_version: Option<String>,
+    /// Do not run Alembic: headers are read without Python (literals only), and
+    /// SQL bodies become placeholders (except those that are statically empty).
     #[arg(long)]
     skip_sql: bool,
 }
@@ -104,28 +114,52 @@ pub(crate) fn import_alembic(args: &ImportAlembic, context: &Context<'_>) -> Res
                 .join(", ")
         ));
     }
-    let revisions = read_revisions(&project, &files)?;
-    let graph = validate(&revisions)?;
+    let sources: Vec<Source> = files.iter().map(|f| Source::read(&project, f)).collect();
 
-    let sql = if args.skip_sql {
-        SqlSource::Unavailable("--skip-sql was given".to_string())
-    } else {
-        match (&project.ini, alembic_command(args)?) {
-            (None, _) => SqlSource::Unavailable(format!(
-                "no alembic.ini was found for {} (give it with --config)",
-                args.path.display()
-            )),
-            (Some(_), Err(why)) => SqlSource::Unavailable(why),
-            (Some(ini), Ok(cmd)) => {
+    let (revisions, sql) = match run_alembic(args, &project)? {
+        Ok(rendered) => match &rendered.scripts {
+            Some(Ok(scripts)) => {
+                let revisions = revisions_from_alembic(&project, scripts, &sources)?;
                 println!(
-                    "running `{} -c {} upgrade heads --sql` (offline mode) for the SQL bodies…",
-                    cmd.shown,
-                    project.show_user(ini)
+                    "Alembic loaded {} revision script(s) and rendered them in offline mode, in {} Python process(es) ({})",
+                    scripts.len(),
+                    rendered.launches,
+                    rendered.versions.as_deref().unwrap_or("versions unknown")
                 );
-                SqlSource::Generated(Box::new(generate_sql(&cmd, ini, args, &revisions, &graph)))
+                let generated = generated(&rendered, &revisions);
+                (revisions, SqlSource::Generated(Box::new(generated)))
             }
-        }
+            Some(Err(why)) => {
+                let why = format!("Alembic could not load the revision scripts: {why}");
+                (
+                    revisions_from_text(&sources, &why)?,
+                    SqlSource::Unavailable(why),
+                )
+            }
+            None => {
+                let why = format!(
+                    "Alembic did not finish loading the revision scripts: {}",
+                    rendered.crashed.as_deref().unwrap_or("no report")
+                );
+                (
+                    revisions_from_text(&sources, &why)?,
+                    SqlSource::Unavailable(why),
+                )
+            }
+        },
+        Err(why) => (
+            revisions_from_text(&sources, &why)?,
+            SqlSource::Unavailable(why),
+        ),
     };
+    let graph = validate(&revisions)?;
+    if let (SqlSource::Generated(g), Some(version)) = (&sql, &args.server_version) {
+        if let Some(why) = &g.server_version_error {
+            return Err(format!(
+                "--server-version {version}: {why}; nothing was written. It applies to MySQL and MariaDB (a `mysql://` URL); drop it for other databases"
+            ));
+        }
+    }
 
     let prefixes = name_prefixes(&revisions, &graph);
     let mut imported = Vec::with_capacity(revisions.len());
@@ -183,38 +217,33 @@ pub(crate) fn import_alembic(args: &ImportAlembic, context: &Context<'_>) -> Res
     };
     if let Some(why) = not_generated.filter(|_| placeholders > 0) {
         println!(
-            "note: the SQL was not generated: {}. To fill the placeholders from Alembic, delete the imported files and run again with `--python <venv>/bin/python` (a Python with alembic and your project's packages) or `--alembic <path>`",
+            "note: the SQL was not generated: {}. To fill the placeholders from Alembic, delete the imported files and run again with `--python <venv>/bin/python` (a Python with alembic and your project's packages)",
             why.trim_end_matches('.')
         );
     }
-    match &sql {
-        SqlSource::Generated(g) if g.environment_failure.is_none() => {
-            if g.version_table != "alembic_version" {
-                println!(
-                    "note: env.py names the version table `{}`; configure the runtime with the same table when it takes over the database",
-                    g.version_table
-                );
-            }
-            if let Some(dialect) = &g.dialect {
-                println!("note: the SQL is for the dialect in alembic.ini (Alembic used {dialect}); the runtime must run it on that database");
-            }
-            if let Some(r) = g.rendering.as_ref().filter(|r| r.double_percents) {
-                println!(
-                    "note: SQLAlchemy wrote each `%` as `%%` for the {} paramstyle (its driver turns `%%` back into `%`); the imported SQL has `%` as the database must see it",
-                    r.paramstyle
-                );
-            }
-            for rev in imported
-                .iter()
-                .filter(|r| r.transaction == TransactionMode::None)
-            {
-                println!(
-                    "note: {} commits inside its upgrade or downgrade (an `autocommit_block`), so it runs with `-- transaction: none`",
-                    rev.revision
-                );
-            }
+    if let SqlSource::Generated(g) = &sql {
+        print_rendering_notes(g, args.server_version.as_deref());
+    }
+    for (rev, status) in imported.iter().zip(&statuses) {
+        if rev.transaction == TransactionMode::None {
+            let placeholder = if rev.has_placeholder() {
+                "; its placeholder keeps that mode"
+            } else {
+                ""
+            };
+            println!(
+                "note: {} commits inside its upgrade or downgrade (an `autocommit_block`, {}), so it runs with `-- transaction: none`{placeholder}",
+                rev.revision, status.autocommit_seen
+            );
         }
-        _ => {}
+        for (direction, frozen) in &status.frozen {
+            println!(
+                "note: {} {direction} statement {}: {} was computed by Python while Alembic rendered it (a second rendering gave another), so the file holds that one value for every database; if each database needs its own, make the SQL compute it (e.g. gen_random_uuid(), CURRENT_TIMESTAMP)",
+                rev.revision,
+                frozen.statement,
+                frozen.shown()
+            );
+        }
     }
     if written.existing > 0 {
         println!(
@@ -225,6 +254,132 @@ pub(crate) fn import_alembic(args: &ImportAlembic, context: &Context<'_>) -> Res
     }
     import_output::print_verification(&written);
     Ok(())
+}
+
+/// What the import says about how Alembic rendered: the version table (name and
+/// schema) env.py configures, the dialect, the `%` escaping undone.
+fn print_rendering_notes(g: &Generated, server_version: Option<&str>) {
+    if g.environment_failure.is_some() {
+        return;
+    }
+    match (server_version, g.dialect_name.as_deref()) {
+        (Some(given), _) => {
+            let server = if g.is_mariadb { "MariaDB" } else { "MySQL" };
+            let version = g
+                .server_version_info
+                .iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(".");
+            println!(
+                "note: the SQL is rendered as Alembic renders it online against {server} {version} (--server-version {given})"
+            );
+        }
+        (None, Some("mysql")) => println!(
+            "note: the mysql dialect rendered for MySQL; for a MariaDB server, import again with --server-version set to what `SELECT VERSION()` prints there (e.g. `10.11.6-MariaDB`), so that the SQL is what Alembic runs online on it (MariaDB needs `DROP CONSTRAINT` where MySQL has `DROP CHECK`)"
+        ),
+        (None, Some("mariadb")) => println!(
+            "note: the mariadb dialect (a `mariadb://` URL) rendered this SQL: code that tests `dialect.name == \"mysql\"` took its other branch, and column types differ from what Alembic online makes on MariaDB through a MySQL driver (`mysql+pymysql://`); if that is how Alembic runs against your database, import with that URL and --server-version"
+        ),
+        _ => {}
+    }
+    if g.version_table != "alembic_version" {
+        println!(
+            "note: env.py names the version table `{}`; configure the runtime with the same table (`Config {{ version_table: \"{}\".into(), .. }}`) when it takes over the database",
+            g.version_table, g.version_table
+        );
+    }
+    if let Some(schema) = &g.version_table_schema {
+        println!(
+            "note: env.py keeps the version table in schema `{schema}` (`version_table_schema`); configure the runtime with the same schema (`Config {{ version_table_schema: Some(\"{schema}\".into()), .. }}`) when it takes over the database, or it looks for `{}` in the connection's default schema",
+            g.version_table
+        );
+    }
+    if let Some(dialect) = &g.dialect {
+        println!("note: the SQL is for the dialect in alembic.ini (Alembic used {dialect}); the runtime must run it on that database");
+    }
+    if let Some(r) = g.rendering.as_ref().filter(|r| r.double_percents) {
+        println!(
+            "note: SQLAlchemy wrote each `%` as `%%` for the {} paramstyle (its driver turns `%%` back into `%`); the imported SQL has `%` as the database must see it",
+            r.paramstyle
+        );
+    }
+}
+
+/// Runs the driver: `Ok(Err(why))` when Alembic cannot run here (placeholders
+/// follow), `Err` when the Python the user named cannot be used.
+fn run_alembic(
+    args: &ImportAlembic,
+    project: &Project,
+) -> Result<Result<Rendered, String>, String> {
+    if args.skip_sql {
+        return Ok(Err("--skip-sql was given".to_string()));
+    }
+    let Some(ini) = &project.ini else {
+        return Ok(Err(format!(
+            "no alembic.ini was found for {} (give it with --config)",
+            args.path.display()
+        )));
+    };
+    let (candidates, named) = pythons(args)?;
+    let mut tried = Vec::new();
+    for python in candidates {
+        println!(
+            "loading the revisions with Alembic and rendering them in offline mode, as `{} -m alembic -c {} upgrade heads --sql` does (and the downgrades), in one process…",
+            python.display(),
+            project.show_user(ini)
+        );
+        let job = Job {
+            python: &python,
+            ini,
+            name: &args.name,
+            x_args: &args.x_args,
+            server_version: args.server_version.as_deref(),
+        };
+        let why = match alembic_driver::render(&job) {
+            Ok(rendered) => return Ok(Ok(rendered)),
+            Err(alembic_driver::Failure::NoAlembic(why)) => {
+                format!("{} cannot import Alembic ({why})", python.display())
+            }
+            Err(alembic_driver::Failure::Broken(why)) => why,
+        };
+        if let Some(option) = named {
+            return Err(format!(
+                "{option}: {why}\ninstall Alembic into that Python (`{} -m pip install alembic` plus your project's packages), or drop {option}",
+                python.display()
+            ));
+        }
+        tried.push(why);
+    }
+    Ok(Err(format!(
+        "Alembic is not available here ({})",
+        tried.join("; ")
+    )))
+}
+
+/// The Pythons to try, and the option that named them (its failure is an error).
+fn pythons(args: &ImportAlembic) -> Result<(Vec<PathBuf>, Option<&'static str>), String> {
+    if let Some(python) = &args.python {
+        return Ok((vec![python.clone()], Some("--python")));
+    }
+    if let Some(alembic) = &args.alembic {
+        return match script_python(alembic) {
+            Some(python) => Ok((vec![python], Some("--alembic"))),
+            None => Err(format!(
+                "--alembic {}: the import runs Alembic inside the Python that runs this script, and cannot tell which Python that is from its first line (not `#!/path/to/python` or `#!/usr/bin/env python3`); give that Python with --python instead",
+                alembic.display()
+            )),
+        };
+    }
+    let mut candidates: Vec<PathBuf> = on_path("alembic")
+        .as_deref()
+        .and_then(script_python)
+        .into_iter()
+        .collect();
+    if !candidates.iter().any(|p| p == Path::new("python3")) {
+        candidates.push(PathBuf::from("python3"));
+    }
+    Ok((candidates, None))
 }
 
 /// Where the revisions are and how to run Alembic on them.
@@ -652,7 +807,7 @@ fn walk(dir: &Path, recursive: bool, visit: &mut dyn FnMut(&Path)) -> std::io::R
     Ok(())
 }
 
-/// One Alembic revision as read from its module.
+/// One Alembic revision, as Alembic loaded it or as read from its file.
 #[derive(Debug, Clone)]
 struct AlembicRevision {
     /// The file, relative to the project root (written into the migration file).
@@ -669,6 +824,9 @@ struct AlembicRevision {
     create_date: Option<String>,
     upgrade_body: Body,
     downgrade_body: Body,
+    /// Whether its source names `autocommit_block`: the transaction mode of a
+    /// revision whose rendering did not get that far.
+    autocommit_in_source: bool,
 }
 
 impl AlembicRevision {
@@ -679,52 +837,180 @@ impl AlembicRevision {
 
 const NAMES: &[&str] = &["revision", "down_revision", "branch_labels", "depends_on"];
 
-/// Reads every file, reporting all problems of all files together.
-fn read_revisions(project: &Project, files: &[PathBuf]) -> Result<Vec<AlembicRevision>, String> {
+/// A revision file, read statically.
+struct Source {
+    /// The file, symlinks resolved (as Alembic names it).
+    real: PathBuf,
+    /// Its legacy id: the file name, when it is hex (Alembic's rule for a module
+    /// without `revision`).
+    stem: String,
+    /// Relative to the project root.
+    file: String,
+    /// As the user reaches it.
+    shown: String,
+    /// What the static reader found, or why it could not read the file.
+    module: Result<python::Module, String>,
+    /// Whether the text names `autocommit_block`.
+    autocommit: bool,
+}
+
+impl Source {
+    fn read(project: &Project, path: &Path) -> Source {
+        let shown = project.show_user(path);
+        let text = std::fs::read(path)
+            .map_err(|e| format!("{shown}: cannot be read: {e}"))
+            .and_then(|bytes| {
+                String::from_utf8(bytes).map_err(|_| {
+                    format!("{shown}: not valid UTF-8; save it as UTF-8 and run again")
+                })
+            })
+            // Python reads source with universal newlines.
+            .map(|text| text.replace("\r\n", "\n"));
+        let autocommit = text.as_ref().is_ok_and(|t| t.contains("autocommit_block"));
+        let module = text.and_then(|text| {
+            python::read_module(&text, NAMES).map_err(|e| {
+                format!(
+                    "{shown}:{}: cannot read this file statically: {}",
+                    e.line, e.message
+                )
+            })
+        });
+        Source {
+            real: path.canonicalize().unwrap_or_else(|_| path.to_path_buf()),
+            stem: path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            file: project.show(path),
+            shown,
+            module,
+            autocommit,
+        }
+    }
+
+    /// What the function `name` does; `Code` when the file could not be read.
+    fn body(&self, name: &str) -> Body {
+        self.module
+            .as_ref()
+            .ok()
+            .and_then(|m| m.function(name))
+            .map_or(Body::Code, |(_, b)| b)
+    }
+}
+
+/// The revisions as Alembic loaded them (in its load order), checked against our
+/// identifier rules; every problem of every file reported at once.
+fn revisions_from_alembic(
+    project: &Project,
+    scripts: &[LoadedScript],
+    sources: &[Source],
+) -> Result<Vec<AlembicRevision>, String> {
+    let by_path: HashMap<&Path, &Source> = sources.iter().map(|s| (s.real.as_path(), s)).collect();
     let mut out = Vec::new();
     let mut problems = Vec::new();
-    for path in files {
-        let shown = project.show_user(path);
-        match read_revision(path, &shown).map(|rev| AlembicRevision {
-            file: project.show(path),
-            shown: shown.clone(),
-            ..rev
-        }) {
-            Ok(rev) => out.push(rev),
-            Err(mut ps) => problems.append(&mut ps),
+    for script in scripts {
+        let source = by_path.get(script.path.as_path()).copied();
+        let (file, shown) = match source {
+            Some(s) => (s.file.clone(), s.shown.clone()),
+            None => (project.show(&script.path), project.show_user(&script.path)),
+        };
+        let line = source
+            .and_then(|s| s.module.as_ref().ok())
+            .and_then(|m| m.get("revision"))
+            .map_or(1, |a| a.line);
+        let before = problems.len();
+        for p in &script.problems {
+            problems.push(format!(
+                "{shown}: {p}; Alembic reads a revision id, or a tuple or list of them"
+            ));
         }
+        let down_revisions = deduped(&script.down_revision);
+        let branch_labels = deduped(&script.branch_labels);
+        let depends_on = deduped(&script.depends_on);
+        problems.extend(check_identifiers(
+            &shown,
+            line,
+            &script.revision,
+            &down_revisions,
+            &branch_labels,
+            &depends_on,
+        ));
+        if problems.len() > before {
+            continue;
+        }
+        let (message, create_date) = docstring_fields(script.doc.as_deref().unwrap_or(""));
+        out.push(AlembicRevision {
+            file,
+            shown,
+            line,
+            revision: script.revision.clone(),
+            down_revisions,
+            branch_labels,
+            depends_on,
+            message,
+            create_date,
+            upgrade_body: source.map_or(Body::Code, |s| s.body("upgrade")),
+            downgrade_body: source.map_or(Body::Code, |s| s.body("downgrade")),
+            autocommit_in_source: source.is_some_and(|s| s.autocommit),
+        });
     }
     if problems.is_empty() {
         Ok(out)
     } else {
         Err(format!(
-            "{} problem(s) in the Alembic history; nothing was written:\n{}",
+            "{} problem(s) in the Alembic history (as Alembic loaded it); nothing was written:\n{}",
             problems.len(),
             problems.join("\n")
         ))
     }
 }
 
-fn read_revision(path: &Path, shown: &str) -> Result<AlembicRevision, Vec<String>> {
-    let text = std::fs::read(path)
-        .map_err(|e| vec![format!("{shown}: cannot be read: {e}")])
-        .and_then(|bytes| {
-            String::from_utf8(bytes).map_err(|_| {
-                vec![format!(
-                    "{shown}: not valid UTF-8; save it as UTF-8 and run again"
-                )]
-            })
-        })?;
-    // Python reads source with universal newlines.
-    let text = text.replace("\r\n", "\n");
-    let module = python::read_module(&text, NAMES).map_err(|e| {
-        vec![format!(
-            "{shown}:{}: cannot read this file statically: {}",
-            e.line, e.message
-        )]
-    })?;
+/// The revisions as read statically from their files, when Alembic did not load
+/// them (`without_alembic` says why); every problem of every file reported at once.
+fn revisions_from_text(
+    sources: &[Source],
+    without_alembic: &str,
+) -> Result<Vec<AlembicRevision>, String> {
+    let mut out = Vec::new();
     let mut problems = Vec::new();
-    let literal_help = "write it as a string, a tuple or list of strings, or None: the import reads the file without running Python";
+    let mut literal_only = false;
+    for source in sources {
+        match read_revision(source) {
+            Ok(rev) => out.push(rev),
+            Err((mut ps, literal)) => {
+                literal_only |= literal;
+                problems.append(&mut ps);
+            }
+        }
+    }
+    if problems.is_empty() {
+        return Ok(out);
+    }
+    let help = if literal_only {
+        format!(
+            "\nWithout Alembic the import reads headers as literals only; with Alembic it takes them from Alembic's own loading of the scripts, which evaluates them. Alembic did not load them here ({}): let the import run Alembic (no --skip-sql; --python naming a Python with alembic and your project's packages).",
+            without_alembic.trim_end_matches('.')
+        )
+    } else {
+        String::new()
+    };
+    Err(format!(
+        "{} problem(s) in the Alembic history; nothing was written:\n{}{help}",
+        problems.len(),
+        problems.join("\n")
+    ))
+}
+
+/// A revision from its file's literal headers: `Err` with its problems, and
+/// whether one of them is a header that is not a literal.
+fn read_revision(source: &Source) -> Result<AlembicRevision, (Vec<String>, bool)> {
+    let shown = &source.shown;
+    let module = source
+        .module
+        .as_ref()
+        .map_err(|why| (vec![why.clone()], false))?;
+    let mut problems = Vec::new();
+    let mut literal_only = false;
     let (revision, line) = match module.get("revision") {
         Some(a) => match &a.value {
             Ok(Value::Str(s)) => (s.clone(), a.line),
@@ -736,6 +1022,7 @@ fn read_revision(path: &Path, shown: &str) -> Result<AlembicRevision, Vec<String
                 (String::new(), a.line)
             }
             Err(why) => {
+                literal_only = true;
                 problems.push(format!(
                     "{shown}:{}: cannot read `revision` statically: {why}; write it as a string literal",
                     a.line
@@ -745,16 +1032,13 @@ fn read_revision(path: &Path, shown: &str) -> Result<AlembicRevision, Vec<String
         },
         None => {
             // Alembic's legacy rule: a hex file name is the revision id.
-            let stem = path
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default();
+            let stem = &source.stem;
             if !stem.is_empty()
                 && stem
                     .bytes()
                     .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
             {
-                (stem, 1)
+                (stem.clone(), 1)
             } else {
                 problems.push(format!(
                     "{shown}: no module-level `revision = \"…\"`; Alembic cannot load this file either"
@@ -763,7 +1047,7 @@ fn read_revision(path: &Path, shown: &str) -> Result<AlembicRevision, Vec<String
             }
         }
     };
-    let list = |key: &str, problems: &mut Vec<String>| -> Vec<String> {
+    let mut list = |key: &str, problems: &mut Vec<String>| -> Vec<String> {
         match module.get(key) {
             None => Vec::new(),
             Some(a) => match a
@@ -772,15 +1056,11 @@ fn read_revision(path: &Path, shown: &str) -> Result<AlembicRevision, Vec<String
                 .map_err(Clone::clone)
                 .and_then(Value::as_id_list)
             {
-                Ok(mut v) => {
-                    // Alembic removes repeated entries (`util.dedupe_tuple`).
-                    let mut seen = HashSet::new();
-                    v.retain(|item| seen.insert(item.clone()));
-                    v
-                }
+                Ok(v) => deduped(&v),
                 Err(why) => {
+                    literal_only = true;
                     problems.push(format!(
-                        "{shown}:{}: cannot read `{key}` statically: {why}; {literal_help}",
+                        "{shown}:{}: cannot read `{key}` statically: {why}; write it as a string, a tuple or list of strings, or None",
                         a.line
                     ));
                     Vec::new()
@@ -796,44 +1076,21 @@ fn read_revision(path: &Path, shown: &str) -> Result<AlembicRevision, Vec<String
             "{shown}: no module-level `down_revision`; write `down_revision = None` for a base revision"
         ));
     }
-    // Our format's identifier rules, stricter than Alembic's.
-    let id_help = "databases store this id in alembic_version, so rename the revision in Alembic first (its file, every down_revision and depends_on naming it, and the alembic_version rows), then import again";
-    if !revision.is_empty() {
-        if let Err(why) = check_revision_id(&revision) {
-            problems.push(format!(
-                "{shown}:{line}: revision id `{revision}` {why}; {id_help}"
-            ));
-        }
-    }
-    for parent in &down_revisions {
-        if let Err(why) = check_revision_id(parent) {
-            problems.push(format!(
-                "{shown}: down_revision `{parent}` {why}; {id_help}"
-            ));
-        }
-    }
-    for label in &branch_labels {
-        if let Err(why) = check_label(label) {
-            problems.push(format!(
-                "{shown}: branch label `{label}` {why}; rename the label in Alembic (labels use A-Z, a-z, 0-9 and _, up to 64 characters) and import again"
-            ));
-        }
-    }
-    for dep in &depends_on {
-        if let Err(why) = check_label(dep) {
-            problems.push(format!(
-                "{shown}: depends_on entry `{dep}` {why}; {id_help}"
-            ));
-        }
-    }
+    problems.extend(check_identifiers(
+        shown,
+        line,
+        &revision,
+        &down_revisions,
+        &branch_labels,
+        &depends_on,
+    ));
     if !problems.is_empty() {
-        return Err(problems);
+        return Err((problems, literal_only));
     }
     let (message, create_date) = docstring_fields(module.docstring.as_deref().unwrap_or(""));
-    let body = |name: &str| module.function(name).map_or(Body::Code, |(_, b)| b);
     Ok(AlembicRevision {
-        file: shown.to_string(),
-        shown: shown.to_string(),
+        file: source.file.clone(),
+        shown: shown.clone(),
         line,
         revision,
         down_revisions,
@@ -841,9 +1098,64 @@ fn read_revision(path: &Path, shown: &str) -> Result<AlembicRevision, Vec<String
         depends_on,
         message,
         create_date,
-        upgrade_body: body("upgrade"),
-        downgrade_body: body("downgrade"),
+        upgrade_body: source.body("upgrade"),
+        downgrade_body: source.body("downgrade"),
+        autocommit_in_source: source.autocommit,
     })
+}
+
+/// The entries in order, each once (Alembic drops repeats, `util.dedupe_tuple`).
+fn deduped(items: &[String]) -> Vec<String> {
+    let mut seen = HashSet::new();
+    items
+        .iter()
+        .filter(|item| seen.insert(item.as_str()))
+        .cloned()
+        .collect()
+}
+
+/// Our format's identifier rules, stricter than Alembic's.
+fn check_identifiers(
+    shown: &str,
+    line: u32,
+    revision: &str,
+    down_revisions: &[String],
+    branch_labels: &[String],
+    depends_on: &[String],
+) -> Vec<String> {
+    let id_help = "databases store this id in alembic_version, so rename the revision in Alembic first (its file, every down_revision and depends_on naming it, and the alembic_version rows), then import again";
+    let mut problems = Vec::new();
+    // An empty id is already reported as missing.
+    if let Some(why) = check_revision_id(revision)
+        .err()
+        .filter(|_| !revision.is_empty())
+    {
+        problems.push(format!(
+            "{shown}:{line}: revision id `{revision}` {why}; {id_help}"
+        ));
+    }
+    for parent in down_revisions {
+        if let Err(why) = check_revision_id(parent) {
+            problems.push(format!(
+                "{shown}: down_revision `{parent}` {why}; {id_help}"
+            ));
+        }
+    }
+    for label in branch_labels {
+        if let Err(why) = check_label(label) {
+            problems.push(format!(
+                "{shown}: branch label `{label}` {why}; rename the label in Alembic (labels use A-Z, a-z, 0-9 and _, up to 64 characters) and import again"
+            ));
+        }
+    }
+    for dep in depends_on {
+        if let Err(why) = check_label(dep) {
+            problems.push(format!(
+                "{shown}: depends_on entry `{dep}` {why}; {id_help}"
+            ));
+        }
+    }
+    problems
 }
 
 /// The message (Alembic's `Script.doc`: the docstring's first paragraph, its
@@ -963,121 +1275,6 @@ fn name_prefixes(revisions: &[AlembicRevision], graph: &Graph) -> Prefixes {
     }
 }
 
-/// How Alembic is run.
-struct AlembicCommand {
-    program: PathBuf,
-    pre_args: Vec<String>,
-    shown: String,
-    /// The Python that runs this Alembic, when known: the runs then go through
-    /// [`PROBE`], which reports how SQLAlchemy renders the SQL.
-    python: Option<PathBuf>,
-}
-
-impl AlembicCommand {
-    fn command(&self) -> Command {
-        let mut cmd = Command::new(&self.program);
-        cmd.args(&self.pre_args);
-        with_python_env(&mut cmd);
-        cmd
-    }
-
-    /// The command for the offline runs: through [`PROBE`] when the Python is known.
-    fn run_command(&self) -> Command {
-        match &self.python {
-            Some(python) => {
-                let mut cmd = Command::new(python);
-                cmd.args(["-c", PROBE]);
-                with_python_env(&mut cmd);
-                cmd
-            }
-            None => self.command(),
-        }
-    }
-
-    fn works(&self) -> Result<(), String> {
-        let out = self
-            .command()
-            .arg("--version")
-            .output()
-            .map_err(|e| format!("`{}` cannot be started: {e}", self.shown))?;
-        if out.status.success() {
-            Ok(())
-        } else {
-            Err(format!(
-                "`{} --version` failed: {}",
-                self.shown,
-                failure_message(
-                    &String::from_utf8_lossy(&out.stdout),
-                    &String::from_utf8_lossy(&out.stderr),
-                    out.status
-                )
-            ))
-        }
-    }
-}
-
-/// The Alembic to run: `Ok(Err(why))` when none is available (placeholders follow),
-/// `Err` when the one the user named does not work.
-fn alembic_command(args: &ImportAlembic) -> Result<Result<AlembicCommand, String>, String> {
-    if let Some(python) = &args.python {
-        let cmd = AlembicCommand {
-            program: python.clone(),
-            pre_args: vec!["-m".into(), "alembic".into()],
-            shown: format!("{} -m alembic", python.display()),
-            python: Some(python.clone()),
-        };
-        return cmd.works().map(|()| Ok(cmd)).map_err(|e| {
-            format!("--python: {e}\ninstall Alembic into that Python (`{} -m pip install alembic` plus your project's packages), or drop --python", python.display())
-        });
-    }
-    if let Some(alembic) = &args.alembic {
-        let cmd = AlembicCommand {
-            program: alembic.clone(),
-            pre_args: Vec::new(),
-            shown: alembic.display().to_string(),
-            python: script_python(alembic),
-        };
-        return cmd
-            .works()
-            .map(|()| Ok(cmd))
-            .map_err(|e| format!("--alembic: {e}"));
-    }
-    let candidates = [
-        AlembicCommand {
-            program: PathBuf::from("alembic"),
-            pre_args: Vec::new(),
-            shown: "alembic".into(),
-            python: on_path("alembic").as_deref().and_then(script_python),
-        },
-        AlembicCommand {
-            program: PathBuf::from("python3"),
-            pre_args: vec!["-m".into(), "alembic".into()],
-            shown: "python3 -m alembic".into(),
-            python: Some(PathBuf::from("python3")),
-        },
-    ];
-    let mut tried = Vec::new();
-    for cmd in candidates {
-        match cmd.works() {
-            Ok(()) => return Ok(Ok(cmd)),
-            Err(e) => tried.push(e),
-        }
-    }
-    Ok(Err(format!(
-        "Alembic is not available here ({})",
-        tried.join("; ")
-    )))
-}
-
-/// The environment of every Python the importer starts: no bytecode files, UTF-8
-/// output, and a fixed string hash, so that code iterating a set of names emits its
-/// SQL in the same order on every import.
-fn with_python_env(cmd: &mut Command) {
-    cmd.env("PYTHONDONTWRITEBYTECODE", "1")
-        .env("PYTHONIOENCODING", "utf-8")
-        .env("PYTHONHASHSEED", "0");
-}
-
 /// The Python a script such as a virtualenv's `bin/alembic` runs with, from its
 /// `#!` line; `None` when that is not a plain Python interpreter.
 fn script_python(script: &Path) -> Option<PathBuf> {
@@ -1102,378 +1299,6 @@ fn on_path(program: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// Runs Alembic's command line (as `python -m alembic` does) after three hooks:
-/// each migration context reports its dialect, paramstyle and whether SQLAlchemy
-/// doubles `%` for it; a bind parameter that has no value, which offline mode
-/// renders as `NULL`, is rendered as `/* <UNFILLED_BIND> name */ NULL` instead, so
-/// the importer sees it; and indexes, constraints and foreign keys, which a table
-/// keeps in sets, hash by the order they are first hashed instead of by memory
-/// address, so that `create_table` emits its `CREATE INDEX`es in the same order on
-/// every run. Without the hooks Alembic runs unchanged.
-const PROBE: &str = r#"import re, sys
-TAG = "xtask-import-alembic-probe:"
-def _hooks():
-    try:
-        from alembic.runtime.migration import MigrationContext
-    except Exception:
-        return
-    init = MigrationContext.__init__
-    def __init__(self, *args, **kwargs):
-        init(self, *args, **kwargs)
-        try:
-            d = self.dialect
-            sys.stderr.write("%s dialect=%s paramstyle=%s double_percents=%d\n" % (
-                TAG, d.name, d.paramstyle, int(bool(d.identifier_preparer._double_percents))))
-            sys.stderr.flush()
-        except Exception:
-            pass
-    MigrationContext.__init__ = __init__
-    try:
-        from sqlalchemy.sql.compiler import SQLCompiler
-    except Exception:
-        return
-    render = SQLCompiler.render_literal_bindparam
-    def render_literal_bindparam(self, bindparam, *args, **kwargs):
-        if (not args and "render_literal_value" not in kwargs
-                and bindparam.value is None and bindparam.callable is None
-                and getattr(bindparam, "required", False)
-                and bindparam.key not in (getattr(self, "_collected_params", None) or {})):
-            name = re.sub(r"[^\w.$-]", "_", str(bindparam.key))
-            return "/* xtask-import-alembic: unfilled %s */ NULL" % name
-        return render(self, bindparam, *args, **kwargs)
-    SQLCompiler.render_literal_bindparam = render_literal_bindparam
-    try:
-        import itertools
-        from sqlalchemy.sql.schema import Constraint, ForeignKey, Index
-    except Exception:
-        return
-    order = itertools.count()
-    def __hash__(self):
-        n = self.__dict__.get("_xtask_import_order")
-        if n is None:
-            n = self.__dict__["_xtask_import_order"] = next(order)
-        return n
-    for cls in (Constraint, ForeignKey, Index):
-        cls.__hash__ = __hash__
-_hooks()
-sys.argv[0] = "alembic"
-from alembic.config import main
-sys.exit(main(prog="alembic"))
-"#;
-
-/// What [`PROBE`] writes to stderr for each migration context.
-const PROBE_TAG: &str = "xtask-import-alembic-probe:";
-/// What [`PROBE`] renders in place of a bind parameter without a value.
-const UNFILLED_BIND: &str = "/* xtask-import-alembic: unfilled ";
-
-/// The SQL family of the offline output, for reading its quotes and comments.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Family {
-    Postgres,
-    Mysql,
-    Sqlite,
-    Other,
-}
-
-impl Family {
-    /// From SQLAlchemy's dialect name (`postgresql`) or Alembic's impl (`PostgresqlImpl`).
-    fn of(name: &str) -> Family {
-        let name = name.to_ascii_lowercase();
-        if name.starts_with("postgresql") {
-            Family::Postgres
-        } else if name.starts_with("mysql") || name.starts_with("mariadb") {
-            Family::Mysql
-        } else if name.starts_with("sqlite") {
-            Family::Sqlite
-        } else {
-            Family::Other
-        }
-    }
-
-    /// How alembix-core reads statements of this family.
-    fn sql_dialect(self) -> SqlDialect {
-        match self {
-            Family::Postgres => SqlDialect::Postgres,
-            Family::Mysql => SqlDialect::Mysql,
-            Family::Sqlite | Family::Other => SqlDialect::Sqlite,
-        }
-    }
-}
-
-/// How SQLAlchemy rendered one run's SQL, as [`PROBE`] reports it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Rendering {
-    family: Family,
-    /// The DBAPI paramstyle: `qmark`, `named`, `format`, `pyformat`, `numeric`…
-    paramstyle: String,
-    /// Whether every `%` of the SQL was written as `%%` (format/pyformat drivers).
-    double_percents: bool,
-}
-
-impl Rendering {
-    /// The one rendering every context of a run reported; `None` when there was no
-    /// report (Alembic ran without [`PROBE`]) or contexts disagreed.
-    fn from_stderr(stderr: &str) -> Option<Rendering> {
-        let mut found: Option<Rendering> = None;
-        for line in stderr.lines() {
-            let Some(rest) = line.trim().strip_prefix(PROBE_TAG) else {
-                continue;
-            };
-            let field = |key: &str| {
-                rest.split_whitespace()
-                    .find_map(|w| w.strip_prefix(key)?.strip_prefix('='))
-                    .unwrap_or("")
-            };
-            let this = Rendering {
-                family: Family::of(field("dialect")),
-                paramstyle: field("paramstyle").to_string(),
-                double_percents: field("double_percents") == "1",
-            };
-            match &found {
-                Some(f) if *f != this => return None,
-                _ => found = Some(this),
-            }
-        }
-        found
-    }
-}
-
-/// A bind parameter that offline mode did not fill in.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Unrendered {
-    /// The parameter's marker as written (`%(extra)s`, `%s`, `:x`, `?`…).
-    Marker(String),
-    /// A parameter without a value, which `literal_binds` renders as `NULL` (the
-    /// report of [`PROBE`]); its name.
-    Null(String),
-}
-
-impl Unrendered {
-    /// Why the statement cannot be imported as it is.
-    fn explain(&self) -> String {
-        match self {
-            Unrendered::Marker(m) => format!("still holds the bind parameter `{m}`: offline mode had no value to write there, so the SQL would fail at upgrade; write the value in its place"),
-            Unrendered::Null(name) => format!("has `NULL` where the bind parameter `{name}` stands: it has no value (Alembic online would refuse to run it), and offline mode wrote NULL in its place; write the value the revision means"),
-        }
-    }
-}
-
-/// Checks one statement of offline output for a bind parameter that Alembic left
-/// unrendered.
-///
-/// Markers are looked for outside string literals, quoted identifiers and comments,
-/// in the form the paramstyle renders them (`%(name)s`, `%s`, `:name`, `:1`, `$1`,
-/// `?`); with no known paramstyle, in every form.
-fn find_bind_marker(
-    sql: &str,
-    family: Family,
-    rendering: Option<&Rendering>,
-) -> Option<Unrendered> {
-    if let Some(at) = sql.find(UNFILLED_BIND) {
-        let name = sql[at + UNFILLED_BIND.len()..]
-            .split_whitespace()
-            .next()
-            .unwrap_or("");
-        return Some(Unrendered::Null(name.to_string()));
-    }
-    find_marker(sql, family, rendering).map(Unrendered::Marker)
-}
-
-/// The first bind parameter marker of `sql`, as [`find_bind_marker`] looks for it.
-fn find_marker(sql: &str, family: Family, rendering: Option<&Rendering>) -> Option<String> {
-    let style = rendering.map(|r| r.paramstyle.as_str());
-    let wants = |s: &str| style.is_none_or(|p| p == s);
-    let bytes = sql.as_bytes();
-    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80;
-    let mut i = 0;
-    while i < bytes.len() {
-        let c = bytes[i];
-        let next = bytes.get(i + 1).copied();
-        match c {
-            b'-' if next == Some(b'-')
-                && (family != Family::Mysql
-                    || bytes.get(i + 2).is_none_or(|b| b.is_ascii_whitespace())) =>
-            {
-                i = sql[i..].find('\n').map_or(bytes.len(), |k| i + k);
-            }
-            b'#' if family == Family::Mysql => {
-                i = sql[i..].find('\n').map_or(bytes.len(), |k| i + k);
-            }
-            b'/' if next == Some(b'*') => {
-                i = sql[i + 2..]
-                    .find("*/")
-                    .map_or(bytes.len(), |k| i + 2 + k + 2);
-            }
-            b'\'' | b'"' | b'`' => {
-                let backslash = match family {
-                    Family::Mysql => c != b'`',
-                    // E'…' strings; standard strings take backslashes as they are.
-                    Family::Postgres => {
-                        c == b'\''
-                            && i > 0
-                            && bytes[i - 1].eq_ignore_ascii_case(&b'e')
-                            && (i < 2 || !word(bytes[i - 2]))
-                    }
-                    _ => false,
-                };
-                i = quoted_end(bytes, i, c, backslash);
-            }
-            b'[' if matches!(family, Family::Sqlite | Family::Other) => {
-                i = sql[i..].find(']').map_or(bytes.len(), |k| i + k + 1);
-            }
-            b'$' if family == Family::Postgres
-                && next.is_some_and(|b| b.is_ascii_digit())
-                && (i == 0 || !word(bytes[i - 1])) =>
-            {
-                if wants("numeric_dollar") {
-                    return Some(marker_text(sql, i, |b| b.is_ascii_digit()));
-                }
-                i += 1;
-            }
-            b'$' if family == Family::Postgres && (i == 0 || !word(bytes[i - 1])) => {
-                // A dollar-quoted body: `$$ … $$` or `$tag$ … $tag$`.
-                let tag_len = bytes[i + 1..]
-                    .iter()
-                    .position(|&b| !(b.is_ascii_alphanumeric() || b == b'_'))
-                    .filter(|&k| bytes.get(i + 1 + k) == Some(&b'$'))
-                    .map(|k| k + 2);
-                match tag_len {
-                    Some(len) => {
-                        let tag = &sql[i..i + len];
-                        i = sql[i + len..]
-                            .find(tag)
-                            .map_or(bytes.len(), |k| i + len + k + len);
-                    }
-                    None => i += 1,
-                }
-            }
-            b'%' => {
-                let run = bytes[i..].iter().take_while(|&&b| b == b'%').count();
-                let last = i + run - 1;
-                // With doubling, a marker is the odd `%` at the end of a run.
-                let single = rendering.is_none_or(|r| !r.double_percents) || run % 2 == 1;
-                if single {
-                    let after = &sql[last + 1..];
-                    if after.starts_with('s') && (wants("format") || wants("pyformat")) {
-                        return Some("%s".to_string());
-                    }
-                    if let Some(name) = after
-                        .strip_prefix('(')
-                        .and_then(|a| a.split_once(")s"))
-                        .map(|(name, _)| name)
-                        .filter(|n| !n.contains(['(', ')', '\n']))
-                    {
-                        if wants("pyformat") || wants("format") {
-                            return Some(format!("%({name})s"));
-                        }
-                    }
-                }
-                i += run;
-            }
-            // No PostgreSQL driver uses `?`, which is a JSON operator there.
-            b'?' if wants("qmark") && (style.is_some() || family != Family::Postgres) => {
-                return Some("?".to_string())
-            }
-            b':' if i == 0
-                || !(word(bytes[i - 1]) || bytes[i - 1] == b':' || bytes[i - 1] == b'\\') =>
-            {
-                match next {
-                    Some(b) if b.is_ascii_digit() && wants("numeric") => {
-                        return Some(marker_text(sql, i, |b| b.is_ascii_digit()));
-                    }
-                    Some(b)
-                        if (b.is_ascii_alphabetic() || b == b'_' || b >= 0x80)
-                            && wants("named") =>
-                    {
-                        return Some(marker_text(sql, i, word));
-                    }
-                    _ => i += 1,
-                }
-            }
-            _ => i += 1,
-        }
-    }
-    None
-}
-
-/// The index just past a quoted run that starts at `start` with `quote`; a doubled
-/// quote, and with `backslash` a backslash, escapes.
-fn quoted_end(bytes: &[u8], start: usize, quote: u8, backslash: bool) -> usize {
-    let mut i = start + 1;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'\\' if backslash => i += 2,
-            b if b == quote && bytes.get(i + 1) == Some(&quote) => i += 2,
-            b if b == quote => return i + 1,
-            _ => i += 1,
-        }
-    }
-    bytes.len()
-}
-
-/// The marker at `at`: its first byte, then the bytes that `part` accepts.
-fn marker_text(sql: &str, at: usize, part: impl Fn(u8) -> bool) -> String {
-    let len = sql.as_bytes()[at + 1..]
-        .iter()
-        .take_while(|&&b| part(b))
-        .count();
-    String::from_utf8_lossy(&sql.as_bytes()[at..at + 1 + len]).into_owned()
-}
-
-/// Undoes SQLAlchemy's `%` → `%%` escaping where this run's dialect applied it
-/// (everywhere: literals, identifiers, `op.execute` text, operators), so the text
-/// means what it meant to the driver. `Err` when that cannot be known.
-fn undo_percent_escaping(text: &str, rendering: Option<&Rendering>) -> Result<String, String> {
-    if !text.contains('%') {
-        return Ok(text.to_string());
-    }
-    let Some(rendering) = rendering else {
-        return Err("it holds `%`, and whether SQLAlchemy wrote each `%` as `%%` depends on the paramstyle Alembic rendered with, which the importer could not learn from this run (name the Python that runs Alembic with --python)".to_string());
-    };
-    if !rendering.double_percents {
-        return Ok(text.to_string());
-    }
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = rest.find('%') {
-        out.push_str(&rest[..at]);
-        let run = rest[at..].bytes().take_while(|&b| b == b'%').count();
-        if run % 2 == 1 {
-            return Err(format!(
-                "it holds a single `%`, which SQLAlchemy would have written as `%%` for the {} paramstyle: text that did not come from SQLAlchemy (e.g. `context.static_output`), so what it means is unclear",
-                rendering.paramstyle
-            ));
-        }
-        out.extend(std::iter::repeat_n('%', run / 2));
-        rest = &rest[at + run..];
-    }
-    out.push_str(rest);
-    Ok(out)
-}
-
-/// `sql` without the comments [`PROBE`] puts before a valueless parameter's `NULL`.
-fn without_unfilled_comments(sql: &str) -> String {
-    let mut out = String::new();
-    let mut rest = sql;
-    while let Some(at) = rest.find(UNFILLED_BIND) {
-        out.push_str(&rest[..at]);
-        rest = rest[at..]
-            .split_once("*/")
-            .map_or("", |(_, tail)| tail.trim_start());
-    }
-    out.push_str(rest);
-    out
-}
-
-/// The first line of `sql`, cut to 60 characters, for messages.
-fn excerpt(sql: &str) -> String {
-    let line = sql.lines().next().unwrap_or("").trim();
-    match line.char_indices().nth(60) {
-        Some((at, _)) => format!("{}…", &line[..at]),
-        None => line.to_string(),
-    }
-}
-
 /// What offline mode gave for each revision.
 #[derive(Debug, Default)]
 struct Generated {
@@ -1482,14 +1307,27 @@ struct Generated {
     /// Why a revision has no upgrade/downgrade SQL.
     upgrade_failures: HashMap<String, String>,
     downgrade_failures: HashMap<String, String>,
+    /// Revisions whose rendering entered `autocommit_block()`, either way,
+    /// whether or not it then failed.
+    autocommit: HashSet<String>,
     /// Set when Alembic failed before any revision (env.py, the URL…).
     environment_failure: Option<String>,
     /// `SQLiteImpl`, `PostgresqlImpl`… as Alembic reports it.
     dialect: Option<String>,
-    /// How SQLAlchemy rendered the SQL (the first run that reported it).
+    /// How SQLAlchemy rendered the SQL.
     rendering: Option<Rendering>,
     /// The version table env.py configures (`alembic_version` unless changed).
     version_table: String,
+    /// The schema env.py puts it in (`version_table_schema`), if any.
+    version_table_schema: Option<String>,
+    /// SQLAlchemy's dialect name (`mysql`, `mariadb`, `postgresql`…).
+    dialect_name: Option<String>,
+    /// Whether the dialect rendered for MariaDB.
+    is_mariadb: bool,
+    /// The server version the dialect rendered for, when it knew one.
+    server_version_info: Vec<u64>,
+    /// Why `--server-version` could not be applied.
+    server_version_error: Option<String>,
 }
 
 enum SqlSource {
@@ -1497,480 +1335,92 @@ enum SqlSource {
     Generated(Box<Generated>),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Direction {
-    Upgrade,
-    Downgrade,
-}
-
-/// One Alembic run, cut into per-revision chunks.
-struct Run {
-    /// `(revision, chunk)` for every step that completed.
-    chunks: Vec<(String, String)>,
-    /// The statements before the first step (e.g. the version table's CREATE TABLE).
-    prologue: String,
-    /// When the run failed: the revision it was in (if any) and why.
-    failure: Option<(Option<String>, String)>,
-    dialect: Option<String>,
-    /// How SQLAlchemy rendered this run's SQL, when [`PROBE`] reported it.
-    rendering: Option<Rendering>,
-}
-
-fn run_alembic(
-    cmd: &AlembicCommand,
-    ini: &Path,
-    args: &ImportAlembic,
-    direction: Direction,
-    range: &str,
-) -> Run {
-    let verb = match direction {
-        Direction::Upgrade => "upgrade",
-        Direction::Downgrade => "downgrade",
+/// Each revision's SQL both ways from what the driver reported: a step that
+/// raised, or whose SQL cannot be taken as it is, is a failure naming why; a
+/// step compared with its second rendering notes its frozen values.
+fn generated(rendered: &Rendered, revisions: &[AlembicRevision]) -> Generated {
+    let first = rendered.contexts.first();
+    let rendering = Rendering::from_contexts(&rendered.contexts);
+    let family = match (&rendering, first) {
+        (Some(r), _) => r.family,
+        (None, Some(c)) => Family::of(&c.dialect),
+        (None, None) => Family::Other,
     };
-    let mut command = cmd.run_command();
-    command.arg("-c").arg(ini).arg("-n").arg(&args.name);
-    for x in &args.x_args {
-        command.arg("-x").arg(x);
-    }
-    command.args([verb, range, "--sql"]);
-    // Alembic runs in the current directory, which relative locations (and
-    // `prepend_sys_path = .`) are resolved against, as they were when reading.
-    let output = match command.output() {
-        Ok(o) => o,
-        Err(e) => {
-            return Run {
-                chunks: Vec::new(),
-                prologue: String::new(),
-                failure: Some((None, format!("`{}` cannot be started: {e}", cmd.shown))),
-                dialect: None,
-                rendering: None,
-            }
-        }
-    };
-    let stdout = String::from_utf8_lossy(&output.stdout).replace("\r\n", "\n");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    let dialect = stderr.lines().find_map(|l| {
-        l.split_once("Context impl ")
-            .map(|(_, d)| d.trim_end_matches('.').trim().to_string())
-    });
-    let rendering = Rendering::from_stderr(&stderr);
-    let (prologue, mut chunks) = split_chunks(&stdout, direction);
-    let failure = if output.status.success() {
-        None
-    } else {
-        // The last step did not finish: its chunk is incomplete.
-        let at = chunks.pop().map(|(rev, _)| rev);
-        let messages = stderr
-            .lines()
-            .filter(|l| !l.trim_start().starts_with(PROBE_TAG))
-            .collect::<Vec<_>>()
-            .join("\n");
-        Some((at, failure_message(&stdout, &messages, output.status)))
-    };
-    Run {
-        chunks,
-        prologue,
-        failure,
-        rendering,
-        dialect,
-    }
-}
-
-/// Cuts offline output at `-- Running upgrade A -> B` / `-- Running downgrade B -> A`.
-fn split_chunks(stdout: &str, direction: Direction) -> (String, Vec<(String, String)>) {
-    let prefix = match direction {
-        Direction::Upgrade => "-- Running upgrade ",
-        Direction::Downgrade => "-- Running downgrade ",
-    };
-    let mut prologue = String::new();
-    let mut chunks: Vec<(String, String)> = Vec::new();
-    for line in stdout.split_inclusive('\n') {
-        let marker = line
-            .strip_prefix(prefix)
-            .and_then(|rest| rest.split_once("->"))
-            .map(|(from, to)| match direction {
-                Direction::Upgrade => to.trim().to_string(),
-                Direction::Downgrade => from.trim().to_string(),
-            });
-        match (marker, chunks.last_mut()) {
-            (Some(rev), _) => chunks.push((rev, String::new())),
-            (None, Some((_, text))) => text.push_str(line),
-            (None, None) => prologue.push_str(line),
-        }
-    }
-    (prologue, chunks)
-}
-
-/// Why an Alembic run failed: Alembic's `FAILED: …` message, which it prints on
-/// stdout (all of it: a message may span lines), else the last line on stderr
-/// (a traceback's exception, or the logged error), else the exit status.
-fn failure_message(stdout: &str, stderr: &str, status: impl std::fmt::Display) -> String {
-    let lines: Vec<&str> = stdout.lines().collect();
-    if let Some(at) = lines
-        .iter()
-        .rposition(|l| l.trim_start().starts_with("FAILED:"))
-    {
-        let first = lines[at].trim_start().trim_start_matches("FAILED:").trim();
-        let message = std::iter::once(first)
-            .chain(lines[at + 1..].iter().map(|l| l.trim_end()))
-            .collect::<Vec<_>>()
-            .join("\n");
-        let message = message.trim();
-        if !message.is_empty() {
-            return message.to_string();
-        }
-    }
-    if stderr.trim().is_empty() {
-        return format!("it printed no message ({status})");
-    }
-    last_line(stderr)
-}
-
-fn last_line(text: &str) -> String {
-    let line = text
-        .lines()
-        .map(str::trim)
-        .rfind(|l| !l.is_empty())
-        .unwrap_or("no message");
-    let line = line.strip_prefix("FAILED: ").unwrap_or(line);
-    match line
-        .strip_prefix("ERROR [")
-        .and_then(|l| l.split_once("] "))
-    {
-        Some((_, message)) => message.to_string(),
-        None => line.to_string(),
-    }
-}
-
-/// A revision's SQL from offline mode, without Alembic's bookkeeping.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Cleaned {
-    /// Statements, each with `;`, separated by blank lines; standalone comments kept.
-    sql: String,
-    statements: usize,
-    /// Whether it committed mid-way (an `autocommit_block`).
-    autocommit: bool,
-}
-
-/// The version table's name, from the `CREATE TABLE … (version_num …` in a prologue.
-fn version_table(prologue: &str, family: Family) -> Option<String> {
-    let split = split_statements(prologue, 1, family.sql_dialect());
-    split.statements.into_iter().find_map(|s| {
-        let words: Vec<&str> = s.sql.split_whitespace().collect();
-        match words.as_slice() {
-            [c, t, name, ..]
-                if c.eq_ignore_ascii_case("CREATE")
-                    && t.eq_ignore_ascii_case("TABLE")
-                    && s.sql.contains("version_num") =>
-            {
-                Some(table_name(name))
-            }
-            _ => None,
-        }
-    })
-}
-
-/// `"schema"."Table"(` → `table`.
-fn table_name(word: &str) -> String {
-    let word = word.split('(').next().unwrap_or(word);
-    let last = word.rsplit('.').next().unwrap_or(word);
-    last.trim_matches(['"', '`', '[', ']']).to_ascii_lowercase()
-}
-
-/// `chunk` (one revision's step of offline output) without Alembic's bookkeeping and
-/// transaction framing, with SQLAlchemy's `%` escaping undone (per `rendering`);
-/// `Err` when a statement still holds a bind parameter or its `%` cannot be read.
-fn clean_chunk(
-    chunk: &str,
-    version_table: &str,
-    rendering: Option<&Rendering>,
-    family: Family,
-) -> Result<Cleaned, String> {
-    enum Kind {
-        Bookkeeping,
-        Transaction,
-        Sql,
-    }
-    let statements = split_statements(chunk, 1, family.sql_dialect()).statements;
-    let mut cursor = 0;
-    let mut items: Vec<(Kind, String)> = Vec::new();
-    for stmt in &statements {
-        let Some(found) = chunk[cursor..].find(&stmt.sql) else {
-            continue;
-        };
-        let gap = &chunk[cursor..cursor + found];
-        for line in gap.lines().map(str::trim) {
-            let line = line.trim_start_matches(';').trim();
-            if line.starts_with("--") && !line.starts_with("-- Running ") {
-                items.push((Kind::Sql, line.to_string()));
-            }
-        }
-        cursor += found + stmt.sql.len();
-        let words: Vec<String> = stmt
-            .sql
-            .split_whitespace()
-            .take(3)
-            .map(str::to_ascii_uppercase)
-            .collect();
-        let target = match words
+    let mut g = Generated {
+        dialect: first.map(|c| c.implementation.clone()),
+        version_table: first.map_or_else(
+            || "alembic_version".to_string(),
+            |c| c.version_table.clone(),
+        ),
+        version_table_schema: first.and_then(|c| c.version_table_schema.clone()),
+        dialect_name: first.map(|c| c.dialect.clone()),
+        is_mariadb: first.and_then(|c| c.is_mariadb).unwrap_or(false),
+        server_version_info: first
+            .and_then(|c| c.server_version_info.clone())
+            .unwrap_or_default(),
+        server_version_error: rendered
+            .contexts
             .iter()
-            .map(String::as_str)
-            .collect::<Vec<_>>()
-            .as_slice()
-        {
-            ["INSERT", "INTO", ..]
-            | ["DELETE", "FROM", ..]
-            | ["CREATE", "TABLE", ..]
-            | ["DROP", "TABLE", ..] => stmt.sql.split_whitespace().nth(2).map(table_name),
-            ["UPDATE", ..] => stmt.sql.split_whitespace().nth(1).map(table_name),
-            _ => None,
-        };
-        let kind = if target.as_deref() == Some(version_table) {
-            Kind::Bookkeeping
-        } else if matches!(
-            words
-                .iter()
-                .map(String::as_str)
-                .collect::<Vec<_>>()
-                .as_slice(),
-            ["BEGIN"]
-                | ["BEGIN", "TRANSACTION"]
-                | ["START", "TRANSACTION"]
-                | ["COMMIT"]
-                | ["COMMIT", "TRANSACTION"]
-        ) {
-            Kind::Transaction
-        } else {
-            Kind::Sql
-        };
-        items.push((kind, format!("{};", stmt.sql)));
-    }
-    items.retain(|(k, _)| !matches!(k, Kind::Bookkeeping));
-    // Alembic's own framing sits at the end of a step: COMMIT (and the next BEGIN).
-    while matches!(items.last(), Some((Kind::Transaction, _))) {
-        items.pop();
-    }
-    let autocommit = items.iter().any(|(k, _)| matches!(k, Kind::Transaction));
-    items.retain(|(k, _)| !matches!(k, Kind::Transaction));
-    let mut statement = 0;
-    for (_, text) in &mut items {
-        if !text.starts_with("--") {
-            statement += 1;
-            if let Some(unrendered) = find_bind_marker(text, family, rendering) {
-                return Err(format!(
-                    "statement {statement} of Alembic's offline SQL (`{}`) {}",
-                    excerpt(&without_unfilled_comments(text)),
-                    unrendered.explain()
-                ));
-            }
-        }
-        *text = undo_percent_escaping(text, rendering).map_err(|why| {
-            format!(
-                "statement {} of Alembic's offline SQL (`{}`) cannot be taken as it is: {why}",
-                statement.max(1),
-                excerpt(text)
-            )
-        })?;
-    }
-    let count = items
+            .find_map(|c| c.server_version_error.clone()),
+        rendering,
+        ..Generated::default()
+    };
+    let upgraded_any = revisions
         .iter()
-        .filter(|(_, text)| !text.starts_with("--"))
-        .count();
-    let sql = if count == 0 {
-        String::new()
-    } else {
-        items
-            .into_iter()
-            .map(|(_, t)| t)
-            .collect::<Vec<_>>()
-            .join("\n\n")
-    };
-    import_output::check_sql_body(&sql)?;
-    Ok(Cleaned {
-        sql,
-        statements: count,
-        autocommit,
-    })
-}
-
-/// Runs Alembic's offline mode and collects each revision's SQL both ways.
-///
-/// Few runs in the usual case: one `upgrade heads`, and after a revision X fails,
-/// `upgrade X:heads` (Alembic then takes X as applied and goes on past it) as long
-/// as each new failure lies past the previous one; downgrades likewise from each
-/// head, resuming below a failing revision from its parent. Whatever is still
-/// missing is tried one revision at a time.
-fn generate_sql(
-    cmd: &AlembicCommand,
-    ini: &Path,
-    args: &ImportAlembic,
-    revisions: &[AlembicRevision],
-    graph: &Graph,
-) -> Generated {
-    let mut g = Generated::default();
-    let mut collector = Collector {
-        wanted: revisions.iter().map(|r| r.revision.clone()).collect(),
-        table: "alembic_version".to_string(),
-    };
-    let run = |direction: Direction, range: &str| run_alembic(cmd, ini, args, direction, range);
-    let descends =
-        |later: &str, earlier: &str| match (graph.index_of(later), graph.index_of(earlier)) {
-            (Some(l), Some(e)) => l != e && graph.ancestor_mask(&[l], true)[e],
-            _ => false,
-        };
-
-    // Upgrade.
-    let first = run(Direction::Upgrade, "heads");
-    let started = !first.chunks.is_empty() || first.failure.as_ref().is_some_and(|f| f.0.is_some());
-    let mut failure = collector.absorb(&mut g, first, Direction::Upgrade);
-    if !started {
-        // Nothing to retry per revision: env.py, the URL or the output is the problem.
-        g.environment_failure = Some(match failure {
-            Some((_, why)) => format!(
-                "`{} upgrade heads --sql` failed before any revision: {why}",
-                cmd.shown
-            ),
-            None => format!(
-                "`{} upgrade heads --sql` printed no `-- Running upgrade` step (does env.py write the SQL elsewhere, e.g. one file per database?)",
-                cmd.shown
-            ),
+        .any(|r| rendered.step(Direction::Upgrade, &r.revision).is_some());
+    if !upgraded_any {
+        g.environment_failure = Some(match (rendered.run_failure(Direction::Upgrade), &rendered.crashed) {
+            (Some(f), _) => format!("Alembic's `upgrade heads --sql` failed before any revision: {}", f.message),
+            (None, Some(crash)) => format!("Alembic's `upgrade heads --sql` stopped before any revision: {crash}"),
+            (None, None) => "env.py ran no migration in offline mode (does it call `context.run_migrations()` when `context.is_offline_mode()`?)".to_string(),
         });
-        g.version_table = collector.table;
         return g;
     }
-    while let Some((Some(failed), _)) = failure.take() {
-        let run_result = run(Direction::Upgrade, &format!("{failed}:heads"));
-        failure = collector
-            .absorb(&mut g, run_result, Direction::Upgrade)
-            .filter(|(at, _)| at.as_deref().is_some_and(|at| descends(at, &failed)));
-    }
     for rev in revisions {
-        if g.upgrades.contains_key(&rev.revision)
-            || g.upgrade_failures.contains_key(&rev.revision)
-            || rev.upgrade_body == Body::Empty
-        {
-            continue;
-        }
-        let start = rev.down_revisions.first().map_or("base", String::as_str);
-        let result = run(Direction::Upgrade, &format!("{start}:{}", rev.revision));
-        let failure = collector.absorb(&mut g, result, Direction::Upgrade);
-        if !g.upgrades.contains_key(&rev.revision)
-            && !g.upgrade_failures.contains_key(&rev.revision)
-        {
-            let reason = match failure {
-                Some((Some(other), _)) => format!(
-                    "Alembic failed at revision {other} before reaching this one ({})",
-                    g.upgrade_failures
-                        .get(&other)
-                        .map_or("see above", String::as_str)
-                ),
-                Some((None, why)) => format!("Alembic failed: {why}"),
-                None => "Alembic's offline output has no step for this revision".to_string(),
+        for direction in [Direction::Upgrade, Direction::Downgrade] {
+            let (sqls, failures) = match direction {
+                Direction::Upgrade => (&mut g.upgrades, &mut g.upgrade_failures),
+                Direction::Downgrade => (&mut g.downgrades, &mut g.downgrade_failures),
             };
-            g.upgrade_failures.insert(rev.revision.clone(), reason);
-        }
-    }
-
-    // Downgrade: from each head to base, resuming below a revision that fails.
-    let parent_of = |id: &str| -> Option<String> {
-        let idx = graph.index_of(id)?;
-        match graph.rev(idx).down.as_slice() {
-            [one] => Some(graph.rev(*one).id.clone()),
-            _ => None,
-        }
-    };
-    for &head in graph.heads() {
-        let mut start = Some(graph.rev(head).id.clone());
-        while let Some(from) = start.take() {
-            let result = run(Direction::Downgrade, &format!("{from}:base"));
-            if let Some((Some(failed), _)) = collector.absorb(&mut g, result, Direction::Downgrade)
-            {
-                start = parent_of(&failed).filter(|p| !g.downgrades.contains_key(p));
+            let id = rev.revision.clone();
+            let Some(step) = rendered.step(direction, &rev.revision) else {
+                let why = match (rendered.run_failure(direction), &rendered.crashed) {
+                    (Some(f), _) => format!("Alembic failed: {}", f.message),
+                    (None, Some(crash)) => format!("Alembic stopped: {crash}"),
+                    (None, None) => {
+                        "Alembic's offline run has no step for this revision".to_string()
+                    }
+                };
+                failures.insert(id, why);
+                continue;
+            };
+            if step.autocommit {
+                g.autocommit.insert(id.clone());
             }
-        }
-    }
-    for rev in revisions {
-        if g.downgrades.contains_key(&rev.revision)
-            || g.downgrade_failures.contains_key(&rev.revision)
-            || matches!(rev.downgrade_body, Body::Raises | Body::Empty)
-        {
-            continue;
-        }
-        let target = rev.down_revisions.first().map_or("base", String::as_str);
-        let result = run(Direction::Downgrade, &format!("{}:{target}", rev.revision));
-        let failure = collector.absorb(&mut g, result, Direction::Downgrade);
-        if !g.downgrades.contains_key(&rev.revision)
-            && !g.downgrade_failures.contains_key(&rev.revision)
-        {
-            let reason = match failure {
-                Some((_, why)) => format!("Alembic failed: {why}"),
-                None => "Alembic's offline output has no step for this revision".to_string(),
-            };
-            g.downgrade_failures.insert(rev.revision.clone(), reason);
-        }
-    }
-    g.version_table = collector.table;
-    g
-}
-
-/// Files the chunks of Alembic runs under their revisions.
-struct Collector {
-    wanted: HashSet<String>,
-    /// The version table's name, as the first run's prologue creates it.
-    table: String,
-}
-
-impl Collector {
-    /// Records the complete steps of `run`; returns its failure (the revision it
-    /// stopped in, if any, and why).
-    fn absorb(
-        &mut self,
-        g: &mut Generated,
-        run: Run,
-        direction: Direction,
-    ) -> Option<(Option<String>, String)> {
-        if g.dialect.is_none() {
-            g.dialect = run.dialect.clone();
-        }
-        let family = match (&run.rendering, &run.dialect) {
-            (Some(r), _) => r.family,
-            (None, Some(impl_name)) => Family::of(impl_name),
-            (None, None) => Family::Other,
-        };
-        if let Some(t) = version_table(&run.prologue, family) {
-            self.table = t;
-        }
-        let (sqls, failures) = match direction {
-            Direction::Upgrade => (&mut g.upgrades, &mut g.upgrade_failures),
-            Direction::Downgrade => (&mut g.downgrades, &mut g.downgrade_failures),
-        };
-        if g.rendering.is_none() {
-            g.rendering = run.rendering.clone();
-        }
-        for (rev, chunk) in run.chunks {
-            if !self.wanted.contains(&rev) || sqls.contains_key(&rev) {
+            if let Some(error) = &step.error {
+                failures.insert(id, format!("Alembic failed in this revision: {error}"));
                 continue;
             }
-            match clean_chunk(&chunk, &self.table, run.rendering.as_ref(), family) {
-                Ok(c) => {
-                    failures.remove(&rev);
-                    sqls.insert(rev, c);
+            let clean =
+                |sql: &str| clean_chunk(sql, &g.version_table, g.rendering.as_ref(), family);
+            match clean(&step.sql) {
+                Ok(mut cleaned) => {
+                    let second = rendered
+                        .second(direction, &rev.revision)
+                        .filter(|s| s.error.is_none())
+                        .and_then(|s| clean(&s.sql).ok());
+                    if let Some(second) = second {
+                        cleaned.compare(&second, family);
+                    }
+                    sqls.insert(id, cleaned);
                 }
                 Err(why) => {
-                    failures.insert(rev, why);
+                    failures.insert(id, why);
                 }
             }
         }
-        if let Some((Some(rev), why)) = &run.failure {
-            if !sqls.contains_key(rev) {
-                failures.insert(
-                    rev.clone(),
-                    format!("Alembic failed in this revision: {why}"),
-                );
-            }
-        }
-        run.failure
     }
+    g
 }
 
 /// What the report says about one revision.
@@ -1979,6 +1429,10 @@ struct Status {
     downgrade: String,
     upgrade_filled: bool,
     downgrade_filled: bool,
+    /// Where its `autocommit_block` was seen, when it runs without a transaction.
+    autocommit_seen: &'static str,
+    /// The values frozen into each section.
+    frozen: Vec<(&'static str, Frozen)>,
 }
 
 /// Chooses each section's content: Alembic's SQL, a statically known no-op or
@@ -2012,12 +1466,17 @@ fn bodies(rev: &AlembicRevision, sql: &SqlSource) -> (Upgrade, Downgrade, Transa
         downgrade: String::new(),
         upgrade_filled: false,
         downgrade_filled: false,
+        autocommit_seen: "",
+        frozen: Vec::new(),
     };
     let upgrade = match (up_sql, rev.upgrade_body) {
         (Some(c), _) if c.statements > 0 => {
             status.upgrade = format!("SQL from Alembic ({} statement(s))", c.statements);
             status.upgrade_filled = true;
-            Upgrade::Sql(c.sql.clone())
+            status
+                .frozen
+                .extend(c.frozen.iter().map(|f| ("upgrade", f.clone())));
+            Upgrade::Sql(c.sql(TOOL))
         }
         (Some(_), Body::Empty) | (None, Body::Empty) => {
             status.upgrade = if rev.is_merge() {
@@ -2050,7 +1509,10 @@ fn bodies(rev: &AlembicRevision, sql: &SqlSource) -> (Upgrade, Downgrade, Transa
         (Some(c), _) if c.statements > 0 => {
             status.downgrade = format!("SQL from Alembic ({} statement(s))", c.statements);
             status.downgrade_filled = true;
-            Downgrade::Sql(c.sql.clone())
+            status
+                .frozen
+                .extend(c.frozen.iter().map(|f| ("downgrade", f.clone())));
+            Downgrade::Sql(c.sql(TOOL))
         }
         (_, Body::Raises) => {
             status.downgrade = "irreversible (downgrade() raises)".to_string();
@@ -2087,11 +1549,24 @@ fn bodies(rev: &AlembicRevision, sql: &SqlSource) -> (Upgrade, Downgrade, Transa
             ))
         }
     };
-    let autocommit = up_sql.is_some_and(|c| c.autocommit) || down_sql.is_some_and(|c| c.autocommit);
-    let transaction = if autocommit {
-        TransactionMode::None
+    // The mode comes from what rendering saw; where a section did not render
+    // (a placeholder), from the source naming `autocommit_block`.
+    let rendered_autocommit = up_sql.is_some_and(|c| c.autocommit)
+        || down_sql.is_some_and(|c| c.autocommit)
+        || generated.is_some_and(|g| g.autocommit.contains(&rev.revision));
+    let unrendered = (up_sql.is_none() && rev.upgrade_body == Body::Code)
+        || (down_sql.is_none() && rev.downgrade_body == Body::Code);
+    status.autocommit_seen = if rendered_autocommit {
+        "seen while rendering"
+    } else if unrendered && rev.autocommit_in_source {
+        "named in its source"
     } else {
+        ""
+    };
+    let transaction = if status.autocommit_seen.is_empty() {
         TransactionMode::PerMigration
+    } else {
+        TransactionMode::None
     };
     (upgrade, downgrade, transaction, status)
 }
@@ -2128,180 +1603,6 @@ mod tests {
     }
 
     #[test]
-    fn chunks_are_cut_at_running_comments() {
-        let out = "CREATE TABLE alembic_version (\n    version_num VARCHAR(32) NOT NULL\n);\n\n-- Running upgrade  -> a1\n\nCREATE TABLE t (id INT);\n\nINSERT INTO alembic_version (version_num) VALUES ('a1') RETURNING version_num;\n\n-- Running upgrade a1, b2 -> m3\n\nUPDATE alembic_version SET version_num='m3' WHERE alembic_version.version_num = 'a1';\n\n";
-        let (prologue, chunks) = split_chunks(out, Direction::Upgrade);
-        assert_eq!(
-            version_table(&prologue, Family::Sqlite).as_deref(),
-            Some("alembic_version")
-        );
-        assert_eq!(
-            chunks.iter().map(|c| c.0.as_str()).collect::<Vec<_>>(),
-            ["a1", "m3"]
-        );
-        let a1 = clean_chunk(&chunks[0].1, "alembic_version", None, Family::Sqlite).unwrap();
-        assert_eq!(a1.sql, "CREATE TABLE t (id INT);");
-        assert!(!a1.autocommit);
-        let m3 = clean_chunk(&chunks[1].1, "alembic_version", None, Family::Sqlite).unwrap();
-        assert_eq!(m3.statements, 0);
-        let (_, down) = split_chunks(
-            "-- Running downgrade a1 -> \n\nDROP TABLE t;\n\n",
-            Direction::Downgrade,
-        );
-        assert_eq!(down[0].0, "a1");
-    }
-
-    #[test]
-    fn transaction_framing_is_removed_and_autocommit_detected() {
-        let step = "\nCREATE TABLE t (id INT);\n\nUPDATE \"myschema\".\"alembic_version\" SET version_num='b' WHERE version_num = 'a';\n\nCOMMIT;\n\nBEGIN;\n\n";
-        let c = clean_chunk(step, "alembic_version", None, Family::Postgres).unwrap();
-        assert_eq!(c.sql, "CREATE TABLE t (id INT);");
-        assert!(!c.autocommit);
-        let step = "\nALTER TABLE t ADD x INT;\n\nCOMMIT;\n\n-- a note\nCREATE INDEX CONCURRENTLY ix ON t (x);\n\nBEGIN;\n\nUPDATE alembic_version SET version_num='b';\n\nCOMMIT;\n\n";
-        let c = clean_chunk(step, "alembic_version", None, Family::Postgres).unwrap();
-        assert!(c.autocommit);
-        assert_eq!(
-            c.sql,
-            "ALTER TABLE t ADD x INT;\n\n-- a note\n\nCREATE INDEX CONCURRENTLY ix ON t (x);"
-        );
-        assert_eq!(c.statements, 2);
-    }
-
-    fn rendering(family: Family, paramstyle: &str, double_percents: bool) -> Rendering {
-        Rendering {
-            family,
-            paramstyle: paramstyle.to_string(),
-            double_percents,
-        }
-    }
-
-    #[test]
-    fn bind_markers_are_found_outside_quotes_and_comments_only() {
-        let pg = rendering(Family::Postgres, "pyformat", true);
-        let pg_named = rendering(Family::Postgres, "named", false);
-        let my = rendering(Family::Mysql, "format", true);
-        let my_named = rendering(Family::Mysql, "named", false);
-        let lite = rendering(Family::Sqlite, "qmark", false);
-        let cases: [(&str, &Rendering, Option<&str>); 21] = [
-            ("UPDATE t SET extra=%(extra)s", &pg, Some("%(extra)s")),
-            ("UPDATE t SET a = '%(x)s', b = '50%%'", &pg, None),
-            ("SELECT a %% 2, '100%%' FROM \"p%%\"", &pg, None),
-            ("SELECT a %%%s", &pg, Some("%s")),
-            ("UPDATE t SET x = :x", &pg_named, Some(":x")),
-            (
-                "SELECT x::text, ARRAY[1:2], '12:30 :noon' FROM t",
-                &pg_named,
-                None,
-            ),
-            ("SELECT $$ :x $$, $body$ :y $body$ -- :z\n", &pg_named, None),
-            ("SELECT E'it\\'s :x'", &pg_named, None),
-            ("SELECT 'it\\'s :x'", &pg_named, Some(":x")),
-            ("SELECT data ? 'key' FROM t", &pg, None),
-            ("UPDATE t SET x = %s", &my, Some("%s")),
-            ("UPDATE t SET x = '%s', y = \"%s\"", &my, None),
-            ("UPDATE t SET n = 'it\\'s :x' # :y\n", &my_named, None),
-            (
-                "UPDATE t SET n = 'it\\'s' WHERE a = :x",
-                &my_named,
-                Some(":x"),
-            ),
-            ("SET @a := 1", &my_named, None),
-            ("SELECT 1 --:x", &my_named, Some(":x")),
-            ("UPDATE t SET x = ?", &lite, Some("?")),
-            (
-                "SELECT 'why?', \"a?\", `b?`, [c?] /* d? */ -- e?\n",
-                &lite,
-                None,
-            ),
-            ("UPDATE t SET x = :x", &lite, None),
-            ("UPDATE t SET x = ?", &pg_named, None),
-            (
-                "UPDATE t SET x = $1",
-                &rendering(Family::Postgres, "numeric_dollar", false),
-                Some("$1"),
-            ),
-        ];
-        for (sql, r, expected) in cases {
-            assert_eq!(
-                find_marker(sql, r.family, Some(r)).as_deref(),
-                expected,
-                "{sql} ({})",
-                r.paramstyle
-            );
-        }
-        assert_eq!(
-            find_bind_marker(
-                "UPDATE t SET x = /* xtask-import-alembic: unfilled x */ NULL",
-                Family::Postgres,
-                Some(&pg)
-            ),
-            Some(Unrendered::Null("x".to_string()))
-        );
-        assert_eq!(
-            find_bind_marker("UPDATE t SET x = %s", Family::Mysql, Some(&my)),
-            Some(Unrendered::Marker("%s".to_string()))
-        );
-        // Unknown paramstyle: every form counts, except `?` on PostgreSQL.
-        assert_eq!(
-            find_marker("SET x = :x", Family::Sqlite, None).as_deref(),
-            Some(":x")
-        );
-        assert_eq!(
-            find_marker("SET x = %(x)s", Family::Sqlite, None).as_deref(),
-            Some("%(x)s")
-        );
-        assert_eq!(find_marker("SELECT a ? 'k'", Family::Postgres, None), None);
-    }
-
-    #[test]
-    fn percent_escaping_is_undone_only_where_it_was_applied() {
-        let doubled = rendering(Family::Postgres, "pyformat", true);
-        assert_eq!(
-            undo_percent_escaping("SELECT '50%%', a %% 2, '%%%%' FROM \"r%%\"", Some(&doubled))
-                .unwrap(),
-            "SELECT '50%', a % 2, '%%' FROM \"r%\""
-        );
-        assert!(undo_percent_escaping("SELECT '50%'", Some(&doubled))
-            .unwrap_err()
-            .contains("single `%`"));
-        let named = rendering(Family::Postgres, "named", false);
-        assert_eq!(
-            undo_percent_escaping("SELECT '%%'", Some(&named)).unwrap(),
-            "SELECT '%%'"
-        );
-        assert!(undo_percent_escaping("SELECT '%'", None).is_err());
-        assert_eq!(undo_percent_escaping("SELECT 1", None).unwrap(), "SELECT 1");
-    }
-
-    #[test]
-    fn probe_reports_are_read_from_stderr() {
-        let stderr = "INFO  [alembic.runtime.migration] Context impl PostgresqlImpl.\nxtask-import-alembic-probe: dialect=postgresql paramstyle=pyformat double_percents=1\n";
-        assert_eq!(
-            Rendering::from_stderr(stderr),
-            Some(rendering(Family::Postgres, "pyformat", true))
-        );
-        let two = format!("{stderr}xtask-import-alembic-probe: dialect=sqlite paramstyle=qmark double_percents=0\n");
-        assert_eq!(Rendering::from_stderr(&two), None, "contexts disagree");
-        assert_eq!(Rendering::from_stderr("INFO no probe"), None);
-    }
-
-    #[test]
-    fn chunks_with_markers_fail_and_percents_are_undone() {
-        let pg = rendering(Family::Postgres, "pyformat", true);
-        let step = "\nINSERT INTO t (a) VALUES ('100%%');\n\nUPDATE t SET extra=%(extra)s WHERE t.id = 1;\n\n";
-        let why = clean_chunk(step, "alembic_version", Some(&pg), Family::Postgres).unwrap_err();
-        assert!(why.contains("statement 2"), "{why}");
-        assert!(why.contains("`%(extra)s`"), "{why}");
-        let step = "\n-- 100%% done\nINSERT INTO t (a) VALUES ('100%%');\n\nUPDATE alembic_version SET version_num='b';\n\n";
-        let c = clean_chunk(step, "alembic_version", Some(&pg), Family::Postgres).unwrap();
-        assert_eq!(c.sql, "-- 100% done\n\nINSERT INTO t (a) VALUES ('100%');");
-        let unfilled = "\nUPDATE t SET x = /* xtask-import-alembic: unfilled x */ NULL;\n\n";
-        let why =
-            clean_chunk(unfilled, "alembic_version", Some(&pg), Family::Postgres).unwrap_err();
-        assert!(why.contains("(`UPDATE t SET x = NULL;`)"), "{why}");
-    }
-
-    #[test]
     fn shebangs_name_the_python() {
         let dir = std::env::temp_dir().join(format!("xtask-shebang-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
@@ -2332,38 +1633,5 @@ mod tests {
         values.insert("base".to_string(), "db".to_string());
         assert_eq!(interpolate("%(here)s/alembic", "/p", &values), "/p/alembic");
         assert_eq!(interpolate("%(base)s/x %% y", "/p", &values), "db/x % y");
-    }
-
-    #[test]
-    fn failure_messages_come_from_stdout_first() {
-        let stdout = "-- Running upgrade  -> a1\n\nCREATE TABLE t (id INT);\nFAILED: needs a live database:\n  reads rows\n\n";
-        assert_eq!(
-            failure_message(stdout, "", "exit status: 255"),
-            "needs a live database:\n  reads rows"
-        );
-        assert_eq!(
-            failure_message(
-                "SELECT 1;\n",
-                "Traceback\nAttributeError: x\n",
-                "exit status: 1"
-            ),
-            "AttributeError: x"
-        );
-        assert_eq!(
-            failure_message("", " \n", "exit status: 2"),
-            "it printed no message (exit status: 2)"
-        );
-    }
-
-    #[test]
-    fn last_line_drops_failed_prefix() {
-        assert_eq!(
-            last_line("INFO x\nFAILED: No such revision\n\n"),
-            "No such revision"
-        );
-        assert_eq!(
-            last_line("ERROR [alembic.util.messaging] Cannot proceed\n"),
-            "Cannot proceed"
-        );
     }
 }

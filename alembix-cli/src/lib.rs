@@ -67,10 +67,12 @@
 //! | `postgres` | PostgreSQL through libpq | `libpq-dev` |
 //! | `mysql` | MySQL and MariaDB | `default-libmysqlclient-dev`, `pkg-config` |
 
+mod alembic_driver;
 mod folder;
 mod import_alembic;
 mod import_diesel;
 mod import_output;
+mod offline_sql;
 mod python;
 mod scaffold;
 

@@ -5,7 +5,7 @@
 //! `new-migration`, `merge`, `import-alembic`, `import-diesel` and the read and
 //! apply commands (`heads`, `history`, `upgrade`, `check`, …) are
 //! `alembix-cli`'s, mounted as any project mounts them in its own xtask; only
-//! `bench` is this workspace's own.
+//! `bench` and `bench-import` are this workspace's own.
 
 mod bench;
 
@@ -28,6 +28,9 @@ enum Command {
     Alembix(alembix_cli::Command),
     /// Benchmark against Alembic, diesel_migrations and raw SQL; writes BENCHMARKS.md.
     Bench(bench::BenchArgs),
+    /// Time `import-alembic` on a generated history of a few hundred revisions,
+    /// beside Alembic's own offline run; writes BENCHMARKS-import.md.
+    BenchImport(bench::ImportBenchArgs),
 }
 
 /// The workspace root, where `bench` keeps its scratch crates and writes its report.
@@ -45,6 +48,10 @@ fn main() -> ExitCode {
             Err("`bench` generates its own histories; it takes no --dir".to_string())
         }
         Command::Bench(args) => bench::run(&args),
+        Command::BenchImport(_) if dir.is_some() => {
+            Err("`bench-import` generates its own project; it takes no --dir".to_string())
+        }
+        Command::BenchImport(args) => bench::run_import(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

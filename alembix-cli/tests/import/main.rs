@@ -6,6 +6,7 @@
 
 mod alembic;
 mod diesel;
+mod driver;
 mod offline_sql;
 mod support;
 mod venv;

@@ -133,8 +133,8 @@ fn upgrade_statements(out: &Path, kind: &str) -> Vec<String> {
 
 /// Database chores in the venv's Python: `create`/`drop` a database, `apply`
 /// statements (NUL-separated on stdin, each sent as it is: no parameters, so no
-/// driver touches a `%`), and `snapshot` the `prices` table (constraints, column
-/// defaults, rows) as text.
+/// driver touches a `%`), print the server's `version`, and `snapshot` a table (`prices` unless named: its
+/// constraints, columns and their defaults and types, rows) as text.
 const DB_PY: &str = r#"import re, sys
 kind, url = sys.argv[1], sys.argv[2]
 cmd = sys.argv[3]
@@ -175,29 +175,32 @@ elif cmd == "apply":
     for stmt in sys.stdin.read().split("\0"):
         if stmt.strip():
             c.cursor().execute(stmt)
+elif cmd == "version":
+    print(rows(connect(url), "SELECT VERSION()")[0][0])
 elif cmd == "snapshot":
+    T = sys.argv[4] if len(sys.argv) > 4 else "prices"
     c = connect(url)
     if kind == "postgresql":
         parts = [
             rows(c, "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-                    "WHERE conrelid = 'prices'::regclass ORDER BY conname"),
+                    "WHERE conrelid = '%s'::regclass" % T + " ORDER BY conname"),
             rows(c, "SELECT column_name, column_default, data_type FROM information_schema.columns "
-                    "WHERE table_schema = 'public' AND table_name = 'prices' ORDER BY ordinal_position"),
+                    "WHERE table_schema = 'public' AND table_name = '%s' ORDER BY ordinal_position" % T),
         ]
     elif kind == "mysql":
         parts = [
             rows(c, "SELECT CONSTRAINT_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS "
                     "WHERE CONSTRAINT_SCHEMA = DATABASE() ORDER BY CONSTRAINT_NAME"),
             rows(c, "SELECT COLUMN_NAME, COLUMN_DEFAULT, COLUMN_TYPE FROM information_schema.COLUMNS "
-                    "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'prices' ORDER BY ORDINAL_POSITION"),
+                    "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '%s' ORDER BY ORDINAL_POSITION" % T),
         ]
     else:
-        ddl = rows(c, "SELECT sql FROM sqlite_master WHERE name = 'prices'")
+        ddl = rows(c, "SELECT sql FROM sqlite_master WHERE name = '%s'" % T)
         parts = [
             [re.sub(r"\s+", " ", d[0]) for d in ddl],
-            rows(c, "PRAGMA table_info(prices)"),
+            rows(c, "PRAGMA table_info(%s)" % T),
         ]
-    parts.append(rows(c, "SELECT * FROM prices ORDER BY id"))
+    parts.append(rows(c, "SELECT * FROM %s ORDER BY id" % T))
     for part in parts:
         for r in part:
             print(repr(r))
@@ -476,26 +479,21 @@ fn percent_signs_mean_what_alembic_online_stores() {
 }
 
 #[test]
-fn without_the_probe_percent_signs_are_not_guessed() {
+fn an_alembic_script_whose_python_is_unknown_is_refused() {
     let Some(python) = python_with_alembic() else {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
     let project = tmp.path();
     write_project(project, &PERCENT_REVISIONS);
-    // A wrapper script: the importer cannot tell which Python runs Alembic.
+    // A wrapper script: the importer cannot tell which Python runs Alembic, and
+    // it runs Alembic inside that Python.
     let wrapper = project.join("alembic.sh");
     std::fs::write(
         &wrapper,
         format!("#!/bin/sh\nexec '{}' -m alembic \"$@\"\n", python.display()),
     )
     .unwrap();
-    let made_executable = Command::new("chmod")
-        .arg("+x")
-        .arg(&wrapper)
-        .status()
-        .unwrap();
-    assert!(made_executable.success());
     let run = alembix_in(
         project,
         [
@@ -505,24 +503,207 @@ fn without_the_probe_percent_signs_are_not_guessed() {
             wrapper.to_str().unwrap(),
             "--out",
             "out",
-            "-x",
-            "url=postgresql://u@h/db",
+        ],
+    );
+    assert!(!run.ok, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("cannot tell which Python that is from its first line"),
+        "{run:?}"
+    );
+    assert!(
+        run.stderr.contains("give that Python with --python"),
+        "{run:?}"
+    );
+    assert!(!project.join("out").exists(), "nothing written: {run:?}");
+
+    // A virtualenv's own `bin/alembic` names its Python: that one is used.
+    let script = project.join("venv-alembic");
+    std::fs::write(
+        &script,
+        format!(
+            "#!{}\nfrom alembic.config import main\nmain()\n",
+            python.display()
+        ),
+    )
+    .unwrap();
+    let run = alembix_in(
+        project,
+        [
+            "import-alembic",
+            ".",
+            "--alembic",
+            script.to_str().unwrap(),
+            "--out",
+            "out",
         ],
     );
     assert!(run.ok, "{run:?}");
-    let problems = load(&project.join("out")).unwrap_err();
-    assert_eq!(
-        placeholder_revisions(&problems),
-        ["pc01", "pc02"],
+    assert!(load(&project.join("out")).is_ok(), "{run:?}");
+}
+
+/// A check constraint that a revision drops (MySQL's `DROP CHECK`, MariaDB's
+/// `DROP CONSTRAINT`), a branch that only the `mysql` dialect takes, and a type
+/// rendered per server (`Uuid`: `CHAR(32)` for MySQL, `UUID` on MariaDB 10.7+).
+const SERVER_REVISIONS: [(&str, Option<&str>, &str, &str); 3] = [
+    (
+        "sv01",
+        None,
+        r#"    op.create_table(
+        "gadgets",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("name", sa.String(40), nullable=False),
+        sa.Column("price", sa.Integer, nullable=False),
+        sa.Column("token", sa.Uuid),
+        sa.CheckConstraint("price >= 0", name="ck_gadgets_price"),
+    )"#,
+        r#"    op.drop_table("gadgets")"#,
+    ),
+    (
+        "sv02",
+        Some("sv01"),
+        r#"    op.drop_constraint("ck_gadgets_price", "gadgets", type_="check")"#,
+        r#"    op.create_check_constraint("ck_gadgets_price", "gadgets", "price >= 0")"#,
+    ),
+    (
+        "sv03",
+        Some("sv02"),
+        r#"    if op.get_context().dialect.name == "mysql":
+        op.execute("INSERT INTO gadgets (id, name, price) VALUES (1, 'the mysql branch', -1)")
+    else:
+        op.execute("INSERT INTO gadgets (id, name, price) VALUES (1, 'another branch', 1)")"#,
+        r#"    op.execute("DELETE FROM gadgets")"#,
+    ),
+];
+
+/// `import-alembic . --out OUT -x url=URL ARGS…` in `project`.
+fn import_for(python: &Path, project: &Path, out: &str, url: &str, args: &[&str]) -> Run {
+    let mut all: Vec<String> = vec![
+        "import-alembic".into(),
+        ".".into(),
+        "--python".into(),
+        python.display().to_string(),
+        "--out".into(),
+        out.into(),
+        "-x".into(),
+        format!("url={url}"),
+    ];
+    all.extend(args.iter().map(|a| (*a).to_string()));
+    alembix_in(project, all)
+}
+
+#[test]
+fn mariadb_gets_the_sql_alembic_runs_online_there() {
+    let Some(python) = python_with_alembic() else {
+        return;
+    };
+    let Some(online) = server_db(&python, "mysql") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let project = tmp.path();
+    write_project(project, &SERVER_REVISIONS);
+    // Alembic online, through a MySQL driver, as the issue's user ran it.
+    alembic_online(&python, project, &online.url());
+    let expected = db(
+        &python,
+        "mysql",
+        &online.url(),
+        &["snapshot", "gadgets"],
+        "",
+    )
+    .unwrap();
+    assert!(expected.contains("'the mysql branch'"), "{expected}");
+    assert!(expected.contains("('token', 'NULL', 'uuid')"), "{expected}");
+    assert!(!expected.contains("ck_gadgets_price"), "{expected}");
+    let version = db(&python, "mysql", &online.url(), &["version"], "").unwrap();
+    let version = version.trim();
+
+    // With the server's version: the SQL Alembic ran online, the same database.
+    let ours = server_db(&python, "mysql").unwrap();
+    let run = import_for(
+        &python,
+        project,
+        "out_server",
+        &ours.url(),
+        &["--server-version", version],
+    );
+    assert!(run.ok, "{run:?}");
+    let out = project.join("out_server");
+    assert!(load(&out).is_ok(), "{run:?}");
+    assert!(
+        file_of(&out, "sv02").contains("ALTER TABLE gadgets DROP CONSTRAINT ck_gadgets_price;"),
+        "{}",
+        file_of(&out, "sv02")
+    );
+    assert!(
+        run.stdout
+            .contains("note: the SQL is rendered as Alembic renders it online against MariaDB "),
         "{run:?}"
     );
-    let text = file_of(&project.join("out"), "pc01");
+    let statements = upgrade_statements(&out, "mysql").join("\0");
+    db(&python, "mysql", &ours.url(), &["apply"], &statements)
+        .unwrap_or_else(|e| panic!("our SQL on MariaDB fails:\n{e}\n{statements}"));
+    let snapshot = db(&python, "mysql", &ours.url(), &["snapshot", "gadgets"], "").unwrap();
+    assert_eq!(snapshot, expected);
+
+    // The mysql dialect alone renders MySQL's DROP CHECK, which MariaDB refuses;
+    // the import says how to render for MariaDB.
+    let mysql = server_db(&python, "mysql").unwrap();
+    let run = import_for(&python, project, "out_mysql", &mysql.url(), &[]);
+    assert!(run.ok, "{run:?}");
     assert!(
-        text.contains(
-            "holds `%`, and whether SQLAlchemy wrote each `%` as `%%` depends on the paramstyle"
-        ),
-        "{text}"
+        run.stdout
+            .contains("for a MariaDB server, import again with --server-version"),
+        "{run:?}"
     );
+    let out = project.join("out_mysql");
+    assert!(file_of(&out, "sv02").contains("ALTER TABLE gadgets DROP CHECK ck_gadgets_price;"));
+    let statements = upgrade_statements(&out, "mysql").join("\0");
+    let refused = db(&python, "mysql", &mysql.url(), &["apply"], &statements).unwrap_err();
+    assert!(refused.contains("CHECK"), "{refused}");
+
+    // The mariadb dialect takes the other branch and makes another column type.
+    let maria = server_db(&python, "mysql").unwrap();
+    let maria_url = maria
+        .url()
+        .replacen("mysql+pymysql://", "mariadb+pymysql://", 1);
+    let run = import_for(&python, project, "out_mariadb", &maria_url, &[]);
+    assert!(run.ok, "{run:?}");
+    assert!(
+        run.stdout
+            .contains("note: the mariadb dialect (a `mariadb://` URL) rendered this SQL"),
+        "{run:?}"
+    );
+    let out = project.join("out_mariadb");
+    let statements = upgrade_statements(&out, "mysql").join("\0");
+    db(&python, "mysql", &maria.url(), &["apply"], &statements).unwrap();
+    let snapshot = db(&python, "mysql", &maria.url(), &["snapshot", "gadgets"], "").unwrap();
+    assert!(snapshot.contains("'another branch'"), "{snapshot}");
+    assert_ne!(snapshot, expected);
+
+    // A server version means nothing to another dialect: refused, nothing written.
+    let run = alembix_in(
+        project,
+        [
+            "import-alembic",
+            ".",
+            "--python",
+            python.to_str().unwrap(),
+            "--out",
+            "out_pg",
+            "-x",
+            "url=postgresql://u@h/db",
+            "--server-version",
+            "16.2",
+        ],
+    );
+    assert!(!run.ok, "{run:?}");
+    assert!(
+        run.stderr.contains("--server-version 16.2: the postgresql dialect does not render per server version; nothing was written"),
+        "{run:?}"
+    );
+    assert!(!project.join("out_pg").exists());
 }
 
 /// A revision with a valueless `:x`, one with an ORM-style update (parameters

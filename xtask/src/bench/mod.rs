@@ -25,9 +25,12 @@ mod build_rows;
 mod crates;
 mod db;
 mod history;
+mod import;
 mod measure;
 mod report;
 mod scratch;
+
+pub use import::{run as run_import, ImportBenchArgs};
 
 use clap::Args;
 use crates::{App, Crates, CLI_PACKAGE};

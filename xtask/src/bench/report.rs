@@ -331,6 +331,10 @@ pub fn render(r: &Results, machine: &Machine) -> String {
         super::measure::SMALL_HISTORY
     );
     let _ = writeln!(md, "```sh\n{}\n```\n", machine.command);
+    let _ = writeln!(
+        md,
+        "Importing an Alembic history is measured apart: [BENCHMARKS-import.md](BENCHMARKS-import.md) (`cargo xtask bench-import`).\n"
+    );
     let loads = &machine.loads;
     let load = if loads.is_empty() {
         "not sampled".to_string()

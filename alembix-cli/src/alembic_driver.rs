@@ -1,0 +1,374 @@
+//! Running Alembic for `import-alembic`: one Python process that loads the
+//! revision scripts as Alembic loads them and renders the whole history in
+//! offline mode, both ways, twice ([`DRIVER`], `alembic_driver.py`), reporting
+//! each script and each revision step as a JSON line.
+//!
+//! A revision whose Python raises ends its own step only: the run goes on past
+//! it, so a history with many revisions that offline mode cannot render still
+//! takes one launch. Only a revision that ends the process itself (a crash,
+//! `os._exit`) costs another: the next launch skips it.
+
+use serde::Deserialize;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The driver's source, run as `python -c DRIVER JOB`.
+const DRIVER: &str = include_str!("alembic_driver.py");
+
+/// Renderings of each step: the second shows which values Python computed
+/// while rendering (they differ between the two).
+const PASSES: u8 = 2;
+
+/// Launches after which a history whose revisions keep ending the process is
+/// given up on (each further launch skips one more revision).
+const MAX_LAUNCHES: usize = 8;
+
+/// Which way a step goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Direction {
+    Upgrade,
+    Downgrade,
+}
+
+impl Direction {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Direction::Upgrade => "upgrade",
+            Direction::Downgrade => "downgrade",
+        }
+    }
+}
+
+/// What to run: Alembic's own command-line arguments, through this Python, in
+/// the current directory (where Alembic resolves relative locations).
+pub(crate) struct Job<'a> {
+    pub python: &'a Path,
+    pub ini: &'a Path,
+    pub name: &'a str,
+    pub x_args: &'a [String],
+    /// The target server's `SELECT VERSION()`, for the dialect to render as it
+    /// does online against that server.
+    pub server_version: Option<&'a str>,
+}
+
+/// A revision script as Alembic loaded it (its module executed).
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct LoadedScript {
+    pub revision: String,
+    /// The file, symlinks resolved.
+    pub path: PathBuf,
+    pub down_revision: Vec<String>,
+    pub branch_labels: Vec<String>,
+    pub depends_on: Vec<String>,
+    /// Header values Alembic would not read as ids (an int, a dict…).
+    pub problems: Vec<String>,
+    /// The module's docstring.
+    pub doc: Option<String>,
+}
+
+/// A migration context of a run, as it reported itself.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub(crate) struct Context {
+    /// SQLAlchemy's dialect name (`postgresql`).
+    pub dialect: String,
+    /// Alembic's implementation (`PostgresqlImpl`).
+    #[serde(rename = "impl")]
+    pub implementation: String,
+    pub paramstyle: Option<String>,
+    /// Whether SQLAlchemy wrote every `%` as `%%`.
+    pub double_percents: Option<bool>,
+    pub version_table: String,
+    pub version_table_schema: Option<String>,
+    /// Whether the dialect renders for MariaDB (MySQL's family only).
+    pub is_mariadb: Option<bool>,
+    /// The server version the dialect renders for, when it knows one.
+    pub server_version_info: Option<Vec<u64>>,
+    /// Why the server version given could not be applied.
+    pub server_version_error: Option<String>,
+}
+
+/// One revision step of one rendering.
+#[derive(Debug, Clone)]
+pub(crate) struct Step {
+    /// What it emitted, each statement followed by a blank line (as Alembic
+    /// prints it), without the version-table bookkeeping around the step.
+    pub sql: String,
+    /// Whether it entered `autocommit_block()`.
+    pub autocommit: bool,
+    /// Why it failed, if it did (the exception, or the process that died in it).
+    pub error: Option<String>,
+}
+
+/// A run that failed outside any revision step (env.py, the revision map).
+#[derive(Debug, Clone)]
+pub(crate) struct RunFailure {
+    pub pass: u8,
+    pub direction: Direction,
+    pub message: String,
+}
+
+/// Everything the launches reported.
+#[derive(Debug, Default)]
+pub(crate) struct Rendered {
+    /// Python processes started.
+    pub launches: usize,
+    /// `alembic x, SQLAlchemy y, Python z`.
+    pub versions: Option<String>,
+    /// The scripts in Alembic's load order, or why Alembic could not load them.
+    pub scripts: Option<Result<Vec<LoadedScript>, String>>,
+    /// Every migration context, in the order they were made.
+    pub contexts: Vec<Context>,
+    /// `(pass, direction, revision)` → its step (the first report wins).
+    pub steps: HashMap<(u8, Direction, String), Step>,
+    pub run_failures: Vec<RunFailure>,
+    /// Set when a launch ended outside any step without finishing.
+    pub crashed: Option<String>,
+}
+
+impl Rendered {
+    /// The step of the first rendering.
+    pub(crate) fn step(&self, direction: Direction, revision: &str) -> Option<&Step> {
+        self.steps.get(&(1, direction, revision.to_string()))
+    }
+
+    /// The step of the second rendering.
+    pub(crate) fn second(&self, direction: Direction, revision: &str) -> Option<&Step> {
+        self.steps.get(&(PASSES, direction, revision.to_string()))
+    }
+
+    /// The first failure of a whole run of the first rendering in `direction`.
+    pub(crate) fn run_failure(&self, direction: Direction) -> Option<&RunFailure> {
+        self.run_failures
+            .iter()
+            .find(|f| f.pass == 1 && f.direction == direction)
+    }
+}
+
+/// Why the driver could not run at all.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// This Python has no Alembic (or no SQLAlchemy) to import.
+    NoAlembic(String),
+    /// The process could not be started, or reported nothing.
+    Broken(String),
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum Record {
+    Versions {
+        alembic: String,
+        sqlalchemy: String,
+        python: String,
+    },
+    NoAlembic {
+        message: String,
+    },
+    LoadFailed {
+        message: String,
+        file: Option<String>,
+    },
+    Revision(LoadedScript),
+    Loaded,
+    Context(Context),
+    Begin {
+        pass: u8,
+        direction: Direction,
+        revision: String,
+    },
+    Step {
+        pass: u8,
+        direction: Direction,
+        revision: String,
+        sql: String,
+        autocommit: bool,
+        error: Option<String>,
+    },
+    RunFailed {
+        pass: u8,
+        direction: Direction,
+        message: String,
+        file: Option<String>,
+    },
+    Done,
+}
+
+/// Runs the driver until the history is rendered: one launch, plus one per
+/// revision that ends the process (skipped by the next launch).
+pub(crate) fn render(job: &Job<'_>) -> Result<Rendered, Failure> {
+    let mut rendered = Rendered::default();
+    let mut skip: BTreeMap<Direction, BTreeSet<String>> = BTreeMap::new();
+    let mut died: HashMap<(Direction, String), String> = HashMap::new();
+    loop {
+        rendered.launches += 1;
+        let launch = launch(job, &skip)?;
+        let mut scripts = Vec::new();
+        let mut loaded = None;
+        let mut open: Option<(u8, Direction, String)> = None;
+        let mut done = false;
+        for record in launch.records {
+            match record {
+                Record::Versions {
+                    alembic,
+                    sqlalchemy,
+                    python,
+                } => {
+                    rendered.versions = Some(format!(
+                        "Alembic {alembic}, SQLAlchemy {sqlalchemy}, Python {python}"
+                    ));
+                }
+                Record::NoAlembic { message } => return Err(Failure::NoAlembic(message)),
+                Record::LoadFailed { message, file } => {
+                    let at = file.map_or(String::new(), |f| format!(" (in {f})"));
+                    loaded = Some(Err(format!("{message}{at}")));
+                }
+                Record::Revision(script) => scripts.push(script),
+                Record::Loaded => loaded = Some(Ok(std::mem::take(&mut scripts))),
+                Record::Context(context) => {
+                    if !rendered.contexts.contains(&context) {
+                        rendered.contexts.push(context);
+                    }
+                }
+                Record::Begin {
+                    pass,
+                    direction,
+                    revision,
+                } => open = Some((pass, direction, revision)),
+                Record::Step {
+                    pass,
+                    direction,
+                    revision,
+                    sql,
+                    autocommit,
+                    error,
+                } => {
+                    open = None;
+                    let error = match error.as_deref() {
+                        Some("skipped") => died.get(&(direction, revision.clone())).cloned(),
+                        _ => error,
+                    };
+                    rendered
+                        .steps
+                        .entry((pass, direction, revision))
+                        .or_insert(Step {
+                            sql,
+                            autocommit,
+                            error,
+                        });
+                }
+                Record::RunFailed {
+                    pass,
+                    direction,
+                    message,
+                    file,
+                } => {
+                    let at = file.map_or(String::new(), |f| format!(" (in {f})"));
+                    rendered.run_failures.push(RunFailure {
+                        pass,
+                        direction,
+                        message: format!("{message}{at}"),
+                    });
+                }
+                Record::Done => done = true,
+            }
+        }
+        if rendered.scripts.is_none() {
+            rendered.scripts = loaded;
+        }
+        if done {
+            return Ok(rendered);
+        }
+        let why = format!(
+            "the Python process ended ({}){}",
+            launch.status,
+            last_line(&launch.stderr)
+                .map(|l| format!(": {l}"))
+                .unwrap_or_default()
+        );
+        match open {
+            Some((pass, direction, revision)) if rendered.launches < MAX_LAUNCHES => {
+                rendered.steps.insert(
+                    (pass, direction, revision.clone()),
+                    Step {
+                        sql: String::new(),
+                        autocommit: false,
+                        error: Some(why.clone()),
+                    },
+                );
+                died.insert((direction, revision.clone()), why);
+                skip.entry(direction).or_default().insert(revision);
+            }
+            _ => {
+                if rendered.versions.is_none() {
+                    return Err(Failure::Broken(why));
+                }
+                rendered.crashed = Some(why);
+                return Ok(rendered);
+            }
+        }
+    }
+}
+
+struct Launch {
+    records: Vec<Record>,
+    stderr: String,
+    status: std::process::ExitStatus,
+}
+
+fn launch(job: &Job<'_>, skip: &BTreeMap<Direction, BTreeSet<String>>) -> Result<Launch, Failure> {
+    let mut argv: Vec<String> = vec![
+        "-c".into(),
+        job.ini.to_string_lossy().into_owned(),
+        "-n".into(),
+        job.name.to_string(),
+    ];
+    for x in job.x_args {
+        argv.push("-x".into());
+        argv.push(x.clone());
+    }
+    let skip: BTreeMap<&str, &BTreeSet<String>> =
+        skip.iter().map(|(d, revs)| (d.name(), revs)).collect();
+    let spec = serde_json::json!({
+        "argv": argv,
+        "skip": skip,
+        "passes": PASSES,
+        "server_version": job.server_version,
+    });
+    let output = Command::new(job.python)
+        .arg("-c")
+        .arg(DRIVER)
+        .arg(spec.to_string())
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .env("PYTHONIOENCODING", "utf-8")
+        // A fixed string hash: code that iterates a set of names emits its SQL
+        // in the same order on every import.
+        .env("PYTHONHASHSEED", "0")
+        .output()
+        .map_err(|e| {
+            Failure::Broken(format!("`{}` cannot be started: {e}", job.python.display()))
+        })?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let mut records = Vec::new();
+    for line in stdout.lines().filter(|l| !l.trim().is_empty()) {
+        match serde_json::from_str::<Record>(line) {
+            Ok(record) => records.push(record),
+            Err(e) => {
+                return Err(Failure::Broken(format!(
+                    "the importer's Python driver wrote a line it cannot read ({e}): {line}"
+                )))
+            }
+        }
+    }
+    Ok(Launch {
+        records,
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        status: output.status,
+    })
+}
+
+/// The last non-empty line of `text`.
+fn last_line(text: &str) -> Option<&str> {
+    text.lines().map(str::trim).rfind(|l| !l.is_empty())
+}
