@@ -11,7 +11,7 @@
 mod bot;
 
 use alembix::cli::{MigrateArgs, Progress, Runner};
-use alembix::{Database, EmbeddedMigrations, Migrations};
+use alembix::{Database, EmbeddedMigrations, Migrations, Naming};
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
@@ -60,7 +60,10 @@ fn main() -> ExitCode {
             let url = migrations()
                 .database_url(cli.db.as_deref())
                 .unwrap_or_else(|| DEFAULT_DATABASE.to_string());
-            match serve(&url) {
+            // Launch errors name what to run next as this binary's own
+            // command line, with the `--db` given (password masked).
+            let naming = Naming::binary("chatbot migrate", cli.db.as_deref());
+            match serve(&url, &naming) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(message) => {
                     eprintln!("error: {message}");
@@ -72,7 +75,7 @@ fn main() -> ExitCode {
 }
 
 /// Migrates the database on launch, then does the bot's job.
-fn serve(url: &str) -> Result<(), String> {
+fn serve(url: &str, naming: &Naming) -> Result<(), String> {
     let migrator = migrations().migrator().map_err(|e| e.to_string())?;
     let mut db = Database::connect(url).map_err(|e| e.to_string())?;
     println!("chatbot: database {}", db.redacted_url());
@@ -81,7 +84,7 @@ fn serve(url: &str) -> Result<(), String> {
     let progress = Progress::for_migrator(&migrator, true);
     let report = progress.watch(|| migrator.launch(&mut db));
     progress.finish(report.as_ref().ok());
-    let report = report.map_err(|e| e.to_string())?;
+    let report = report.map_err(|e| e.message(naming))?;
     let head = report.rows_after.join(", ");
     if !report.adopted.is_empty() {
         println!(

@@ -324,7 +324,9 @@ fn hints_name_the_alembix_binary() {
     let current = alembix(root, &["current", "--check-heads", "--db", &db]);
     assert_eq!(current.code, 3, "{current:?}");
     assert!(
-        current.stderr.contains("run `alembix upgrade heads`"),
+        current
+            .stderr
+            .contains(&format!("run `alembix upgrade heads --db {db}`")),
         "{current:?}"
     );
 }

@@ -174,6 +174,12 @@ impl std::error::Error for Problems {}
 /// migrations folder: `` `cargo xtask merge` ``, `` `cargo xtask heads` ``.
 pub const TOOL: &str = "cargo xtask";
 
+/// The commands the core's help names that write or import a migrations
+/// folder: a developer's tool (`cargo xtask`, the `alembix` binary) has them,
+/// a binary's embedded `migrate` command set has not.
+pub const AUTHORING_COMMANDS: [&str; 4] =
+    ["new-migration", "merge", "import-alembic", "import-diesel"];
+
 /// `text` with each command the core's help names as `` `cargo xtask <command>` ``
 /// named `` `<program> <command>` `` instead, for a tool mounted under another name
 /// (the `alembix` binary, a project's own xtask).
@@ -186,8 +192,44 @@ pub const TOOL: &str = "cargo xtask";
 /// );
 /// ```
 pub fn name_program(text: &str, program: &str) -> String {
+    name_commands(text, program, |_| true)
+}
+
+/// `text` with `` `cargo xtask <command>` `` named `` `<program> <command>` ``
+/// for each command `renamed` accepts; the others keep the core's words. A
+/// binary's `migrate` names its own `history` and `heads`, while `merge` and
+/// `new-migration` stay the developer's tool's ([`AUTHORING_COMMANDS`]).
+///
+/// ```
+/// use alembix_core::problem::{name_commands, AUTHORING_COMMANDS};
+/// let text = "`cargo xtask history` lists them; merge with `cargo xtask merge`";
+/// assert_eq!(
+///     name_commands(text, "myapp migrate", |c| !AUTHORING_COMMANDS.contains(&c)),
+///     "`myapp migrate history` lists them; merge with `cargo xtask merge`"
+/// );
+/// ```
+pub fn name_commands(text: &str, program: &str, renamed: impl Fn(&str) -> bool) -> String {
     if program == TOOL {
         return text.to_string();
     }
-    text.replace(&format!("`{TOOL} "), &format!("`{program} "))
+    let marker = format!("`{TOOL} ");
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(&marker) {
+        let after = &rest[at + marker.len()..];
+        let command_len = after
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+            .unwrap_or(after.len());
+        out.push_str(&rest[..at]);
+        if renamed(&after[..command_len]) {
+            out.push('`');
+            out.push_str(program);
+            out.push(' ');
+        } else {
+            out.push_str(&marker);
+        }
+        rest = after;
+    }
+    out.push_str(rest);
+    out
 }

@@ -270,6 +270,14 @@ pub mod operation {
     pub const STAMP: &str = "stamp";
     /// `repair` closed a failed step.
     pub const REPAIR: &str = "repair";
+    /// `repair --resume` ran the statements of a failed step that had not
+    /// run (its state says how that ended: `applied`/`reverted`, or again
+    /// `failed`).
+    pub const RESUME: &str = "resume";
+    /// `repair --accept-edit` recorded the file's new checksum of an applied
+    /// migration whose text was edited on purpose (the row's `detail` holds
+    /// both checksums and the reason).
+    pub const ACCEPT: &str = "accept";
 }
 
 /// Identifies the writer in the history table's `tool` column.

@@ -2,7 +2,8 @@
 //! involved and says what to do next. None ever holds a database password:
 //! URLs are redacted and driver messages scrubbed before they get here.
 
-use crate::report::{Report, StepReport};
+use crate::next_step::{Naming, NextCommand};
+use crate::report::{RepairAction, Report, StepReport};
 use alembix_core::{Problems, TransactionMode};
 use std::fmt;
 use std::time::Duration;
@@ -28,7 +29,8 @@ pub enum FailureOutcome {
     /// The migration ran outside a transaction (MySQL/MariaDB DDL, or a
     /// `-- transaction: none` migration): the statements before the failing one
     /// stay applied, and the history table records the revision as `failed` with
-    /// that count. Launch refuses until [`Migrator::repair`](crate::Migrator::repair).
+    /// that count. Launch refuses until [`Migrator::resume`](crate::Migrator::resume)
+    /// runs the rest or [`Migrator::repair`](crate::Migrator::repair) records what a person did.
     RecordedFailed,
 }
 
@@ -103,12 +105,27 @@ impl fmt::Display for Unfinished {
     }
 }
 
+/// What the runtime noticed about the cause of a failed migration, when it
+/// knows better than "fix the SQL".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MigrationHint {
+    /// The first migration of a database with no version rows and no
+    /// history failed because what it creates is already there: the schema
+    /// was made before this tool managed it, and nobody recorded (stamped)
+    /// the revision it matches.
+    NeverStamped,
+}
+
 /// Every error of the runtime.
-#[derive(Debug, thiserror::Error)]
+///
+/// Its `Display` names what to do next as calls of this library
+/// (`Migrator::repair(…)`); [`Error::message`] with a [`Naming`] of a
+/// binary names them as its command lines (`myapp migrate repair … --db …`).
+#[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {
     /// A configured identifier (version table, schema) is not acceptable. No SQL was sent.
-    #[error("invalid {setting} {name:?}: {reason}; use a plain name such as `alembic_version` (letters, digits, _; at most 63 characters)")]
     InvalidIdentifier {
         /// The setting (`version_table`, `version_table_schema`).
         setting: String,
@@ -119,22 +136,18 @@ pub enum Error {
     },
 
     /// A configuration that this backend cannot honour.
-    #[error("{0}")]
     Unsupported(String),
 
     /// The migration set itself is invalid (folder mode: bad files or graph).
-    #[error("the migration history is invalid:\n{0}")]
     History(Problems),
 
     /// No database was named: no URL, no `DATABASE_URL`, no default database.
-    #[error("no database given: pass a URL (--db), set DATABASE_URL, or give the migrations a default database; {accepted}")]
     NoDatabase {
         /// The URL forms this binary accepts.
         accepted: String,
     },
 
     /// The database URL names no backend compiled into this binary.
-    #[error("cannot tell the database from {url}: {reason}")]
     Url {
         /// The URL, password redacted.
         url: String,
@@ -143,7 +156,6 @@ pub enum Error {
     },
 
     /// Connecting failed.
-    #[error("cannot connect to {url}: {message}")]
     Connect {
         /// The URL, password redacted.
         url: String,
@@ -152,7 +164,6 @@ pub enum Error {
     },
 
     /// A database error outside a migration's own SQL (bookkeeping, locking, reading).
-    #[error("database error while {doing}: {message}{}", note(.message))]
     Database {
         /// What the runtime was doing.
         doing: String,
@@ -161,7 +172,6 @@ pub enum Error {
     },
 
     /// A statement of a migration failed.
-    #[error("{} of revision {revision} failed at statement {statement} of {statement_count} ({file}:{line}): {message}\n  {}{}", direction_name(*.direction), outcome_help(*.outcome, *.transaction, hint.as_deref(), revision, message), committed_note(&partial.steps))]
     Migration {
         /// The revision.
         revision: String,
@@ -184,7 +194,7 @@ pub enum Error {
         transaction: TransactionMode,
         /// What the runtime noticed about the cause, when it knows better
         /// than "fix the SQL" (e.g. a database that was never stamped).
-        hint: Option<Box<str>>,
+        hint: Option<MigrationHint>,
         /// The run's report up to the failure: the steps that committed
         /// before this one (they stay applied; none for a whole-run
         /// transaction, which rolls them back too) and the version rows
@@ -193,7 +203,6 @@ pub enum Error {
     },
 
     /// The migration lock could not be taken in time.
-    #[error("gave up after {waited:?} waiting for the migration lock ({lock}); it is held by {holder}. Another process is migrating this database: wait for it, or stop it if it hangs, then retry")]
     LockTimeout {
         /// The lock (advisory key, lock name, SQLite lock file or write lock).
         lock: String,
@@ -204,12 +213,10 @@ pub enum Error {
     },
 
     /// Applied migrations whose text changed.
-    #[error("{} applied migration(s) changed since they were applied: {}. An applied migration must not be edited: restore the original text, or write a new migration for the change", .0.len(), join(.0))]
     Drift(Vec<Drift>),
 
     /// The database is at revisions the binary does not contain, which descend
     /// from the binary's heads: a newer binary migrated it.
-    #[error("the database is ahead of this binary: it is at {} which this binary does not contain (they build on its head). Run the newer binary, or set `when_ahead: AheadPolicy::Allow` if this version is known to work with the newer schema", .unknown.join(", "))]
     DatabaseAhead {
         /// The unknown revisions in the version table.
         unknown: Vec<String>,
@@ -217,7 +224,6 @@ pub enum Error {
 
     /// The database is at revisions the binary does not contain that do not
     /// descend from its heads: the histories went different ways.
-    #[error("the database has diverged from this binary: it is at {} which this binary does not contain and which do not build on its head{}. Find the binary (branch) that wrote them, downgrade the database with it, then run this one", .unknown.join(", "), fork_note(.fork))]
     DatabaseDiverged {
         /// The unknown revisions in the version table.
         unknown: Vec<String>,
@@ -227,23 +233,19 @@ pub enum Error {
 
     /// The database is at revisions the binary does not contain and the history
     /// table does not say where they come from (e.g. written by Alembic).
-    #[error("the database is at revision(s) {} which this binary does not contain, and its history table does not say what they build on. Run the binary that contains them; or, if you know which revision of this binary the schema matches, `stamp --purge REVISION` (a plain `stamp` keeps the unknown rows and is refused the same way)", .unknown.join(", "))]
     UnknownRevisions {
         /// The unknown revisions in the version table.
         unknown: Vec<String>,
     },
 
     /// A migration was left failed or in progress (non-transactional runs).
-    #[error("the database needs a repair before anything else runs: {}. Finish or undo those statements by hand, then call `Migrator::repair(revision, RepairAction::Completed | RepairAction::RolledBack, reason)`", join(.0))]
     Unfinished(Vec<Unfinished>),
 
     /// A target did not resolve, or the requested move is impossible (the
     /// planner's words, Alembic's messages).
-    #[error("{0}")]
     Plan(PlanError),
 
     /// A downgrade would revert a migration that has no downgrade section.
-    #[error("revision {revision} ({file}) is irreversible (`-- migrate:irreversible`); it cannot be downgraded. Nothing was run")]
     Irreversible {
         /// The revision.
         revision: String,
@@ -253,13 +255,146 @@ pub enum Error {
 
     /// The version table does not hold the rows a step expects (Alembic's
     /// "expected to match one row"): someone else changed it, or it is corrupt.
-    #[error("{0}")]
     VersionTable(String),
 
-    /// `repair` was called for a revision that has nothing to repair, or with
-    /// arguments that do not fit.
-    #[error("cannot repair: {0}")]
+    /// An upgrade found a database diesel_migrations migrated, with an empty
+    /// version table, and [`DieselTakeover::Explicit`](crate::DieselTakeover::Explicit):
+    /// it refuses to run the history again until the database is adopted.
+    DieselNotAdopted {
+        /// How many versions diesel's table holds.
+        diesel_versions: usize,
+        /// The newest of them.
+        newest: String,
+        /// The version table's name.
+        version_table: String,
+    },
+
+    /// `repair`, `resume` or `accept_edit` was called for a revision that
+    /// has nothing of the kind, or with arguments that do not fit.
     Repair(String),
+}
+
+impl Error {
+    /// The message, naming what to run next as `naming` says: library calls
+    /// (what `Display` shows), or a binary's or tool's command lines.
+    ///
+    /// ```
+    /// use alembix_runtime::{Error, Naming};
+    /// let error = Error::UnknownRevisions { unknown: vec!["ffffffffffff".into()] };
+    /// assert!(error.to_string().contains("`Migrator::stamp(&mut db, &[\"REVISION\"], StampMode::Purge)`"));
+    /// let text = error.message(&Naming::binary("myapp migrate", Some("sqlite://app.db")));
+    /// assert!(text.contains("`myapp migrate stamp --purge REVISION --db sqlite://app.db`"));
+    /// ```
+    pub fn message(&self, naming: &Naming) -> String {
+        Message(self, naming).to_string()
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Message(self, &Naming::library()).fmt(f)
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// An error's message, named one way.
+struct Message<'a>(&'a Error, &'a Naming);
+
+impl fmt::Display for Message<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let naming = self.1;
+        match self.0 {
+            Error::InvalidIdentifier {
+                setting,
+                name,
+                reason,
+            } => write!(f, "invalid {setting} {name:?}: {reason}; use a plain name such as `alembic_version` (letters, digits, _; at most 63 characters)"),
+            Error::Unsupported(text) | Error::VersionTable(text) => f.write_str(text),
+            Error::History(problems) => write!(
+                f,
+                "the migration history is invalid:\n{}",
+                naming.core_text(&problems.to_string())
+            ),
+            Error::NoDatabase { accepted } => write!(f, "no database given: pass a URL (--db), set DATABASE_URL, or give the migrations a default database; {accepted}"),
+            Error::Url { url, reason } => write!(f, "cannot tell the database from {url}: {reason}"),
+            Error::Connect { url, message } => write!(f, "cannot connect to {url}: {message}"),
+            Error::Database { doing, message } => write!(f, "database error while {doing}: {message}{}", note(message)),
+            Error::Migration {
+                revision,
+                file,
+                direction,
+                statement,
+                statement_count,
+                line,
+                message,
+                outcome,
+                transaction,
+                hint,
+                partial,
+            } => {
+                write!(f, "{} of revision {revision} failed at statement {statement} of {statement_count} ({file}:{line}): {message}\n  ", direction_name(*direction))?;
+                let failed = FailedStep {
+                    revision,
+                    statement: *statement,
+                    statement_count: *statement_count,
+                };
+                f.write_str(&outcome_help(*outcome, *transaction, *hint, &failed, message, naming))?;
+                f.write_str(&committed_note(&partial.steps))
+            }
+            Error::LockTimeout {
+                lock,
+                waited,
+                holder,
+            } => write!(f, "gave up after {waited:?} waiting for the migration lock ({lock}); it is held by {holder}. Another process is migrating this database: wait for it, or stop it if it hangs, then retry"),
+            Error::Drift(drift) => {
+                let revision = (drift.len() == 1).then(|| drift[0].revision.clone());
+                write!(
+                    f,
+                    "{} applied migration(s) changed since they were applied: {}. An applied migration must not be edited: restore the original text, or write a new migration for the change. If the edit is deliberate and changes nothing the database has (a comment, formatting), accept it: {} (recorded with the reason in the history table)",
+                    drift.len(),
+                    join(drift),
+                    naming.invite(&NextCommand::AcceptEdit { revision })
+                )
+            }
+            Error::DatabaseAhead { unknown } => write!(f, "the database is ahead of this binary: it is at {} which this binary does not contain (they build on its head). Run the newer binary, or set `when_ahead: AheadPolicy::Allow` if this version is known to work with the newer schema", unknown.join(", ")),
+            Error::DatabaseDiverged { unknown, fork } => write!(f, "the database has diverged from this binary: it is at {} which this binary does not contain and which do not build on its head{}. Find the binary (branch) that wrote them, downgrade the database with it, then run this one", unknown.join(", "), fork_note(fork)),
+            Error::UnknownRevisions { unknown } => write!(
+                f,
+                "the database is at revision(s) {} which this binary does not contain, and its history table does not say what they build on. Run the binary that contains them; or, if you know which revision of this binary the schema matches, {} (a plain stamp keeps the unknown rows and is refused the same way)",
+                unknown.join(", "),
+                naming.invite(&NextCommand::Stamp { purge: true })
+            ),
+            Error::Unfinished(list) => {
+                let revision = (list.len() == 1).then(|| list[0].revision.clone());
+                write!(
+                    f,
+                    "the database needs a repair before anything else runs: {}. Fix what made the step fail, then {} to run the statements that did not run; or finish or undo them by hand, then {}",
+                    join(list),
+                    naming.invite(&NextCommand::Resume {
+                        revision: revision.clone()
+                    }),
+                    naming.invite(&NextCommand::Repair {
+                        revision,
+                        action: None
+                    })
+                )
+            }
+            Error::Plan(error) => f.write_str(&naming.core_text(&error.to_string())),
+            Error::Irreversible { revision, file } => write!(f, "revision {revision} ({file}) is irreversible (`-- migrate:irreversible`); it cannot be downgraded. Nothing was run"),
+            Error::DieselNotAdopted {
+                diesel_versions,
+                newest,
+                version_table,
+            } => write!(
+                f,
+                "this database was migrated by diesel_migrations ({} holds {diesel_versions} version(s), the newest {newest}) and its version table '{version_table}' is empty: upgrading from the start would run those migrations again. Adopt it first: {}, or set `Config {{ diesel: DieselTakeover::OnUpgrade, .. }}` so that the first launch does; nothing was run",
+                alembix_core::diesel_compat::DIESEL_TABLE,
+                naming.invite(&NextCommand::AdoptDiesel)
+            ),
+            Error::Repair(text) => write!(f, "cannot repair: {text}"),
+        }
+    }
 }
 
 /// What a read-only database answers to a write: PostgreSQL (a standby, or
@@ -305,20 +440,40 @@ fn note(message: &str) -> String {
     }
 }
 
+/// The failed step an [`Error::Migration`] names.
+struct FailedStep<'a> {
+    revision: &'a str,
+    statement: usize,
+    statement_count: usize,
+}
+
 fn outcome_help(
     outcome: FailureOutcome,
     transaction: TransactionMode,
-    hint: Option<&str>,
-    revision: &str,
+    hint: Option<MigrationHint>,
+    failed: &FailedStep<'_>,
     message: &str,
+    naming: &Naming,
 ) -> String {
-    if let Some(hint) = hint {
+    let revision = Some(failed.revision.to_string());
+    if let Some(MigrationHint::NeverStamped) = hint {
+        let hint = format!(
+            "the database already has what revision {} creates, but its version table is empty: its schema was made before this tool managed it. If it matches a revision of this history, record that with {} (no SQL runs), then run again",
+            failed.revision,
+            naming.command(&NextCommand::Stamp { purge: false })
+        );
         return match outcome {
             FailureOutcome::RolledBack => {
-                format!("the migration was rolled back; the database is as it was before it. {hint}")
+                format!(
+                    "the migration was rolled back; the database is as it was before it. {hint}"
+                )
             }
             FailureOutcome::RecordedFailed => format!(
-                "{hint} (its failed step is recorded: close it first with `repair {revision} --rolled-back --reason …`, Migrator::repair)"
+                "{hint} (its failed step is recorded: close it first with {})",
+                naming.command(&NextCommand::Repair {
+                    revision,
+                    action: Some(RepairAction::RolledBack)
+                })
             ),
         };
     }
@@ -335,11 +490,20 @@ fn outcome_help(
             "the migration was rolled back; the database is as it was before it. Fix the SQL and run again".to_string()
         }
         FailureOutcome::RecordedFailed => format!(
-            "the statements before the failing one stay applied ({}); the history table records revision {revision} as failed and launch will refuse until it is repaired: finish or undo the statements by hand, then call `Migrator::repair`",
+            "the statements before the failing one stay applied ({}); the history table records revision {} as failed and launch will refuse until it is repaired: fix what made statement {} fail, then {} to run {}; or finish or undo the statements by hand, then {}",
             match transaction {
                 TransactionMode::None => "the file is marked `-- transaction: none`, so its statements ran one by one outside a transaction",
                 TransactionMode::PerMigration => "MySQL/MariaDB commit each DDL statement: no transaction can hold them",
-            }
+            },
+            failed.revision,
+            failed.statement,
+            naming.invite(&NextCommand::Resume { revision: revision.clone() }),
+            if failed.statement == failed.statement_count {
+                format!("statement {}", failed.statement)
+            } else {
+                format!("statements {} to {}", failed.statement, failed.statement_count)
+            },
+            naming.invite(&NextCommand::Repair { revision, action: None }),
         ),
     }
 }

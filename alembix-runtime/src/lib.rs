@@ -24,8 +24,10 @@
 //! [`Migrator::stamp`], [`Migrator::current`], [`Migrator::heads`],
 //! [`Migrator::history`], [`Migrator::pending`], [`Migrator::is_up_to_date`],
 //! [`Migrator::check`] (drift and unknown revisions, changes nothing),
-//! [`Migrator::repair`] (the audited way out of a failed non-transactional
-//! step) and [`Migrator::offline_sql`] (the exact script, per dialect, without a
+//! [`Migrator::repair`] and [`Migrator::resume`] (the audited ways out of a
+//! failed non-transactional step: record what a person did, or run the
+//! statements that did not run), [`Migrator::accept_edit`] (accept a
+//! deliberate edit of an applied migration) and [`Migrator::offline_sql`] (the exact script, per dialect, without a
 //! connection) complete it. One [`Config`] holds the version table's name and
 //! schema, the lock timeout, the transaction mode and the policy for a database
 //! that is ahead of the binary.
@@ -48,8 +50,9 @@
 //! - **One transaction per migration, bookkeeping included**, where DDL is
 //!   transactional (PostgreSQL, SQLite); `-- transaction: none` migrations run
 //!   outside one. On MySQL/MariaDB DDL commits implicitly, so progress is
-//!   recorded before and after every statement; after a failure, runs refuse
-//!   until [`Migrator::repair`] records what a person did.
+//!   recorded before and after every statement; after a failure, runs
+//!   (`stamp` included) refuse until [`Migrator::resume`] runs the rest or
+//!   [`Migrator::repair`] records what a person did.
 //! - **Fail closed before applying anything**: checksum drift of an applied
 //!   migration (line endings and a BOM are not drift), revisions the binary
 //!   does not contain ([`Error::DatabaseAhead`] vs [`Error::DatabaseDiverged`],
@@ -153,6 +156,7 @@ mod ident;
 mod lock;
 mod migrations;
 mod migrator;
+mod next_step;
 mod offline;
 mod planning;
 pub mod redact;
@@ -167,13 +171,15 @@ pub use config::{
 };
 pub use dialect::{operation, state, Dialect, TOOL};
 pub use diesel_source::DieselSource;
-pub use error::{Direction, Drift, Error, FailureOutcome, Result, Unfinished};
+pub use error::{Direction, Drift, Error, FailureOutcome, MigrationHint, Result, Unfinished};
 pub use ident::{Identifier, MAX_IDENTIFIER_LEN, SQLITE_RESERVED_PREFIX};
 pub use migrations::{Migrations, DATABASE_URL_VAR};
 pub use migrator::{DieselAdoption, Migrator, ADOPT, ADOPTED};
+pub use next_step::{Naming, NextCommand};
 pub use offline::OfflineCommand;
 pub use report::{
-    CheckReport, Current, HistoryItem, RepairAction, Report, StampMode, Standing, StepReport,
+    AcceptedEdit, CheckReport, Current, HistoryItem, RepairAction, Report, StampMode, Standing,
+    StepReport,
 };
 pub use timestamp::Timestamp;
 pub use version_table::HistoryEntry;

@@ -12,7 +12,7 @@ use crate::backend::Database;
 use crate::config::{AheadPolicy, Config, RunTransaction, Tables};
 use crate::dialect::{operation, state, Dialect, HistoryInsert, Sql, CHECK_ROWS_MARKER};
 use crate::embedded::EmbeddedMigrations;
-use crate::error::{direction_name, Direction, Error, FailureOutcome, Result};
+use crate::error::{direction_name, Direction, Error, FailureOutcome, MigrationHint, Result};
 use crate::failpoint;
 use crate::lock::LockGuard;
 use crate::planning::{self, PlannedStep};
@@ -30,6 +30,8 @@ use std::path::Path;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+#[path = "recover.rs"]
+mod recover;
 #[path = "takeover.rs"]
 pub mod takeover;
 pub use takeover::{DieselAdoption, ADOPT, ADOPTED};
@@ -416,7 +418,10 @@ impl Migrator {
                     self.create_tables(db, sql, &state)?;
                     tables_ready = true;
                 }
-                let digest_ok = !state.latest.values().any(|l| l.is_unfinished());
+                // The applied-set digest vouches that no applied migration
+                // drifted (the launch then checks nothing more): a stamp
+                // over a drifted database must not write it.
+                let digest_ok = assess(self.set()?, &state).drift.is_empty();
                 self.run_stamp(db, sql, &steps, *mode, &mut rows, &mut report, digest_ok)?
             } else {
                 let never_stamped = state.rows.is_empty() && state.latest.is_empty();
@@ -542,13 +547,14 @@ impl Migrator {
         let graph = self.set()?.graph();
         let purge = matches!(request, Request::Stamp(_, StampMode::Purge));
         let a = assess(self.set()?, state);
-        if !matches!(request, Request::Stamp(..)) {
-            if !a.unfinished.is_empty() {
-                return Err(Error::Unfinished(a.unfinished));
-            }
-            if !a.drift.is_empty() {
-                return Err(Error::Drift(a.drift));
-            }
+        // A step left failed or in progress blocks every run, `stamp`
+        // included: a stamp would write rows over a step only `repair`
+        // (or `resume`) may close.
+        if !a.unfinished.is_empty() {
+            return Err(Error::Unfinished(a.unfinished));
+        }
+        if !matches!(request, Request::Stamp(..)) && !a.drift.is_empty() {
+            return Err(Error::Drift(a.drift));
         }
         if !purge {
             match a.unknown {
@@ -1057,14 +1063,51 @@ impl Migrator {
             db.batch_or(&claim, "recording the migration as in progress")?;
             count(db, &sql.select_claim_id(&file.revision))?
         };
-        for (i, statement) in statements.iter().enumerate() {
+        let claim = Claim {
+            id: claim_id,
+            from: 0,
+            started,
+            note: None,
+            vouch: true,
+        };
+        self.run_claimed(db, sql, step, idx, rows, &claim).map(Some)
+    }
+
+    /// Runs the statements of a claimed step from `claim.from` on, outside a
+    /// transaction, recording progress in the claim's history row after
+    /// each; then, in one transaction, the version-table change and the
+    /// row's closing update. A failing statement records the row `failed`
+    /// with the count that ran.
+    fn run_claimed(
+        &self,
+        db: &mut Database,
+        sql: &Sql,
+        step: &PlannedStep,
+        idx: RevIdx,
+        rows: &mut Vec<String>,
+        claim: &Claim<'_>,
+    ) -> Result<StepReport> {
+        let Claim {
+            id: claim_id,
+            from,
+            started,
+            note,
+            vouch,
+        } = *claim;
+        let file = self.set()?.file(idx);
+        let statements = Self::statements(file, step.direction, sql.dialect);
+        for (i, statement) in statements.iter().enumerate().skip(from) {
             if let Err(message) = db.batch(&statement.sql) {
+                let detail = match note {
+                    Some(note) => format!("{message} ({note})"),
+                    None => message.clone(),
+                };
                 let record = sql.finish_progress(
                     claim_id,
                     state::FAILED,
                     i,
                     started.elapsed().as_millis(),
-                    Some(&message),
+                    Some(&detail),
                     None,
                 );
                 if let Err(m) = db.batch(&record) {
@@ -1100,7 +1143,7 @@ impl Migrator {
         };
         let mut after = rows.clone();
         apply_to_rows(&mut after, step);
-        let digest = self.digest_of(&after);
+        let digest = self.digest_of(&after).filter(|_| vouch);
         let result = self.change_rows(db, sql, step).and_then(|()| {
             db.batch_or(
                 &sql.finish_progress(
@@ -1108,7 +1151,7 @@ impl Migrator {
                     done_state,
                     statements.len(),
                     started.elapsed().as_millis(),
-                    None,
+                    note,
                     digest.as_deref(),
                 ),
                 "recording the migration in the history table",
@@ -1137,12 +1180,12 @@ impl Migrator {
         apply_to_rows(rows, step);
         let duration = started.elapsed();
         tracing::info!(revision = %file.revision, direction = direction_name(step.direction), ?duration, "migration applied (non-transactional)");
-        Ok(Some(self.step_report(
+        Ok(self.step_report(
             step,
             Some(file),
-            statements.len(),
+            statements.len() - from.min(statements.len()),
             duration,
-        )))
+        ))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -1352,6 +1395,7 @@ impl Migrator {
                 state.rows.clone()
             },
             rows: state.rows.clone(),
+            accepted_edits: recover::accepted_edits(set, &state),
         })
     }
 
@@ -1476,6 +1520,7 @@ impl Migrator {
             Unknown::Inconsistent(error) => return Err(Error::Plan(error)),
         };
         Ok(CheckReport {
+            accepted_edits: recover::accepted_edits(set, &state),
             rows: state.rows,
             standing,
             drift,
@@ -1489,6 +1534,9 @@ impl Migrator {
     /// after a person finished or undid its statements by hand. Writes a
     /// `repair` row with `reason` to the history table (the audit trail) and,
     /// for [`RepairAction::Completed`], the step's version-table change.
+    ///
+    /// To run the statements that did not run instead, once the cause of the
+    /// failure is fixed, see [`Migrator::resume`].
     pub fn repair(
         &self,
         db: &mut Database,
@@ -1496,22 +1544,39 @@ impl Migrator {
         action: RepairAction,
         reason: &str,
     ) -> Result<Report> {
-        let started = Instant::now();
+        let idx = self.repair_target(revision, reason)?;
+        self.under_lock(db, |db, sql| {
+            self.repair_locked(db, sql, idx, action, reason)
+        })
+    }
+
+    /// The revision a `repair`, `resume` or `accept_edit` names, after
+    /// checking that a reason was given.
+    fn repair_target(&self, revision: &str, reason: &str) -> Result<RevIdx> {
         if reason.trim().is_empty() {
             return Err(Error::Repair(
                 "give a reason (who repaired what, and how); it is recorded in the history table"
                     .to_string(),
             ));
         }
-        let Some(idx) = self.set()?.graph().index_of(revision) else {
-            return Err(Error::Repair(format!(
+        self.set()?.graph().index_of(revision).ok_or_else(|| {
+            Error::Repair(format!(
                 "revision {revision} is not in this binary's history; repair it with the binary that contains it"
-            )));
-        };
+            ))
+        })
+    }
+
+    /// Runs `work` with the run lock held, released on every path; the
+    /// report's duration is the whole call's.
+    fn under_lock(
+        &self,
+        db: &mut Database,
+        work: impl FnOnce(&mut Database, &Sql) -> Result<Report>,
+    ) -> Result<Report> {
+        let started = Instant::now();
         let sql = self.sql(db)?;
         let mut guard = LockGuard::acquire(db, &sql, self.config.lock_timeout)?;
-        let result = self.repair_locked(&mut guard, &sql, idx, action, reason);
-        match result {
+        match work(&mut guard, &sql) {
             Ok(mut report) => {
                 guard.release()?;
                 report.duration = started.elapsed();
@@ -1549,11 +1614,7 @@ impl Migrator {
                 )))
             }
         };
-        let direction = if latest.operation == operation::DOWNGRADE {
-            Direction::Downgrade
-        } else {
-            Direction::Upgrade
-        };
+        let direction = self.unfinished_direction(db, sql, &file.revision, &latest)?;
         let rows: Vec<&str> = state.rows.iter().map(String::as_str).collect();
         let step = match action {
             RepairAction::RolledBack => None,
@@ -1622,6 +1683,22 @@ impl Migrator {
             adopted: Vec::new(),
         })
     }
+}
+
+/// A step outside a transaction, claimed by its `in_progress` history row.
+#[derive(Debug, Clone, Copy)]
+struct Claim<'a> {
+    /// The history row's id.
+    id: i64,
+    /// How many of the step's statements ran before (0, or a resumed step's count).
+    from: usize,
+    /// When the step (or its resumption) started.
+    started: Instant,
+    /// The row's `detail` when it closes (a resumption's reason).
+    note: Option<&'a str>,
+    /// Whether the closing row may carry the applied-set digest: no other
+    /// step is unfinished and no applied migration drifted.
+    vouch: bool,
 }
 
 /// An owned [`HistoryInsert`].
@@ -1723,7 +1800,6 @@ fn verify_rows(db: &mut Database, sql: &Sql, expected: &[String]) -> Result<bool
 /// revision it matches. Says so, with the command that fixes it.
 fn forgot_to_stamp(mut error: Error) -> Error {
     if let Error::Migration {
-        revision,
         direction: Direction::Upgrade,
         message,
         hint,
@@ -1731,9 +1807,7 @@ fn forgot_to_stamp(mut error: Error) -> Error {
     } = &mut error
     {
         if hint.is_none() && message.contains("already exists") {
-            *hint = Some(format!(
-                "the database already has what revision {revision} creates, but its version table is empty: its schema was made before this tool managed it. If it matches a revision of this history, record that with `stamp REVISION` (no SQL runs), then run again"
-            ).into_boxed_str());
+            *hint = Some(MigrationHint::NeverStamped);
         }
     }
     error

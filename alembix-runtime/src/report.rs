@@ -68,6 +68,37 @@ pub struct Current {
     /// Alembic's `current`: the rows plus the branch tips they imply through
     /// `depends_on`, in load order; unknown rows are listed as they are.
     pub revisions: Vec<String>,
+    /// Applied migrations whose edited text was accepted
+    /// ([`Migrator::accept_edit`](crate::Migrator::accept_edit)), in load order.
+    pub accepted_edits: Vec<AcceptedEdit>,
+}
+
+/// An applied migration whose text was edited after it ran, and the edit
+/// accepted on purpose ([`Migrator::accept_edit`](crate::Migrator::accept_edit)):
+/// the revision's latest history row is that `accept` row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct AcceptedEdit {
+    /// The revision.
+    pub revision: String,
+    /// Its file in the binary's set.
+    pub file: String,
+    /// The checksum it was applied with.
+    pub applied_with: String,
+    /// The checksum accepted in its place (the file's when it was accepted).
+    pub accepted: String,
+    /// The reason given.
+    pub reason: String,
+}
+
+impl std::fmt::Display for AcceptedEdit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} ({}): applied with {}, its edited text accepted as {}: {}",
+            self.revision, self.file, self.applied_with, self.accepted, self.reason
+        )
+    }
 }
 
 /// How the database relates to the binary's history.
@@ -112,6 +143,9 @@ pub struct CheckReport {
     pub drift: Vec<Drift>,
     /// Steps left failed or in progress.
     pub unfinished: Vec<Unfinished>,
+    /// Applied migrations whose edited text was accepted (not a finding: a
+    /// launch proceeds), in load order.
+    pub accepted_edits: Vec<AcceptedEdit>,
     /// Whether the version table exists at all.
     pub version_table_exists: bool,
     /// Whether the history table exists.

@@ -178,11 +178,11 @@ impl Migrator {
             if let Some(newest) = versions.last() {
                 match self.config.diesel {
                     DieselTakeover::Explicit => {
-                        return Err(Error::VersionTable(format!(
-                            "this database was migrated by diesel_migrations ({DIESEL_TABLE} holds {} version(s), the newest {newest}) and its version table '{}' is empty: upgrading from the start would run those migrations again. Adopt it first: run the `adopt-diesel` command or call `Migrator::adopt_diesel`, or set `Config {{ diesel: DieselTakeover::OnUpgrade, .. }}` so that the first launch does; nothing was run",
-                            versions.len(),
-                            self.tables.version
-                        )))
+                        return Err(Error::DieselNotAdopted {
+                            diesel_versions: versions.len(),
+                            newest: newest.clone(),
+                            version_table: self.tables.version.to_string(),
+                        })
                     }
                     DieselTakeover::OnUpgrade => {
                         let applied = self.map_diesel_versions(&versions)?;

@@ -33,7 +33,8 @@ pub struct HistoryEntry {
     /// Its resolved `depends_on` revisions, comma-separated.
     #[diesel(sql_type = Text)]
     pub depends_on: String,
-    /// `upgrade`, `downgrade`, `stamp` or `repair`.
+    /// `upgrade`, `downgrade`, `stamp`, `repair`, `resume` or `accept`
+    /// (see [`operation`](crate::operation)).
     #[diesel(sql_type = Text)]
     pub operation: String,
     /// `applied`, `reverted`, `stamped`, `unstamped`, `in_progress`, `failed` or `rolled_back`.
@@ -57,7 +58,8 @@ pub struct HistoryEntry {
     /// The migration's message.
     #[diesel(sql_type = Nullable<Text>)]
     pub message: Option<String>,
-    /// The error of a failed step, or the reason given for a repair.
+    /// The error of a failed step, or the reason given for a repair, a
+    /// resumption or an accepted edit (with both checksums).
     #[diesel(sql_type = Nullable<Text>)]
     pub detail: Option<String>,
     /// The program that wrote the row.

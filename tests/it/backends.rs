@@ -164,9 +164,13 @@ fn moving_between_revisions(db: &TestDb) {
     assert_eq!(current["at_head"], false);
     let not_at_head = db.migrate(&["current", "--check-heads", "--json"]).code(3);
     assert_eq!(not_at_head.json()["at_head"], false);
-    assert!(not_at_head
-        .stderr
-        .contains("Database is not on all head revisions; run `chatbot migrate upgrade heads`"));
+    assert!(
+        not_at_head.stderr.contains(&format!(
+            "Database is not on all head revisions; run `chatbot migrate upgrade heads --db {}`",
+            db.url
+        )),
+        "{not_at_head:?}"
+    );
 
     let rest = db.migrate(&["upgrade", "heads", "--json"]).ok().json();
     assert_eq!(
@@ -275,7 +279,10 @@ fn check_exit_codes(db: &TestDb) {
     assert_eq!(fresh["history_table_exists"], false);
     let text = db.migrate(&["check"]).code(3).stdout;
     assert!(
-        text.contains("next: `chatbot migrate upgrade heads` applies them"),
+        text.contains(&format!(
+            "next: `chatbot migrate upgrade heads --db {}` applies them",
+            db.url
+        )),
         "{text}"
     );
     assert!(text.ends_with("status: pending\n"));
@@ -370,7 +377,10 @@ fn unfinished_step_and_repair(db: &TestDb) {
     assert_eq!(u["error"], "lost connection");
     let text = db.migrate(&["check"]).code(6).stdout;
     assert!(
-        text.contains("`chatbot migrate repair <revision> --completed|--rolled-back"),
+        text.contains(&format!(
+            "`chatbot migrate repair {HEAD} --completed|--rolled-back --reason \"…\" --db {}`",
+            db.url
+        )),
         "{text}"
     );
     assert_eq!(

@@ -6,6 +6,8 @@
 //!   (the servers with `--features postgres,mysql`; see `support`);
 //! - `passwords`: passwords with special characters never printed, in part
 //!   or whole; strings that are no URL refused;
+//! - `recovery`: the audited ways out of a refused launch (`repair --resume`,
+//!   `repair --accept-edit`), and hints that name the binary's own commands;
 //! - `service`: the service's own defaults;
 //! - `xtask`: the command set mounted in `cargo xtask`, over a folder;
 //! - `scaffold`: `new-migration` / `merge` and the next `cargo build`;
@@ -21,6 +23,7 @@ mod backends;
 mod new_project;
 mod offline;
 mod passwords;
+mod recovery;
 mod scaffold;
 mod service;
 mod usage;

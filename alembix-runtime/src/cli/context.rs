@@ -8,6 +8,7 @@ use super::{DatabaseArg, Exit, OfflineArgs};
 use crate::backend::Database;
 use crate::dialect::Dialect;
 use crate::migrator::Migrator;
+use crate::next_step::Naming;
 use crate::offline::OfflineCommand;
 use alembix_core::MigrationSet;
 use serde::Serialize;
@@ -24,8 +25,9 @@ pub(super) struct Context<'a> {
     pub json: bool,
     /// The command's name (the JSON `command` field).
     pub name: &'static str,
-    /// How messages name the command line (`myapp migrate`, `cargo xtask`).
-    pub program: &'a str,
+    /// How messages name what to run next: the command line (`myapp
+    /// migrate`, `cargo xtask`) and the `--db` the operator passed.
+    pub naming: &'a Naming,
     /// The history, configuration and default database the runner was made from.
     pub migrations: &'a crate::migrations::Migrations,
 }

@@ -4,6 +4,7 @@
 use super::Exit;
 use crate::dialect::Dialect;
 use crate::error::Error;
+use crate::next_step::Naming;
 use serde::Serialize;
 
 /// Why a command failed, how to say it, and the exit code.
@@ -11,7 +12,11 @@ use serde::Serialize;
 pub(super) struct Failure {
     /// The JSON `error.kind`: `usage`, `connect`, `drift`, … (listed in the README).
     pub kind: &'static str,
-    /// What went wrong and what to do, for people.
+    /// The library's error, when it returned one: said at the end, naming
+    /// what to run next as the command line that ran (see [`Failure::text`]).
+    error: Option<Box<Error>>,
+    /// What went wrong and what to do, for people: the whole message of a
+    /// usage error, or what follows the library error's message.
     pub message: String,
     /// The exit code it ends the command with.
     pub exit: Exit,
@@ -22,18 +27,28 @@ impl Failure {
     pub fn usage(message: String) -> Failure {
         Failure {
             kind: "usage",
+            error: None,
             message,
             exit: Exit::Usage,
         }
     }
 
-    /// The JSON document of this failure for `command`.
-    pub fn document<'a>(&'a self, command: &'a str) -> ErrorDocument<'a> {
+    /// What went wrong and what to do, naming next steps as `naming` does.
+    pub fn text(&self, naming: &Naming) -> String {
+        let text = match &self.error {
+            Some(error) => format!("{}{}", error.message(naming), self.message),
+            None => self.message.clone(),
+        };
+        naming.core_text(&text)
+    }
+
+    /// The JSON document of this failure for `command`, its message `text`.
+    pub fn document<'a>(&'a self, command: &'a str, text: &'a str) -> ErrorDocument<'a> {
         ErrorDocument {
             command: Some(command),
             error: ErrorJson {
                 kind: self.kind,
-                message: &self.message,
+                message: text,
             },
             exit_code: self.exit.code(),
         }
@@ -60,11 +75,13 @@ impl From<Error> for Failure {
             Error::Unfinished(_) => ("unfinished", Exit::Unfinished),
             Error::Plan(_) => ("plan", Exit::Failure),
             Error::Irreversible { .. } => ("irreversible", Exit::Failure),
-            Error::VersionTable(_) => ("version_table", Exit::Failure),
+            Error::VersionTable(_) | Error::DieselNotAdopted { .. } => {
+                ("version_table", Exit::Failure)
+            }
             Error::Repair(_) => ("repair", Exit::Failure),
             _ => ("error", Exit::Failure),
         };
-        let mut message = e.to_string();
+        let mut message = String::new();
         if let Error::Connect { url, .. } = &e {
             message.push_str(if Dialect::of_url(url) == Some(Dialect::Sqlite) {
                 "\n  help: check that the file's folder exists and is writable (--db or DATABASE_URL)"
@@ -74,6 +91,7 @@ impl From<Error> for Failure {
         }
         Failure {
             kind,
+            error: Some(Box::new(e)),
             message,
             exit,
         }

@@ -43,7 +43,7 @@
 //! | `downgrade TARGET [--sql]` | unless `--sql` | revert migrations |
 //! | `stamp TARGET… [--purge] [--sql]` | unless `--sql` | set the version table without running SQL |
 //! | `check` | yes | drift, unknown revisions, unfinished steps, pending work; the exit code says which |
-//! | `repair REV --completed/--rolled-back --reason …` | yes | record what a person did about a failed non-transactional step |
+//! | `repair REV --completed/--rolled-back/--resume/--accept-edit --reason …` | yes | the audited ways out of a refused launch: record what a person did about a failed non-transactional step, run its statements that did not run, or accept a deliberate edit of an applied migration |
 //! | `log [-n N]` | yes | the history table, newest first: what ran, when (UTC), how long, how it ended, which program |
 //! | `adopt-diesel` | yes | take over a database diesel_migrations migrated: its versions become version rows |
 //!
@@ -161,7 +161,7 @@ pub enum Command {
     Stamp(StampArgs),
     /// Check the database: drift, unknown revisions, unfinished steps, pending work (see exit codes).
     Check(CheckArgs),
-    /// Record how a failed or interrupted non-transactional migration was resolved by hand.
+    /// The audited ways out: record how a failed non-transactional step was resolved by hand, resume it, or accept an edit of an applied migration.
     Repair(RepairArgs),
     /// Show what ran on the database, newest first: when (UTC), how long, how it ended.
     Log(LogArgs),
@@ -207,8 +207,25 @@ impl Command {
         output.json
     }
 
-    /// Whether the command only reads the history (and tolerates several heads
-    /// in folder mode, so that `heads` can show them).
+    /// The `--db` argument, for the commands that take one.
+    fn database(&self) -> Option<&DatabaseArg> {
+        match self {
+            Command::Show(a) => Some(&a.db),
+            Command::History(a) => Some(&a.db),
+            Command::Current(a) => Some(&a.db),
+            Command::Upgrade(a) => Some(&a.db),
+            Command::Downgrade(a) => Some(&a.db),
+            Command::Stamp(a) => Some(&a.db),
+            Command::Check(a) => Some(&a.db),
+            Command::Repair(a) => Some(&a.db),
+            Command::Log(a) => Some(&a.db),
+            Command::AdoptDiesel(a) => Some(&a.db),
+            Command::Heads(_) | Command::Branches(_) => None,
+        }
+    }
+
+    /// Whether the command only reads the history (in folder mode it then
+    /// also reads a history with an importer's placeholders).
     fn reads_history_only(&self) -> bool {
         matches!(
             self,

@@ -9,7 +9,7 @@
 
 use super::json_writer;
 use crate::error::Direction;
-use crate::report::{Report, StepReport};
+use crate::report::{AcceptedEdit, Report, StepReport};
 use alembix_core::{MigrationSet, RevIdx, Section, SqlDialect, TransactionMode};
 use serde::Serialize;
 use std::time::Duration;
@@ -353,6 +353,31 @@ impl<'a> StepJson<'a> {
             removed: &step.removed,
             added: &step.added,
             duration_ms: step.duration,
+        }
+    }
+}
+
+/// An accepted edit of an applied migration, as JSON (`check`, `current`).
+#[derive(Debug, Serialize)]
+pub(super) struct AcceptedEditJson<'a> {
+    revision: &'a str,
+    file: &'a str,
+    /// The checksum it was applied with.
+    applied_with: &'a str,
+    /// The checksum accepted in its place.
+    accepted: &'a str,
+    reason: &'a str,
+}
+
+impl<'a> AcceptedEditJson<'a> {
+    /// The JSON fields of `edit`.
+    pub fn new(edit: &'a AcceptedEdit) -> AcceptedEditJson<'a> {
+        AcceptedEditJson {
+            revision: &edit.revision,
+            file: &edit.file,
+            applied_with: &edit.applied_with,
+            accepted: &edit.accepted,
+            reason: &edit.reason,
         }
     }
 }

@@ -10,6 +10,7 @@ use super::stdio::Out;
 use super::{Command, Exit};
 use crate::migrations::{Migrations, Source as MigrationSource};
 use crate::migrator::Migrator;
+use crate::next_step::Naming;
 use std::path::PathBuf;
 
 /// Runs [`Command`]s over one migration history: the binary's
@@ -63,8 +64,12 @@ impl Runner {
     }
 
     /// How messages name the command line, e.g. `myapp migrate` in "run
-    /// `myapp migrate upgrade heads`" (default: see [`Runner::new`]). Over a
-    /// folder, the core's help (`` `cargo xtask merge` ``) names it too.
+    /// `myapp migrate upgrade heads`" (default: see [`Runner::new`]): every
+    /// hint of every command names it, with the `--db` URL the operator
+    /// passed (password masked). The core's help names it for the commands
+    /// the program has: over a folder all of them (`` `alembix merge` ``);
+    /// an embedded history's `migrate` has `history` and `heads` but not
+    /// `merge` or `new-migration`, which keep the developer's `cargo xtask`.
     pub fn program(mut self, program: impl Into<String>) -> Runner {
         self.program = program.into();
         self
@@ -83,25 +88,42 @@ impl Runner {
     }
 
     fn run_to(&self, command: &Command, out: &Out) -> Exit {
-        match self.execute(command, out) {
+        let naming = self.naming(command);
+        match self.execute(command, out, &naming) {
             Ok(exit) => exit,
-            Err(mut failure) => {
-                failure.message = self.name_program(&failure.message);
-                out.error(format_args!("error: {}", failure.message));
+            Err(failure) => {
+                let text = failure.text(&naming);
+                out.error(format_args!("error: {text}"));
                 if command.json() {
-                    out.json(&failure.document(command.name()));
+                    out.json(&failure.document(command.name(), &text));
                 }
                 failure.exit
             }
         }
     }
 
-    fn execute(&self, command: &Command, out: &Out) -> Result<Exit, Failure> {
+    /// How `command`'s messages name what to run next: this runner's
+    /// program, and the `--db` URL the operator passed (not one from
+    /// `DATABASE_URL` or the default database, which the next command finds
+    /// the same way).
+    fn naming(&self, command: &Command) -> Naming {
+        let from_env = std::env::var(crate::migrations::DATABASE_URL_VAR).ok();
+        let db = command
+            .database()
+            .and_then(|arg| arg.url.as_deref())
+            .filter(|url| from_env.as_deref() != Some(*url));
+        match self.migrations.source() {
+            MigrationSource::Folder(_) => Naming::tool(self.program.clone(), db),
+            MigrationSource::Embedded(_) => Naming::binary(self.program.clone(), db),
+        }
+    }
+
+    fn execute(&self, command: &Command, out: &Out, naming: &Naming) -> Result<Exit, Failure> {
         let migrator =
             source::migrator(&self.migrations, command.reads_history_only(), out, |t| {
-                self.name_program(t)
+                naming.core_text(t)
             })?;
-        let result = self.dispatch(command, out, &migrator);
+        let result = self.dispatch(command, out, &migrator, naming);
         if let MigrationSource::Folder(_) = self.migrations.source() {
             // A folder runner serves a process that runs one command (`cargo
             // xtask`): freeing a large history's millions of small allocations
@@ -112,27 +134,22 @@ impl Runner {
         result
     }
 
-    fn dispatch(&self, command: &Command, out: &Out, migrator: &Migrator) -> Result<Exit, Failure> {
+    fn dispatch(
+        &self,
+        command: &Command,
+        out: &Out,
+        migrator: &Migrator,
+        naming: &Naming,
+    ) -> Result<Exit, Failure> {
         let ctx = Context {
             migrator,
             set: migrator.set()?,
             out,
             json: command.json(),
             name: command.name(),
-            program: &self.program,
+            naming,
             migrations: &self.migrations,
         };
         commands::run(command, &ctx)
-    }
-
-    /// `text` with the core's help naming this runner's program (`alembix merge`
-    /// instead of `cargo xtask merge`) in folder mode, where the program is the
-    /// tool with the whole command set; an embedded binary's `migrate` has no
-    /// `merge` or `new-migration`, so there the core's words stay.
-    fn name_program(&self, text: &str) -> String {
-        match self.migrations.source() {
-            MigrationSource::Folder(_) => alembix_core::problem::name_program(text, &self.program),
-            MigrationSource::Embedded(_) => text.to_string(),
-        }
     }
 }

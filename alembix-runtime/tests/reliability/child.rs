@@ -54,6 +54,7 @@ pub fn variant(err: &Error) -> &'static str {
         Error::Plan(_) => "Plan",
         Error::Irreversible { .. } => "Irreversible",
         Error::VersionTable(_) => "VersionTable",
+        Error::DieselNotAdopted { .. } => "DieselNotAdopted",
         Error::Repair(_) => "Repair",
         _ => "Other",
     }

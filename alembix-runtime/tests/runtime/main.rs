@@ -16,6 +16,7 @@ mod hostile;
 mod lent;
 mod linear;
 mod offline;
+mod recovery;
 mod safety;
 mod sql_client;
 mod state_tables;

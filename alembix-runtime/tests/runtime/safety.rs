@@ -368,7 +368,8 @@ fn ahead_and_diverged_are_told_apart(t: &TestDb) {
     // The hint's command is the one that works: a plain stamp is refused
     // the same way, `stamp --purge` replaces the rows.
     assert!(
-        err.to_string().contains("`stamp --purge REVISION`"),
+        err.to_string()
+            .contains("`Migrator::stamp(&mut db, &[\"REVISION\"], StampMode::Purge)`"),
         "{err}"
     );
     let plain = newer

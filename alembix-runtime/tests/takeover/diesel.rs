@@ -122,7 +122,7 @@ fn adopted_explicitly_then_launched(t: &TestDb) {
 
     // By default, a launch refuses instead of running the history again.
     let err = m.launch(&mut db).unwrap_err();
-    assert!(matches!(err, Error::VersionTable(_)), "{err:?}");
+    assert!(matches!(err, Error::DieselNotAdopted { .. }), "{err:?}");
     let text = err.to_string();
     for expected in [
         "migrated by diesel_migrations",
@@ -198,7 +198,7 @@ fn adopted_by_the_command(t: &TestDb) {
     assert_eq!(refused.code, Some(1), "{}", refused.stdout);
     for expected in [
         "migrated by diesel_migrations",
-        "the `adopt-diesel` command",
+        &format!("run `app migrate adopt-diesel --db {}`", t.url),
     ] {
         assert!(
             refused.stderr.contains(expected),
@@ -220,7 +220,10 @@ fn adopted_by_the_command(t: &TestDb) {
                 "adopted 3 diesel version(s): the version table now holds {}; no migration ran",
                 rev(V[2])
             ),
-            "  next: `app migrate upgrade heads` applies what comes after".to_string(),
+            format!(
+                "  next: `app migrate upgrade heads --db {}` applies what comes after",
+                t.url
+            ),
         ],
         "{text}"
     );

@@ -5,6 +5,7 @@ use crate::cli::context::Context;
 use crate::cli::failure::Failure;
 use crate::cli::render::rows_text;
 use crate::cli::{DatabaseArg, Exit, JsonArg};
+use crate::next_step::NextCommand;
 use clap::Args;
 use serde::Serialize;
 
@@ -66,8 +67,8 @@ pub(super) fn run(ctx: &Context<'_>, args: &AdoptDieselArgs) -> Result<Exit, Fai
             adoption.adopted.len()
         ));
         ctx.out.line(format_args!(
-            "  next: `{} upgrade heads` applies what comes after",
-            ctx.program
+            "  next: {} applies what comes after",
+            ctx.naming.command(&NextCommand::UpgradeHeads)
         ));
     }
     Ok(Exit::Success)

@@ -4,10 +4,11 @@
 
 use crate::cli::context::Context;
 use crate::cli::failure::Failure;
-use crate::cli::render::rows_text;
+use crate::cli::render::{rows_text, AcceptedEditJson};
 use crate::cli::{DatabaseArg, Exit, JsonArg};
 use crate::config::AheadPolicy;
 use crate::error::{Drift, Error, Unfinished};
+use crate::next_step::{Naming, NextCommand};
 use crate::report::{CheckReport, Standing};
 use clap::Args;
 use serde::Serialize;
@@ -40,7 +41,7 @@ pub(super) fn run(ctx: &Context<'_>, args: &CheckArgs) -> Result<Exit, Failure> 
     } else {
         ctx.out
             .line(format_args!("database: {}", db.redacted_url()));
-        for line in text(&report, status, ctx.program) {
+        for line in text(&report, status, ctx.naming) {
             ctx.out.line(line);
         }
     }
@@ -83,19 +84,36 @@ fn check_status(report: &CheckReport) -> &'static str {
 }
 
 /// The findings as text, each with what to do next; the status last.
-fn text(report: &CheckReport, status: &str, program: &str) -> Vec<String> {
+fn text(report: &CheckReport, status: &str, naming: &Naming) -> Vec<String> {
     let mut lines = Vec::new();
     for u in &report.unfinished {
         lines.push(format!("unfinished: {u}"));
     }
     if !report.unfinished.is_empty() {
-        lines.push(format!("  next: finish or undo those statements by hand, then `{program} repair <revision> --completed|--rolled-back --reason \"…\"`"));
+        let revision = only_one(report.unfinished.iter().map(|u| &u.revision));
+        lines.push(format!(
+            "  next: fix what made the step fail, then {} to run the statements that did not run; or finish or undo them by hand, then {}",
+            naming.invite(&NextCommand::Resume {
+                revision: revision.clone()
+            }),
+            naming.invite(&NextCommand::Repair {
+                revision,
+                action: None
+            })
+        ));
     }
     for d in &report.drift {
         lines.push(format!("drift: {d}"));
     }
     if !report.drift.is_empty() {
-        lines.push("  next: an applied migration must not be edited; restore the text it was applied with, and write a new migration for the change".to_string());
+        let revision = only_one(report.drift.iter().map(|d| &d.revision));
+        lines.push(format!(
+            "  next: an applied migration must not be edited; restore the text it was applied with, and write a new migration for the change; if the edit is deliberate and changes nothing the database has (a comment, formatting), {} to accept it",
+            naming.invite(&NextCommand::AcceptEdit { revision })
+        ));
+    }
+    for accepted in &report.accepted_edits {
+        lines.push(format!("accepted edit: {accepted}"));
     }
     match &report.standing {
         Standing::UpToDate => lines.push(format!("at head: {}", rows_text(&report.rows))),
@@ -105,30 +123,41 @@ fn text(report: &CheckReport, status: &str, program: &str) -> Vec<String> {
                 pending.len(),
                 pending.join(", ")
             ));
-            lines.push(format!("  next: `{program} upgrade heads` applies them"));
+            lines.push(format!(
+                "  next: {} applies them",
+                naming.command(&NextCommand::UpgradeHeads)
+            ));
         }
         Standing::Ahead { unknown } => lines.push(
             Error::DatabaseAhead {
                 unknown: unknown.clone(),
             }
-            .to_string(),
+            .message(naming),
         ),
         Standing::Diverged { unknown, fork } => lines.push(
             Error::DatabaseDiverged {
                 unknown: unknown.clone(),
                 fork: fork.clone(),
             }
-            .to_string(),
+            .message(naming),
         ),
         Standing::Unknown { unknown } => lines.push(
             Error::UnknownRevisions {
                 unknown: unknown.clone(),
             }
-            .to_string(),
+            .message(naming),
         ),
     }
     lines.push(format!("status: {status}"));
     lines
+}
+
+/// The revision when there is exactly one.
+fn only_one<'a>(mut revisions: impl Iterator<Item = &'a String>) -> Option<String> {
+    match (revisions.next(), revisions.next()) {
+        (Some(one), None) => Some(one.clone()),
+        _ => None,
+    }
 }
 
 /// The document of `check`.
@@ -150,6 +179,8 @@ struct Document<'a> {
     fork: Option<&'a str>,
     drift: Vec<DriftJson<'a>>,
     unfinished: Vec<UnfinishedJson<'a>>,
+    /// Applied migrations whose edited text was accepted.
+    accepted_edits: Vec<AcceptedEditJson<'a>>,
     version_table_exists: bool,
     history_table_exists: bool,
 }
@@ -180,6 +211,11 @@ impl<'a> Document<'a> {
             fork,
             drift: report.drift.iter().map(DriftJson::new).collect(),
             unfinished: report.unfinished.iter().map(UnfinishedJson::new).collect(),
+            accepted_edits: report
+                .accepted_edits
+                .iter()
+                .map(AcceptedEditJson::new)
+                .collect(),
             version_table_exists: report.version_table_exists,
             history_table_exists: report.history_table_exists,
         }
@@ -245,6 +281,7 @@ mod tests {
             standing,
             drift: Vec::new(),
             unfinished: Vec::new(),
+            accepted_edits: Vec::new(),
             version_table_exists: true,
             history_table_exists: true,
         }
@@ -362,7 +399,7 @@ mod tests {
         );
         assert_eq!(
             json_writer::text(&document),
-            "{\n  \"command\": \"check\",\n  \"database\": \"sqlite://app.sqlite\",\n  \"status\": \"diverged\",\n  \"exit_code\": 4,\n  \"rows\": [\n    \"r1\"\n  ],\n  \"pending\": [],\n  \"unknown\": [\n    \"r9\"\n  ],\n  \"fork\": \"r1\",\n  \"drift\": [],\n  \"unfinished\": [],\n  \"version_table_exists\": true,\n  \"history_table_exists\": true\n}"
+            "{\n  \"command\": \"check\",\n  \"database\": \"sqlite://app.sqlite\",\n  \"status\": \"diverged\",\n  \"exit_code\": 4,\n  \"rows\": [\n    \"r1\"\n  ],\n  \"pending\": [],\n  \"unknown\": [\n    \"r9\"\n  ],\n  \"fork\": \"r1\",\n  \"drift\": [],\n  \"unfinished\": [],\n  \"accepted_edits\": [],\n  \"version_table_exists\": true,\n  \"history_table_exists\": true\n}"
         );
     }
 }

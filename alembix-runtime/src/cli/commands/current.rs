@@ -3,9 +3,11 @@
 
 use crate::cli::context::Context;
 use crate::cli::failure::Failure;
+use crate::cli::render::AcceptedEditJson;
 use crate::cli::render::{LineStyle, View};
 use crate::cli::{DatabaseArg, Exit, JsonArg};
 use crate::error::Error;
+use crate::next_step::NextCommand;
 use clap::Args;
 use serde::Serialize;
 
@@ -39,6 +41,8 @@ struct Document<'a> {
     /// The binary's heads.
     heads: &'a [String],
     at_head: bool,
+    /// Applied migrations whose edited text was accepted.
+    accepted_edits: Vec<AcceptedEditJson<'a>>,
 }
 
 /// Prints the database's revisions; with `--check-heads`, fails unless at head.
@@ -61,6 +65,11 @@ pub(super) fn run(ctx: &Context<'_>, args: &CurrentArgs) -> Result<Exit, Failure
             revisions: &current.revisions,
             heads: &ctx.migrator.heads()?,
             at_head,
+            accepted_edits: current
+                .accepted_edits
+                .iter()
+                .map(AcceptedEditJson::new)
+                .collect(),
         });
     } else {
         let view = View::new(ctx.set);
@@ -76,6 +85,9 @@ pub(super) fn run(ctx: &Context<'_>, args: &CurrentArgs) -> Result<Exit, Failure
                     .line(format_args!("{r} (not in this binary's history)")),
             }
         }
+        for accepted in &current.accepted_edits {
+            ctx.out.line(format_args!("accepted edit: {accepted}"));
+        }
     }
     if !args.check_heads || at_head {
         return Ok(Exit::Success);
@@ -83,8 +95,8 @@ pub(super) fn run(ctx: &Context<'_>, args: &CurrentArgs) -> Result<Exit, Failure
     // `--check-heads`: the document above already says `at_head: false`.
     let exit = if unknown.is_empty() {
         ctx.out.error(format_args!(
-            "error: Database is not on all head revisions; run `{} upgrade heads`",
-            ctx.program
+            "error: Database is not on all head revisions; {}",
+            ctx.naming.invite(&NextCommand::UpgradeHeads)
         ));
         Exit::Pending
     } else {
@@ -93,6 +105,7 @@ pub(super) fn run(ctx: &Context<'_>, args: &CurrentArgs) -> Result<Exit, Failure
             Error::UnknownRevisions {
                 unknown: unknown.into_iter().cloned().collect(),
             }
+            .message(ctx.naming)
         ));
         Exit::UnknownRevisions
     };
