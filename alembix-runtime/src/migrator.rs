@@ -12,7 +12,9 @@ use crate::backend::Database;
 use crate::config::{AheadPolicy, Config, RunTransaction, Tables};
 use crate::dialect::{operation, state, Dialect, HistoryInsert, Sql, CHECK_ROWS_MARKER};
 use crate::embedded::EmbeddedMigrations;
-use crate::error::{direction_name, Direction, Error, FailureOutcome, MigrationHint, Result};
+use crate::error::{
+    direction_name, Direction, Drift, Error, FailureOutcome, MigrationHint, Result,
+};
 use crate::failpoint;
 use crate::lock::LockGuard;
 use crate::planning::{self, PlannedStep};
@@ -586,6 +588,26 @@ impl Migrator {
             Request::Stamp(targets, _) => planning::stamp(graph, &rows, targets)?,
         };
         if matches!(request, Request::Stamp(..)) {
+            // A stamp that leaves a drifted revision applied would record it
+            // as stamped past, and a later run would take the edited text as
+            // what ran, unaudited: accept the edit first (`repair
+            // --accept-edit`), or stamp below it so that it runs again.
+            if !a.drift.is_empty() {
+                let mut after: Vec<String> = rows.iter().map(|r| r.to_string()).collect();
+                for step in &steps {
+                    apply_to_rows(&mut after, step);
+                }
+                let heads: Vec<_> = after.iter().filter_map(|r| graph.index_of(r)).collect();
+                let applied = graph.ancestor_mask(&heads, true);
+                let still: Vec<Drift> = a
+                    .drift
+                    .into_iter()
+                    .filter(|d| graph.index_of(&d.revision).is_some_and(|i| applied[i]))
+                    .collect();
+                if !still.is_empty() {
+                    return Err(Error::Drift(still));
+                }
+            }
             return Ok(steps);
         }
         for step in &steps {

@@ -478,8 +478,10 @@ fn stamp_refuses_while_a_step_is_unfinished(t: &TestDb) {
     assert_eq!(o.rows("alembic_version"), vec![F1]);
 }
 
-/// A stamp over a database with drift does not write the digest that lets
-/// a launch skip its checks: the next launch still refuses the drift.
+/// A stamp that would leave a drifted revision applied is refused as drift
+/// (it would otherwise record the edited text as what ran, unaudited); a
+/// stamp below the drifted revision, so that it runs again, is allowed and
+/// writes no digest that would let a launch skip its checks.
 fn stamp_over_drift_does_not_hide_it(t: &TestDb) {
     let second = migration(
         F2,
@@ -496,9 +498,18 @@ fn stamp_over_drift_does_not_hide_it(t: &TestDb) {
         "-- edited after it ran\nCREATE TABLE base_t",
     );
     let m = migrator_of(&[edited, second, third()], Config::default());
-    m.stamp(&mut db, &["heads"], StampMode::Keep).unwrap();
-    assert_eq!(t.oracle().rows("alembic_version"), vec![F3]);
+    for targets in [&["heads"][..], &[F2], &[F1]] {
+        let err = m.stamp(&mut db, targets, StampMode::Keep).unwrap_err();
+        assert!(
+            matches!(&err, Error::Drift(d) if d.len() == 1 && d[0].revision == F1),
+            "stamp {targets:?}: {err:?}"
+        );
+        assert_eq!(t.oracle().rows("alembic_version"), vec![F2]);
+    }
     let err = m.launch(&mut db).unwrap_err();
     assert!(matches!(err, Error::Drift(_)), "{err:?}");
-    assert!(m.is_up_to_date(&mut db).is_err());
+    // Below the drifted revision: it is no longer applied, and runs again.
+    m.stamp(&mut db, &["base"], StampMode::Keep).unwrap();
+    assert!(t.oracle().rows("alembic_version").is_empty());
+    assert!(!m.is_up_to_date(&mut db).unwrap());
 }
