@@ -157,6 +157,14 @@ pub fn parse<P: Parser>(program: &str) -> P {
 /// `program` names the command line in hints. Prints results on stdout and
 /// errors on stderr; returns the exit code to end the process with.
 pub fn run(command: &Command, dir: Option<&Path>, program: &str) -> Exit {
+    // Hints repeat the folder the operator chose, so that they run as printed.
+    let program = &match dir {
+        Some(dir) => format!(
+            "{program} --dir {}",
+            alembix_core::problem::shell_word(&dir.to_string_lossy())
+        ),
+        None => program.to_string(),
+    };
     let context = match Context::new(program, dir) {
         Ok(context) => context,
         Err(message) => return fail(command, &message, program),

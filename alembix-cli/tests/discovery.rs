@@ -444,3 +444,27 @@ fn two_unmerged_heads_work_in_every_command() {
     assert_eq!(run(&["history"]).code, 0);
     assert_eq!(run(&["heads"]).code, 0);
 }
+
+/// With `--dir`, the hints repeat it, so that they run as printed.
+#[test]
+fn hints_repeat_the_folder_given() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    history(
+        root,
+        "db/my migrations",
+        &[
+            ("aaaaaaaaaaa1", None),
+            ("bbbbbbbbbbb2", Some("aaaaaaaaaaa1")),
+            ("ccccccccccc3", Some("aaaaaaaaaaa1")),
+        ],
+    );
+    let heads = alembix(root, &["heads", "--dir", "db/my migrations"]);
+    assert_eq!(heads.code, 0, "{heads:?}");
+    assert!(
+        heads
+            .stderr
+            .contains("`alembix --dir 'db/my migrations' merge -m"),
+        "{heads:?}"
+    );
+}

@@ -233,3 +233,18 @@ pub fn name_commands(text: &str, program: &str, renamed: impl Fn(&str) -> bool) 
     out.push_str(rest);
     out
 }
+
+/// `text` as one shell word: as is when it holds only characters no shell
+/// reads specially, else in single quotes (for the command lines hints print).
+pub fn shell_word(text: &str) -> String {
+    let plain = !text.is_empty()
+        && text.chars().all(|c| {
+            c.is_ascii_alphanumeric()
+                || matches!(c, '_' | '-' | '.' | '/' | ':' | '@' | '%' | '+' | ',' | '=')
+        });
+    if plain {
+        text.to_string()
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
+    }
+}

@@ -6,6 +6,7 @@
 
 use crate::redact::redact_url;
 use crate::report::RepairAction;
+use alembix_core::problem::shell_word;
 use alembix_core::problem::{name_commands, AUTHORING_COMMANDS};
 
 /// A command an error suggests: what to run (or call) next.
@@ -218,19 +219,6 @@ fn arguments(next: &NextCommand) -> String {
 
 /// `text` as one word for a POSIX shell: as it is when it holds nothing a
 /// shell reads specially, else in single quotes.
-fn shell_word(text: &str) -> String {
-    let plain = !text.is_empty()
-        && text.chars().all(|c| {
-            c.is_ascii_alphanumeric()
-                || matches!(c, '_' | '-' | '.' | '/' | ':' | '@' | '%' | '+' | ',' | '=')
-        });
-    if plain {
-        text.to_string()
-    } else {
-        format!("'{}'", text.replace('\'', "'\\''"))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
