@@ -190,40 +190,6 @@ script_location = %(here)s/alembic
 prepend_sys_path = .
 path_separator = os
 sqlalchemy.url = postgresql://bench@localhost/bench
-
-[loggers]
-keys = root,sqlalchemy,alembic
-
-[handlers]
-keys = console
-
-[formatters]
-keys = generic
-
-[logger_root]
-level = WARNING
-handlers = console
-qualname =
-
-[logger_sqlalchemy]
-level = WARNING
-handlers =
-qualname = sqlalchemy.engine
-
-[logger_alembic]
-level = INFO
-handlers =
-qualname = alembic
-
-[handler_console]
-class = StreamHandler
-args = (sys.stderr,)
-level = NOTSET
-formatter = generic
-
-[formatter_generic]
-format = %(levelname)-5.5s [%(name)s] %(message)s
-datefmt = %H:%M:%S
 ";
 
 /// Alembic's generic template (offline part), with the application's metadata.
@@ -276,7 +242,10 @@ fn models_py() -> String {
 }
 
 fn write_project(dir: &Path, revs: &[Revision]) -> std::io::Result<()> {
-    std::fs::write(dir.join("alembic.ini"), INI)?;
+    std::fs::write(
+        dir.join("alembic.ini"),
+        format!("{INI}\n{}", super::alembic::INI_LOGGING),
+    )?;
     std::fs::create_dir_all(dir.join("app"))?;
     std::fs::write(dir.join("app/__init__.py"), "")?;
     std::fs::write(dir.join("app/models.py"), models_py())?;
