@@ -30,9 +30,12 @@
 //! - `rev+N` / `rev-N` walking off the graph in an upgrade is a
 //!   [`PlanErrorKind::RevisionError`] (Alembic crashes with `AssertionError`).
 //! - `stamp` refuses targets where one is an ancestor of another (Alembic writes
-//!   the inconsistent rows), and each stamp target only replaces the rows on its
-//!   own line of ancestry (Alembic replaces every row related to *any* target,
-//!   and crashes when two targets move the same rows).
+//!   the inconsistent rows), stamps a target given twice once (Alembic fails an
+//!   assertion), and each stamp target only replaces the rows on its own line
+//!   of ancestry, all of them (Alembic's first target that reaches a row
+//!   replaces every row related to *any* target or to its branch label — a
+//!   row that is itself a target too — inserts a later target beside rows it
+//!   implies, and crashes when two targets move the same rows).
 //! - `current --check-heads` ([`check_heads`]) passes when every revision is
 //!   applied; Alembic compares the rows with the versioned heads, so it fails
 //!   right after `upgrade heads` when a head is only a `depends_on` target.
@@ -604,7 +607,12 @@ impl<'g> HeadMaintainer<'g> {
     }
 
     /// A stamp step (Alembic's `StampStep` through `update_to_step`): moves the
-    /// rows `from` to `to` (`None`: delete), or inserts `to` as a new branch.
+    /// rows `from` that are still rows to `to` (`None`: delete), or inserts
+    /// `to` as a new branch.
+    ///
+    /// Where some of `from` are gone already (an earlier target of the same
+    /// stamp moved them), Alembic only inserts `to` and leaves the others, rows
+    /// `to` implies; we move them too.
     fn stamp(
         &mut self,
         from: &[RevIdx],
@@ -613,18 +621,11 @@ impl<'g> HeadMaintainer<'g> {
         branch_move: bool,
     ) -> Change {
         let mut change = Change::default();
-        let any_missing = from.iter().any(|&f| !self.is_row[f]);
-        let to_missing = to.is_some_and(|t| !self.is_row[t]);
         if !up && branch_move {
             if let Some(&f) = from.first() {
                 if self.set_row(f, false) {
                     change.remove.push(f);
                 }
-            }
-        } else if up && (branch_move || any_missing) && to_missing {
-            if let Some(t) = to {
-                self.set_row(t, true);
-                change.add.push(t);
             }
         } else {
             for &f in from {
@@ -898,6 +899,9 @@ fn stamp_plan(
         .map_err(stamp_heads)?
     {
         match g {
+            // A target given twice is stamped once (Alembic fails an assertion
+            // when the rows have to move).
+            Got::Rev(d) if dests.contains(&d) => {}
             Got::Rev(d) => dests.push(d),
             Got::Base => {}
             Got::TooFar => {

@@ -23,8 +23,30 @@
 //! | `cmd-stamp-nonsensical`, `cmd-stamp-purge` | writes rows `a`, `e`, `f` (`a` is an ancestor of both) | `RevisionError` "overlaps" | its own test calls it nonsensical; the planner would refuse those rows afterwards (`stamp_purge_deletes_unknown_rows` below covers `--purge` with sound targets) |
 //! | `rev-depcycle-upper` | names `a, b, c, d, e` (its reachability check also lists the revisions merely below the cycle) | names `c, d, e` | we name exactly the revisions on the cycle, so the one to fix is among them (a cycle through a merge, which Alembic's check misses and then hangs on, is refused the same way) |
 //! | `sc-multi-current-head-raises` | "... merge the branches using alembic merge." | "... merge them with `cargo xtask merge`" | our tool's command |
-//! | `own-dep-row-upgrade-heads`, `own-dep-row-longer-upgrade-heads`, `own-dep-row-stale-root-upgrade-heads` | `upgrade` refuses rows where one reaches another through `depends_on` ("Requested revision b2 overlaps with other requested revisions a2"), though its `downgrade` reads them | plans from the rows that imply the others | Alembic's `stamp a2 b2` writes such rows; refusing them made even a downgrade fail (the runtime assesses a database with an upgrade plan first) |
+//! | `own-dep-row-upgrade-heads`, `own-dep-row-longer-upgrade-heads`, `own-dep-row-longer-upgrade-plus1`, `own-dep-row-stale-root-upgrade-heads` | `upgrade` refuses rows where one reaches another through `depends_on` ("Requested revision b2 overlaps with other requested revisions a2"; for `+1` "Ambiguous upgrade from multiple current revisions"), though its `downgrade` reads them | plans from the rows that imply the others | Alembic's `stamp a2 b2` writes such rows; refusing them made even a downgrade fail (the runtime assesses a database with an upgrade plan first) |
+//! | `own-stamp-heads-own-line` | the first target that reaches a row moves every row related to any target (`stamp heads` from `a1`, `b1`: `c2` takes both rows, `m2` is inserted) | each target moves the rows on its own line of ancestry (`a1` to `c2`, then `b1` to `m2`); the same rows after | a step changes only what its target implies, and the rows it replaces are all of those, so a later target never lands beside a row it implies |
+//! | `own-stamp-target-row-kept` | `stamp x1 y2` from rows `x1`, `y1`: skips `x1` (already a row), then moves every row in the targets' lineage, `x1` too, to `y2`: rows `y2` (so `stamp heads` can leave a database that is not at its heads) | rows `x1`, `y2` | a revision the stamp was asked to record must not be deleted by it |
+//! | `own-stamp-label-own-line` | `stamp omega@head` from rows `a2`, `b1` (`b1` depends on `omega`'s `a1`): the label admits every row related to `a1`, and all move to `a3`: rows `a3` (`stamp a3` keeps `b1`) | rows `a3`, `b1` | `b1` records another branch as applied; a stamp changes only what its target implies |
+//! | `own-stamp-repeated-target` | `stamp a2 a2` from `a1`: the second `a2` moves `a1` again, `AssertionError` after the first step was written | stamps `a2` once | a repeated target is the same target; a crash halfway leaves rows nobody asked for |
+//! | `own-stamp-two-targets-each-moving` | `stamp a2 b1` from rows `a1`, `b2`: `a2` moves both rows, then `b1` moves them again: `KeyError` on the row `a1`, after the first step was written | rows `a2`, `b1` | each target replaces the rows in its own lineage; a crash halfway leaves rows nobody asked for |
+//! | `own-downgrade-implied-parent-row` | reverting `a3` (parents `a2` and, through `depends_on`, `a1`, which `a2` already implies) with another row present makes both parents rows: `a1` below `a2`, rows its own `upgrade` then refuses as overlapping | rows `a2`, `z1` | the version table holds only rows nothing applied implies, as after every other step |
+//! | `own-upgrade-merge-implied-parent` | applying `m1` (parents `a2`, `c1` and the dependency `a1`, which `a2` implies) from rows `a2`, `c1`: its merge bookkeeping deletes or updates the row `a1`, which does not exist — `KeyError` after the steps before it committed | applies `m1`: rows `m1` | the same rule: an implied parent is not a row, so it is not looked for |
 //! | `own-show-nosuch-at-base` | `get_revisions("nosuch@base")` is empty: `show nosuch@base` prints nothing | `ResolutionError` "No such branch" | a mistyped label must not pass silently; `get_revision` (and every other target form) looks the label up too |
+//! | (no case: Alembic's answer changes between runs) | a revision that keeps two or more `depends_on` after normalization: Alembic holds them in a Python `set`, so their order — and the history order and upgrade order that follow from it — depends on the interpreter's hash seed | the order written in `-- depends_on:` | the same files must give the same plan on every run |
+//!
+//! The differential suite (`alembix-cli/tests/import/differential.rs`) runs
+//! random histories through real Alembic and through our `Migrator` and
+//! accepts only these differences, each a `Deviation` there:
+//!
+//! | `Deviation` | rows above |
+//! | --- | --- |
+//! | `DowngradeRelativeFromSeveralRows` | `vt-branched-downgrade-minus1-*` |
+//! | `StampAncestorRow` | `cmd-stamp-nonsensical`: stamp targets of which one is an ancestor of another are refused, whatever Alembic makes of them (both rows, only one, or a crash) |
+//! | `StampOwnLine` | `own-stamp-heads-own-line`, `own-stamp-target-row-kept`, `own-stamp-label-own-line` |
+//! | `RowsImpliedThroughDependsOn` | `own-dep-row-*` (the suite also checks that we run what Alembic runs from the implying rows alone) |
+//! | `ImpliedParentRow` | `own-downgrade-implied-parent-row` |
+//! | `AlembicCrash` | Alembic stops with a `KeyError` or `AssertionError`, not one of its errors, after committing the steps before: `own-upgrade-merge-implied-parent`, `own-stamp-repeated-target`, `own-stamp-two-targets-each-moving`, and a stamp down to a target with rows both above and below it (an `assert` in `_stamp_revs`); we run the same steps and finish, or refuse before writing anything |
+//! | `DependencySetOrder` | the hash-seed row: same migrations, rows and `current`, the order may differ |
 //!
 //! Excluded cases: none. `revision` and `merge` (file creation in Alembic) are
 //! checked through the pure helpers the xtask uses: the id check, the parents
@@ -95,9 +117,41 @@ fn deviation(id: &str) -> Option<(Ours, &'static str)> {
             Ours::Plans(&["b3", "a3"], &["a3", "b3"]),
             "rows that another row implies through depends_on are read as applied",
         ),
+        "own-dep-row-longer-upgrade-plus1" => (
+            Ours::Plans(&["b3"], &["a2", "b3"]),
+            "rows that another row implies through depends_on are read as applied",
+        ),
         "own-dep-row-stale-root-upgrade-heads" => (
             Ours::Plans(&["b3", "a3"], &["a1", "a3", "b3"]),
             "rows that another row implies through depends_on are read as applied",
+        ),
+        "own-stamp-heads-own-line" => (
+            Ours::Plans(&[], &["c2", "m2"]),
+            "each stamp target moves the rows on its own line, all of them",
+        ),
+        "own-stamp-target-row-kept" => (
+            Ours::Plans(&[], &["x1", "y2"]),
+            "a requested target that is already a row stays a row",
+        ),
+        "own-stamp-label-own-line" => (
+            Ours::Plans(&[], &["a3", "b1"]),
+            "a row off the target's own line stays a row",
+        ),
+        "own-stamp-repeated-target" => (
+            Ours::Plans(&[], &["a2"]),
+            "a target given twice is stamped once, not an AssertionError",
+        ),
+        "own-stamp-two-targets-each-moving" => (
+            Ours::Plans(&[], &["a2", "b1"]),
+            "each target moves the rows it reaches, once (Alembic: KeyError)",
+        ),
+        "own-downgrade-implied-parent-row" => (
+            Ours::Plans(&["a3"], &["a2", "z1"]),
+            "a parent another parent implies does not become a row",
+        ),
+        "own-upgrade-merge-implied-parent" => (
+            Ours::Plans(&["m1"], &["m1"]),
+            "a parent another parent implies is not looked for among the rows (Alembic: KeyError)",
         ),
         "rev-depcycle-upper" => (
             Ours::LoadFailsNaming(ProblemKind::DependencyCycle, &["c", "d", "e"]),
