@@ -111,12 +111,6 @@ impl Migrations {
             .or_else(|| self.default_database.clone())
     }
 
-    /// The database used when none is named, if one was set.
-    #[cfg_attr(not(feature = "cli"), allow(dead_code))]
-    pub(crate) fn default_url(&self) -> Option<&str> {
-        self.default_database.as_deref()
-    }
-
     /// Where the history comes from.
     #[cfg_attr(not(feature = "cli"), allow(dead_code))]
     pub(crate) fn source(&self) -> &Source {

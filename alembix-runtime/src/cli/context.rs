@@ -33,11 +33,11 @@ pub(super) struct Context<'a> {
 }
 
 impl Context<'_> {
-    /// The database URL: `--db`, `DATABASE_URL`, or the runner's default.
+    /// The database URL: `--db`, `DATABASE_URL`, or the runner's default
+    /// (the precedence the launch uses: [`Migrations::database_url`](crate::Migrations::database_url)).
     pub fn url(&self, arg: &DatabaseArg) -> Result<String, Failure> {
-        arg.url
-            .clone()
-            .or_else(|| self.migrations.default_url().map(str::to_string))
+        self.migrations
+            .database_url(arg.url.as_deref())
             .ok_or_else(|| {
                 Failure::usage(format!(
                     "`{}` needs a database: pass --db URL or set DATABASE_URL (sqlite://app.sqlite, postgres://user@host/db, mysql://user@host/db)",
