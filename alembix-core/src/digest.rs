@@ -53,11 +53,12 @@ impl SetDigest {
     }
 }
 
-/// The digest of every revision of `set`: what a database at the heads carries.
-pub fn of_whole_set(set: &crate::MigrationSet) -> String {
+/// The digest of every revision of `set`: what a database of `dialect` at
+/// the heads carries (the checksums are those of the SQL that dialect runs).
+pub fn of_whole_set(set: &crate::MigrationSet, dialect: crate::SqlDialect) -> String {
     let mut digest = SetDigest::new();
     for file in set.files() {
-        digest.add(&revision_hash(&file.revision, &file.checksum));
+        digest.add(&revision_hash(&file.revision, file.checksum(dialect)));
     }
     digest.to_text()
 }

@@ -62,9 +62,12 @@
 
 use crate::checksum::{self, Checksum};
 use crate::problem::{Problem, ProblemKind};
-use crate::sql::{self, Splits, SqlDialect, Statement, Unclosed, Unterminated};
+use crate::sql::{
+    self, near_dialect, Splits, SqlDialect, Statement, Unclosed, Unterminated, DIALECT_NAMES,
+};
 use std::collections::HashMap;
 use std::fmt::Write as _;
+use std::ops::Range;
 
 /// The marker line that starts the upgrade section.
 pub const UPGRADE_MARKER: &str = "-- migrate:upgrade";
@@ -129,24 +132,73 @@ impl TransactionMode {
     }
 }
 
-/// One section (upgrade or downgrade) of a migration file.
+/// One section (upgrade or downgrade) of a migration file, with its dialect
+/// variants if it has any.
+///
+/// A section is the text between its first marker line and the next section
+/// (or the end of the file). Without variants it is one part that every
+/// dialect runs; with them (`-- migrate:upgrade postgresql`) each dialect runs
+/// its variant, or the default part (`-- migrate:upgrade`) when it has none.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Section {
-    /// 1-based line of the section's marker.
+    /// 1-based line of the section's first marker.
     pub line: u32,
-    /// The section's text as written (normalized line endings).
+    /// The section's text as written after its first marker (normalized line
+    /// endings), the later variant marker lines included.
     pub sql: String,
-    /// The section cut into statements, per dialect (stored once when the
+    /// What each dialect runs, cut into statements (stored once when the
     /// dialects agree).
     pub splits: Splits,
+    /// The section's parts, in file order: one default part without a
+    /// dialect, and a part per variant.
+    pub parts: Vec<Part>,
+}
+
+/// One part of a section: the default SQL or one dialect's variant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Part {
+    /// The variant's dialect; `None` for the default part.
+    pub dialect: Option<SqlDialect>,
+    /// 1-based line of the part's marker.
+    pub line: u32,
+    /// Where the part's text is in [`Section::sql`].
+    pub range: Range<usize>,
 }
 
 impl Section {
-    /// The section whose marker is on line `line` and whose text (after the
-    /// marker's line) is `sql`, split for every dialect.
+    /// The section without variants whose marker is on line `line` and whose
+    /// text (after the marker's line) is `sql`, split for every dialect.
     pub fn new(line: u32, sql: String) -> Section {
         let splits = Splits::new(&sql, line.saturating_add(1));
-        Section { line, sql, splits }
+        let parts = vec![Part {
+            dialect: None,
+            line,
+            range: 0..sql.len(),
+        }];
+        Section {
+            line,
+            sql,
+            splits,
+            parts,
+        }
+    }
+
+    /// A section with variants: `parts` are its parts, in file order, each a
+    /// range of `sql` (the text after the first marker, on line `line`).
+    pub fn with_parts(line: u32, sql: String, parts: Vec<Part>) -> Section {
+        if !parts.iter().any(|p| p.dialect.is_some()) && parts.len() == 1 {
+            return Section::new(line, sql);
+        }
+        let texts = SqlDialect::ALL.map(|dialect| {
+            part_for(&parts, dialect).map(|p| (p.range.clone(), p.line.saturating_add(1)))
+        });
+        let splits = Splits::per_dialect(&sql, texts);
+        Section {
+            line,
+            sql,
+            splits,
+            parts,
+        }
     }
 
     /// The statements `dialect` runs, in order.
@@ -164,6 +216,32 @@ impl Section {
     pub fn is_empty(&self) -> bool {
         self.splits.is_empty()
     }
+
+    /// Whether the section has dialect variants.
+    pub fn has_variants(&self) -> bool {
+        self.parts.iter().any(|p| p.dialect.is_some())
+    }
+
+    /// The part `dialect` runs: its variant, else the default part; `None`
+    /// when the section has neither.
+    pub fn part(&self, dialect: SqlDialect) -> Option<&Part> {
+        part_for(&self.parts, dialect)
+    }
+
+    /// The text `dialect` runs (see [`Section::part`]); `None` when the
+    /// section has no SQL for it.
+    pub fn text(&self, dialect: SqlDialect) -> Option<&str> {
+        self.part(dialect)
+            .and_then(|p| self.sql.get(p.range.clone()))
+    }
+}
+
+/// The part of `parts` that `dialect` runs: its variant, else the default.
+fn part_for(parts: &[Part], dialect: SqlDialect) -> Option<&Part> {
+    parts
+        .iter()
+        .find(|p| p.dialect == Some(dialect))
+        .or_else(|| parts.iter().find(|p| p.dialect.is_none()))
 }
 
 /// 1-based lines of the header fields, for pointing problems at them.
@@ -204,8 +282,27 @@ pub struct MigrationFile {
     pub upgrade: Section,
     /// The downgrade section; `None` when marked irreversible.
     pub downgrade: Option<Section>,
-    /// Checksum of the upgrade section.
-    pub checksum: Checksum,
+    /// Checksum of the upgrade SQL each dialect runs, by [`SqlDialect::index`]:
+    /// only that SQL counts as drift on a database of that dialect. The three
+    /// are equal when the upgrade has no variants.
+    pub checksums: [Checksum; 3],
+}
+
+impl MigrationFile {
+    /// The checksum of the upgrade SQL `dialect` runs.
+    pub fn checksum(&self, dialect: SqlDialect) -> &Checksum {
+        &self.checksums[dialect.index()]
+    }
+}
+
+/// The checksums of the upgrade SQL each dialect runs (see
+/// [`MigrationFile::checksums`]).
+pub fn checksums_of(upgrade: &Section) -> [Checksum; 3] {
+    if !upgrade.has_variants() {
+        let one = Checksum::of_sql(&upgrade.sql);
+        return [one.clone(), one.clone(), one];
+    }
+    SqlDialect::ALL.map(|d| Checksum::of_sql(upgrade.text(d).unwrap_or_default()))
 }
 
 /// Parses one migration file. `file` is the name used in problems (relative path).
@@ -251,32 +348,23 @@ enum Marker {
     Irreversible,
 }
 
-/// One section marker line: its kind, line number, and the byte offsets where
-/// the line starts and where the section's body (the next line) starts.
+/// One section marker line: its kind, its dialect (a variant's marker),
+/// line number, and the byte offsets where the line starts and where the
+/// section's body (the next line) starts.
 #[derive(Clone, Copy)]
 struct MarkerLine {
     marker: Marker,
+    dialect: Option<SqlDialect>,
+    /// The marker names a dialect we do not know (already reported): kept so
+    /// that the sections around it are still read, never a default part.
+    unknown_dialect: bool,
     line: u32,
     start: usize,
     body: usize,
 }
 
-/// The section markers of a file: a well-formed file has exactly two, so the
-/// first two and the count are all the checks need.
-#[derive(Default)]
-struct Markers {
-    first_two: [Option<MarkerLine>; 2],
-    count: usize,
-}
-
-impl Markers {
-    fn push(&mut self, marker: MarkerLine) {
-        if let Some(slot) = self.first_two.get_mut(self.count) {
-            *slot = Some(marker);
-        }
-        self.count += 1;
-    }
-}
+/// The section marker lines of a file, in order.
+type Markers = Vec<MarkerLine>;
 
 /// What every section marker line starts with, once trimmed.
 const MARKER_PREFIX: &str = "-- migrate:";
@@ -291,9 +379,9 @@ impl<'a> Parser<'a> {
 
     /// A problem when every dialect reads `section` as ending inside a
     /// construct (see the module docs); where only some do, the split says so.
-    fn unterminated(&mut self, section: &Section, name: &str) {
+    fn unterminated(&mut self, section: &Section, name: &str, dialects: &[SqlDialect]) {
         let mut open: Vec<(Vec<SqlDialect>, &Unterminated)> = Vec::new();
-        for dialect in SqlDialect::ALL {
+        for &dialect in dialects {
             let Some(u) = section.unterminated(dialect) else {
                 return;
             };
@@ -350,7 +438,7 @@ impl<'a> Parser<'a> {
 
     fn run(mut self, text: &str) -> Result<MigrationFile, Vec<Problem>> {
         let mut fields = Fields::default();
-        let mut markers = Markers::default();
+        let mut markers = Markers::new();
         let mut offset = 0usize;
         let mut sql_before_marker = false;
         let mut line_no = 0u32;
@@ -406,7 +494,7 @@ impl<'a> Parser<'a> {
             }
             *slot = Some((value, line_no));
         }
-        if markers.count > 0 {
+        if !markers.is_empty() {
             self.later_markers(text, offset, line_no, &mut markers);
         }
         let header = self.header(fields);
@@ -417,7 +505,7 @@ impl<'a> Parser<'a> {
         );
         match (header, sections) {
             (Some(h), Some((upgrade, downgrade))) if self.problems.is_empty() => {
-                let checksum = Checksum::of_sql(&upgrade.sql);
+                let checksums = checksums_of(&upgrade);
                 Ok(MigrationFile {
                     file: self.file.to_string(),
                     revision: h.revision,
@@ -430,7 +518,7 @@ impl<'a> Parser<'a> {
                     lines: h.lines,
                     upgrade,
                     downgrade,
-                    checksum,
+                    checksums,
                 })
             }
             _ => {
@@ -450,22 +538,55 @@ impl<'a> Parser<'a> {
         body: usize,
         markers: &mut Markers,
     ) -> bool {
-        let marker = match rest.trim() {
+        let rest = rest.trim();
+        let (word, dialect) = match rest.split_once(|c: char| c.is_ascii_whitespace()) {
+            Some((word, dialect)) => (word, Some(dialect.trim())),
+            None => (rest, None),
+        };
+        let marker = match word {
             "upgrade" => Marker::Upgrade,
             "downgrade" => Marker::Downgrade,
-            "irreversible" => Marker::Irreversible,
-            other => {
+            "irreversible" if dialect.is_none() => Marker::Irreversible,
+            "irreversible" => {
                 self.problem(
                     ProblemKind::MalformedSections,
                     line,
-                    format!("unknown section marker `-- migrate:{}`", shown(other)),
-                    "the markers are `-- migrate:upgrade`, `-- migrate:downgrade` and `-- migrate:irreversible`",
+                    format!("`{IRREVERSIBLE_MARKER}` names a dialect"),
+                    "a migration is irreversible on every database: write `-- migrate:irreversible` alone; to revert on some dialects only, write their `-- migrate:downgrade <dialect>` variants and a default `-- migrate:downgrade` that says why the others cannot (a comment alone is a no-op)",
+                );
+                return false;
+            }
+            _ => {
+                self.problem(
+                    ProblemKind::MalformedSections,
+                    line,
+                    format!("unknown section marker `-- migrate:{}`", shown(rest)),
+                    "the markers are `-- migrate:upgrade`, `-- migrate:downgrade` and `-- migrate:irreversible`; a variant for one dialect adds its name: `-- migrate:upgrade postgresql`",
                 );
                 return false;
             }
         };
+        let mut unknown_dialect = false;
+        let dialect = match dialect {
+            None => None,
+            Some(name) => match SqlDialect::from_name(name) {
+                Some(d) => Some(d),
+                None => {
+                    unknown_dialect = true;
+                    self.problem(
+                        ProblemKind::MalformedSections,
+                        line,
+                        format!("unknown dialect `{}` in a section marker", shown(name)),
+                        &format!("the dialects are {}{}", DIALECT_NAMES, near_dialect(name)),
+                    );
+                    None
+                }
+            },
+        };
         markers.push(MarkerLine {
             marker,
+            dialect,
+            unknown_dialect,
             line,
             start,
             body,
@@ -785,61 +906,71 @@ impl<'a> Parser<'a> {
         markers: &Markers,
         is_merge: Option<bool>,
     ) -> Option<(Section, Option<Section>)> {
-        let (up, down) = match markers.first_two {
-            [Some(up), Some(down)]
-                if markers.count == 2
-                    && up.marker == Marker::Upgrade
-                    && down.marker != Marker::Upgrade =>
-            {
-                (up, down)
-            }
-            [first, _] => {
-                let line = first.map_or(1, |m| m.line);
-                let only_upgrade =
-                    markers.count == 1 && first.is_some_and(|m| m.marker == Marker::Upgrade);
-                let (message, help) = if markers.count == 0 {
-                    (
-                        format!("no `{UPGRADE_MARKER}` line"),
-                        format!("after the header, write `{UPGRADE_MARKER}`, the SQL, then `{DOWNGRADE_MARKER}` and the SQL that reverts it (or `{IRREVERSIBLE_MARKER}`)"),
-                    )
-                } else if only_upgrade {
-                    (
-                        format!("no `{DOWNGRADE_MARKER}` or `{IRREVERSIBLE_MARKER}` line after the upgrade"),
-                        format!("add `{DOWNGRADE_MARKER}` and the SQL that reverts the upgrade, or `{IRREVERSIBLE_MARKER}` if it cannot be reverted"),
-                    )
-                } else {
-                    (
-                        "the section markers are repeated or out of order".to_string(),
-                        format!("write exactly one `{UPGRADE_MARKER}`, then one `{DOWNGRADE_MARKER}` or `{IRREVERSIBLE_MARKER}`"),
-                    )
-                };
-                self.problem(ProblemKind::MalformedSections, line, message, &help);
-                return None;
-            }
+        let ups = markers
+            .iter()
+            .take_while(|m| m.marker == Marker::Upgrade)
+            .count();
+        let downs = &markers[ups..];
+        let shaped = ups >= 1
+            && match downs {
+                [] => false,
+                [only] if only.marker == Marker::Irreversible => true,
+                downs => downs.iter().all(|m| m.marker == Marker::Downgrade),
+            };
+        let repeated_default = |group: &[MarkerLine]| {
+            group
+                .iter()
+                .filter(|m| m.dialect.is_none() && !m.unknown_dialect)
+                .count()
+                > 1
         };
-        let (up_line, up_body) = (up.line, up.body);
-        let (down_kind, down_line, down_start, down_body) =
-            (down.marker, down.line, down.start, down.body);
-        let section = |from: usize, to: usize, marker_line: u32| {
-            Section::new(marker_line, text[from..to].to_string())
-        };
-        let upgrade = section(up_body, down_start, up_line);
-        self.unterminated(&upgrade, "upgrade");
-        let merge = is_merge.unwrap_or(false);
-        if upgrade.is_empty() && !merge {
-            self.problem(
-                ProblemKind::EmptyUpgrade,
-                up_line,
-                "the upgrade section has no SQL statement".to_string(),
-                "write the SQL this migration applies after `-- migrate:upgrade`; only merge revisions may be empty",
-            );
+        if !shaped || repeated_default(&markers[..ups]) || repeated_default(downs) {
+            let line = markers.first().map_or(1, |m| m.line);
+            let (message, help) = if markers.is_empty() {
+                (
+                    format!("no `{UPGRADE_MARKER}` line"),
+                    format!("after the header, write `{UPGRADE_MARKER}`, the SQL, then `{DOWNGRADE_MARKER}` and the SQL that reverts it (or `{IRREVERSIBLE_MARKER}`)"),
+                )
+            } else if ups >= 1 && downs.is_empty() {
+                (
+                    format!("no `{DOWNGRADE_MARKER}` or `{IRREVERSIBLE_MARKER}` line after the upgrade"),
+                    format!("add `{DOWNGRADE_MARKER}` and the SQL that reverts the upgrade, or `{IRREVERSIBLE_MARKER}` if it cannot be reverted"),
+                )
+            } else {
+                (
+                    "the section markers are repeated or out of order".to_string(),
+                    format!("write one `{UPGRADE_MARKER}` (and its dialect variants, `{UPGRADE_MARKER} postgresql`), then one `{DOWNGRADE_MARKER}` (and its variants) or `{IRREVERSIBLE_MARKER}`"),
+                )
+            };
+            self.problem(ProblemKind::MalformedSections, line, message, &help);
+            return None;
         }
-        let downgrade = match down_kind {
-            Marker::Irreversible => {
-                if sql::has_statements(&text[down_body..]) {
+        let (up_markers, down_markers) = markers.split_at(ups);
+        let down_start = down_markers.first().map_or(text.len(), |m| m.start);
+        let upgrade = self.group(text, up_markers, down_start)?;
+        let merge = is_merge.unwrap_or(false);
+        for (part, dialects) in runs(&upgrade) {
+            let name = part_name(part.dialect, "upgrade");
+            self.unterminated(&upgrade, &name, &dialects);
+            let empty = dialects.iter().all(|&d| upgrade.statements(d).is_empty());
+            if empty && !merge {
+                self.problem(
+                    ProblemKind::EmptyUpgrade,
+                    part.line,
+                    format!("the {name} section has no SQL statement"),
+                    &format!(
+                        "write the SQL this migration applies after `{}`; only merge revisions may be empty",
+                        marker_text(UPGRADE_MARKER, part.dialect)
+                    ),
+                );
+            }
+        }
+        let downgrade = match down_markers {
+            [only] if only.marker == Marker::Irreversible => {
+                if sql::has_statements(&text[only.body..]) {
                     self.problem(
                         ProblemKind::MalformedSections,
-                        down_line,
+                        only.line,
                         format!("SQL after `{IRREVERSIBLE_MARKER}`"),
                         "an irreversible migration has no downgrade: remove the SQL, or use `-- migrate:downgrade`",
                     );
@@ -847,20 +978,95 @@ impl<'a> Parser<'a> {
                 None
             }
             _ => {
-                let down = section(down_body, text.len(), down_line);
-                self.unterminated(&down, "downgrade");
-                if down.sql.trim().is_empty() && !merge {
-                    self.problem(
-                        ProblemKind::EmptyDowngrade,
-                        down_line,
-                        "the downgrade section is blank".to_string(),
-                        "write the SQL that reverts the upgrade; a comment alone (`-- nothing to revert`) marks a deliberate no-op, and `-- migrate:irreversible` a migration that cannot be reverted",
-                    );
+                let down = self.group(text, down_markers, text.len())?;
+                for (part, dialects) in runs(&down) {
+                    let name = part_name(part.dialect, "downgrade");
+                    self.unterminated(&down, &name, &dialects);
+                    let blank = down
+                        .sql
+                        .get(part.range.clone())
+                        .is_none_or(|t| t.trim().is_empty());
+                    if blank && !merge {
+                        self.problem(
+                            ProblemKind::EmptyDowngrade,
+                            part.line,
+                            format!("the {name} section is blank"),
+                            "write the SQL that reverts the upgrade; a comment alone (`-- nothing to revert`) marks a deliberate no-op, and `-- migrate:irreversible` a migration that cannot be reverted",
+                        );
+                    }
                 }
                 Some(down)
             }
         };
         Some((upgrade, downgrade))
+    }
+
+    /// The section made of the marker lines `group` (an upgrade's or a
+    /// downgrade's, the default and its variants), which ends where `end`
+    /// starts; `None` after reporting a dialect given twice.
+    fn group(&mut self, text: &str, group: &[MarkerLine], end: usize) -> Option<Section> {
+        let first = group.first()?;
+        let base = first.body;
+        let mut ok = true;
+        let mut parts: Vec<Part> = Vec::with_capacity(group.len());
+        for (i, m) in group.iter().enumerate() {
+            let to = group.get(i + 1).map_or(end, |next| next.start);
+            if let Some(dialect) = m.dialect {
+                if let Some(earlier) = parts.iter().find(|p| p.dialect == Some(dialect)) {
+                    let earlier = earlier.line;
+                    self.problem(
+                        ProblemKind::MalformedSections,
+                        m.line,
+                        format!("the `{dialect}` variant is given twice in one section (first on line {earlier})"),
+                        "keep one of the two: a section has at most one variant per dialect",
+                    );
+                    ok = false;
+                }
+            }
+            parts.push(Part {
+                dialect: m.dialect,
+                line: m.line,
+                range: m.body.saturating_sub(base)..to.max(m.body).saturating_sub(base),
+            });
+        }
+        let sql = text
+            .get(base..end.max(base))
+            .unwrap_or_default()
+            .to_string();
+        ok.then(|| Section::with_parts(first.line, sql, parts))
+    }
+}
+
+/// Each part of `section` with the dialects that run it (the default part
+/// only when some dialect has no variant).
+fn runs(section: &Section) -> Vec<(&Part, Vec<SqlDialect>)> {
+    section
+        .parts
+        .iter()
+        .map(|part| {
+            let dialects: Vec<SqlDialect> = SqlDialect::ALL
+                .into_iter()
+                .filter(|&d| section.part(d).is_some_and(|p| std::ptr::eq(p, part)))
+                .collect();
+            (part, dialects)
+        })
+        .filter(|(_, dialects)| !dialects.is_empty())
+        .collect()
+}
+
+/// A marker line as written: `-- migrate:upgrade`, `-- migrate:upgrade mysql`.
+fn marker_text(marker: &str, dialect: Option<SqlDialect>) -> String {
+    match dialect {
+        Some(d) => format!("{marker} {d}"),
+        None => marker.to_string(),
+    }
+}
+
+/// How messages name a part: `upgrade`, or `postgresql upgrade` for a variant.
+fn part_name(dialect: Option<SqlDialect>, section: &str) -> String {
+    match dialect {
+        Some(d) => format!("{d} {section}"),
+        None => section.to_string(),
     }
 }
 

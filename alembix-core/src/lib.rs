@@ -38,6 +38,7 @@ pub mod problem;
 pub mod resolve;
 pub mod scan;
 pub mod set;
+pub mod settings;
 pub mod sql;
 pub mod status;
 
@@ -54,5 +55,6 @@ pub use plan::{
 pub use problem::{Origin, Problem, ProblemKind, Problems};
 pub use resolve::{parse_relative, resolve, resolve_many, RevArg};
 pub use set::{MigrationSet, SourceFile};
+pub use settings::{Dialects, Settings};
 pub use sql::{SqlDialect, Statement};
 pub use status::{assess, drift, Assessment, Drift};

@@ -42,6 +42,11 @@ pub enum ProblemKind {
     DependencyCycle,
     /// More than one head that nobody merged.
     MultipleHeads,
+    /// The settings file (`alembix.toml`) says something we cannot use.
+    Settings,
+    /// A migration has no SQL for a dialect the history declares (or, when
+    /// it declares none, for some dialect).
+    MissingDialect,
     /// A file could not be read, is not UTF-8 (its text or its name), is not a
     /// regular file (a FIFO, a socket, a device), or should not be in the folder.
     File,

@@ -6,6 +6,8 @@
 //! - `*.sql` files anywhere below the folder are migrations (subfolders allowed,
 //!   sorted by file name like Alembic's `recursive_version_locations`);
 //! - `README*`, `*.md`, `*.txt`, `.gitkeep` and `.gitignore` are allowed and ignored;
+//! - `alembix.toml` at the top of the folder is the history's settings
+//!   ([`crate::settings`]), read by [`read_settings`];
 //! - anything else is an error, never silently skipped: a stray `0003.sq`
 //!   or an editor backup would otherwise hide a migration;
 //! - only regular files are read: a FIFO, a socket or a device is an error,
@@ -17,6 +19,7 @@
 
 use crate::problem::{Problem, ProblemKind, Problems};
 use crate::set::{InOrder, SourceFile, Workers};
+use crate::settings::{self, Settings, SETTINGS_FILE};
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 
@@ -93,6 +96,34 @@ fn scan_folder_with(root: &Path, rel: &str, workers: Workers) -> Result<Vec<Sour
         Ok(files)
     } else {
         Err(Problems(problems))
+    }
+}
+
+/// Reads the history's settings, `alembix.toml` in the folder `root.join(rel)`
+/// (see [`crate::settings`]); the defaults (nothing declared) when there is
+/// no such file.
+pub fn read_settings(root: &Path, rel: &str) -> Result<Settings, Problems> {
+    let path = root.join(rel).join(SETTINGS_FILE);
+    let name = display_name(root, &path);
+    match std::fs::symlink_metadata(&path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Settings::default()),
+        Ok(meta) if !meta.is_file() => {
+            return Err(
+                Problem::new(ProblemKind::File, "the settings file is not a regular file")
+                    .at(name, None)
+                    .help("make `alembix.toml` a plain file in the migrations folder")
+                    .into(),
+            )
+        }
+        _ => {}
+    }
+    match std::fs::read_to_string(&path) {
+        Ok(text) => settings::parse(&name, &text),
+        Err(e) => Err(
+            Problem::new(ProblemKind::File, format!("cannot be read: {e}"))
+                .at(name, None)
+                .into(),
+        ),
     }
 }
 
@@ -320,7 +351,9 @@ impl Folder<'_> {
         buffer: &mut Vec<u8>,
     ) -> Examined {
         if !file_name.ends_with(".sql") {
-            if is_allowed_extra(file_name) {
+            if is_allowed_extra(file_name)
+                || (file_name == SETTINGS_FILE && path.parent() == Some(self.dir))
+            {
                 return Examined::Ignored;
             }
             return Examined::Problem(

@@ -6,7 +6,9 @@
 use crate::file::HeaderLines;
 use crate::file::{self, MigrationFile};
 use crate::graph::{Declaration, Graph, GraphOptions, HeadPolicy, RevIdx, RevisionSpec};
-use crate::problem::{Origin, Problem, Problems};
+use crate::problem::{Origin, Problem, ProblemKind, Problems};
+use crate::settings::{Settings, SETTINGS_FILE};
+use crate::sql::SqlDialect;
 use std::borrow::Cow;
 use std::num::NonZeroUsize;
 use std::sync::{Mutex, OnceLock, PoisonError};
@@ -28,6 +30,7 @@ pub struct SourceFile {
 pub struct MigrationSet {
     files: Vec<MigrationFile>,
     graph: Graph,
+    settings: Settings,
 }
 
 impl MigrationSet {
@@ -38,13 +41,25 @@ impl MigrationSet {
         sources: &[SourceFile],
         options: &GraphOptions,
     ) -> Result<MigrationSet, Problems> {
-        Self::from_sources_with(sources, options, Workers::available())
+        Self::from_sources_on(sources, options, &Settings::default(), Workers::available())
     }
 
-    /// [`MigrationSet::from_sources`], parsing the files on `workers`.
-    fn from_sources_with(
+    /// [`MigrationSet::from_sources`] for a history with `settings` (its
+    /// `alembix.toml`): every migration must also have SQL for each dialect
+    /// the settings declare, and no variant for another.
+    pub fn from_sources_with_settings(
         sources: &[SourceFile],
         options: &GraphOptions,
+        settings: &Settings,
+    ) -> Result<MigrationSet, Problems> {
+        Self::from_sources_on(sources, options, settings, Workers::available())
+    }
+
+    /// [`MigrationSet::from_sources_with_settings`], parsing the files on `workers`.
+    fn from_sources_on(
+        sources: &[SourceFile],
+        options: &GraphOptions,
+        settings: &Settings,
         workers: Workers,
     ) -> Result<MigrationSet, Problems> {
         // File names computed once, not on every comparison.
@@ -59,6 +74,14 @@ impl MigrationSet {
             // A failure is rare: boxed, so a result is no bigger than a file.
             |(), (_, source)| {
                 file::parse(&source.name, &source.text)
+                    .and_then(|f| {
+                        let problems = check_file(&f, settings);
+                        if problems.is_empty() {
+                            Ok(f)
+                        } else {
+                            Err(problems)
+                        }
+                    })
                     .map_err(|ps| Box::new((ps, stand_in(source))))
             },
         );
@@ -87,7 +110,11 @@ impl MigrationSet {
         match Graph::build_from(specs, &options, workers) {
             Ok(graph) if problems.is_empty() => {
                 // Graph::build drops nothing when it succeeds, so indices line up.
-                Ok(MigrationSet { files, graph })
+                Ok(MigrationSet {
+                    files,
+                    graph,
+                    settings: *settings,
+                })
             }
             Ok(_) => Err(Problems(problems)),
             Err(Problems(mut more)) => {
@@ -109,7 +136,23 @@ impl MigrationSet {
         });
         let specs = files.iter().map(Declared::File).collect();
         let graph = Graph::build_from(specs, options, Workers::available())?;
-        Ok(MigrationSet { files, graph })
+        Ok(MigrationSet {
+            files,
+            graph,
+            settings: Settings::default(),
+        })
+    }
+
+    /// The set with `settings` (those its files were checked against when
+    /// they were parsed: an embedded set carries the ones the macro read).
+    pub fn with_settings(mut self, settings: Settings) -> MigrationSet {
+        self.settings = settings;
+        self
+    }
+
+    /// The history's settings (its `alembix.toml`): the dialects it declares.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
     }
 
     /// The validated graph.
@@ -126,6 +169,66 @@ impl MigrationSet {
     pub fn file(&self, idx: RevIdx) -> &MigrationFile {
         &self.files[idx]
     }
+}
+
+/// What the history's settings ask of one parsed file: SQL for every dialect
+/// it may run on (each declared one, or every dialect when nothing is
+/// declared), and no variant for a dialect the history does not declare.
+fn check_file(f: &MigrationFile, settings: &Settings) -> Vec<Problem> {
+    let dialects = settings.dialects;
+    let mut problems = Vec::new();
+    let sections = [
+        ("upgrade", Some(&f.upgrade)),
+        ("downgrade", f.downgrade.as_ref()),
+    ];
+    for (name, section) in sections {
+        let Some(section) = section else { continue };
+        if !section.has_variants() {
+            continue;
+        }
+        let missing: Vec<&str> = dialects
+            .allowed()
+            .filter(|&d| section.part(d).is_none())
+            .map(SqlDialect::name)
+            .collect();
+        if !missing.is_empty() {
+            let first = missing.first().copied().unwrap_or("sqlite");
+            let help = if dialects.is_declared() {
+                format!("add `-- migrate:{name} {first}` and its SQL, or a default `-- migrate:{name}` that the dialects without a variant run")
+            } else {
+                format!("add a default `-- migrate:{name}` that the dialects without a variant run, or declare the dialects the history runs on in `{SETTINGS_FILE}` in the migrations folder (`dialects = [\"postgresql\"]`)")
+            };
+            problems.push(
+                Problem::new(
+                    ProblemKind::MissingDialect,
+                    format!(
+                        "the {name} section has no SQL for {} (it has variants and no default)",
+                        missing.join(", ")
+                    ),
+                )
+                .at(&f.file, Some(section.line))
+                .help(help),
+            );
+        }
+        if dialects.is_declared() {
+            for part in &section.parts {
+                match part.dialect {
+                    Some(d) if !dialects.allows(d) => problems.push(
+                        Problem::new(
+                            ProblemKind::MissingDialect,
+                            format!("a `{d}` variant, but the history declares {dialects} only"),
+                        )
+                        .at(&f.file, Some(part.line))
+                        .help(format!(
+                            "add `{d}` to `dialects` in `{SETTINGS_FILE}`, or remove the variant"
+                        )),
+                    ),
+                    _ => {}
+                }
+            }
+        }
+    }
+    problems
 }
 
 /// What a file that failed to parse declares, read leniently from its header:
@@ -417,7 +520,8 @@ mod tests {
         for threads in 1..=4 {
             for block in [1, 2, 5] {
                 let workers = Workers { threads, block };
-                let now = MigrationSet::from_sources_with(sources, options, workers);
+                let now =
+                    MigrationSet::from_sources_on(sources, options, &Settings::default(), workers);
                 match (&now, &before) {
                     (Ok(now), Ok(before)) => {
                         assert_eq!(summary(now), summary(before), "{workers:?}");

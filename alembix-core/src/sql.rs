@@ -51,6 +51,13 @@ impl SqlDialect {
         }
     }
 
+    /// The dialect a name means, as written in a section marker and in the
+    /// dialect declaration: exactly `sqlite`, `postgresql` or `mysql` (which
+    /// covers MariaDB).
+    pub fn from_name(name: &str) -> Option<SqlDialect> {
+        SqlDialect::ALL.into_iter().find(|d| d.name() == name)
+    }
+
     /// A short name for messages: `sqlite`, `postgresql`, `mysql`.
     pub const fn name(self) -> &'static str {
         match self {
@@ -59,6 +66,22 @@ impl SqlDialect {
             SqlDialect::Mysql => "mysql",
         }
     }
+}
+
+/// The dialect names, as a help text lists them.
+pub const DIALECT_NAMES: &str = "`sqlite`, `postgresql` and `mysql` (MySQL and MariaDB)";
+
+/// `"; did you mean `…`?"` when `name` is a common other spelling of a
+/// dialect (`postgres`, `pg`, `mariadb`, `sqlite3`, any case), else `""`.
+pub fn near_dialect(name: &str) -> String {
+    let lower = name.to_ascii_lowercase();
+    let near = match lower.as_str() {
+        "postgres" | "pg" | "pgsql" | "postgre" | "psql" | "postgresql" => "postgresql",
+        "mariadb" | "maria" | "mysql" => "mysql",
+        "sqlite3" | "sqlite" | "sqlite3.0" => "sqlite",
+        _ => return String::new(),
+    };
+    format!("; did you mean `{near}`?")
 }
 
 impl fmt::Display for SqlDialect {
@@ -172,6 +195,35 @@ impl Splits {
             which[dialect.index()] = u8::try_from(at).unwrap_or(0);
         }
         let distinct = cuts.iter().map(|c| c.to_split(sql)).collect();
+        Splits { distinct, which }
+    }
+
+    /// Splits a section whose dialects run different texts (a section with
+    /// dialect variants): `texts[i]` is what dialect `SqlDialect::ALL[i]` runs
+    /// and the line its first line is on, `None` for a dialect with no SQL
+    /// there (it gets an empty split). `sql` is the whole section, and every
+    /// text a slice of it given as a byte range, so that statements stay
+    /// slices of the section's text.
+    pub fn per_dialect(sql: &str, texts: [Option<(std::ops::Range<usize>, u32)>; 3]) -> Splits {
+        let mut distinct: Vec<Split> = Vec::new();
+        let mut which = [0u8; 3];
+        for dialect in SqlDialect::ALL {
+            let split = match &texts[dialect.index()] {
+                Some((range, first_line)) => {
+                    let text = sql.get(range.clone()).unwrap_or_default();
+                    cut(text, *first_line, dialect, None).to_split(text)
+                }
+                None => Split::default(),
+            };
+            let at = match distinct.iter().position(|s| *s == split) {
+                Some(at) => at,
+                None => {
+                    distinct.push(split);
+                    distinct.len() - 1
+                }
+            };
+            which[dialect.index()] = u8::try_from(at).unwrap_or(0);
+        }
         Splits { distinct, which }
     }
 

@@ -49,12 +49,30 @@ fn render_file(f: &MigrationFile) -> String {
             render_statements(&mut out, d);
         }
     }
-    writeln!(out, "checksum: {}", f.checksum).unwrap();
+    if f.checksums.iter().all(|c| *c == f.checksums[0]) {
+        writeln!(out, "checksum: {}", f.checksums[0]).unwrap();
+    } else {
+        for dialect in SqlDialect::ALL {
+            writeln!(out, "checksum {dialect}: {}", f.checksum(dialect)).unwrap();
+        }
+    }
     out
 }
 
 /// The statements of a section; per dialect only where the dialects differ.
 fn render_statements(out: &mut String, section: &alembix_core::Section) {
+    if section.has_variants() {
+        for part in &section.parts {
+            let name = part.dialect.map_or("default", |d| d.name());
+            writeln!(
+                out,
+                " part {name} (marker line {}): {:?}",
+                part.line,
+                &section.sql[part.range.clone()]
+            )
+            .unwrap();
+        }
+    }
     let dialects: &[SqlDialect] = if section.splits.is_uniform() {
         &[SqlDialect::Sqlite]
     } else {

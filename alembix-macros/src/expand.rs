@@ -31,11 +31,14 @@ pub(crate) fn expand(
 ) -> Result<TokenStream, Problems> {
     let rt = quote!(#runtime::__private);
     let files = validated.set.files();
-    let tracking = files.iter().map(|file| {
-        let path = validated.root.join(&file.file);
-        let path = path.to_string_lossy();
-        quote!(::core::include_bytes!(#path);)
-    });
+    let tracking = files
+        .iter()
+        .map(|file| validated.root.join(&file.file))
+        .chain(validated.settings_file.clone())
+        .map(|path| {
+            let path = path.to_string_lossy().into_owned();
+            quote!(::core::include_bytes!(#path);)
+        });
     let layout = layout(files)?;
     let text = Literal::string(&layout.text);
     let table = Literal::byte_string(&layout.table);
@@ -45,8 +48,10 @@ pub(crate) fn expand(
     // neither the graph nor a checksum computed at run time.
     let mut head_rows = graph.ids(graph.real_heads());
     head_rows.sort();
-    let head_digest = alembix_core::digest::of_whole_set(&validated.set);
+    let head_digests = alembix_core::SqlDialect::ALL
+        .map(|dialect| alembix_core::digest::of_whole_set(&validated.set, dialect));
     let any_heads = validated.any_heads;
+    let dialects = validated.dialects.bits();
     Ok(quote! {
         {
             const _: () = {
@@ -58,8 +63,9 @@ pub(crate) fn expand(
                     #table,
                     &[#(#heads),*],
                     &[#(#head_rows),*],
-                    #head_digest,
+                    [#(#head_digests),*],
                     #any_heads,
+                    #dialects,
                 );
             __ALEMBIX_EMBEDDED
         }
@@ -82,6 +88,8 @@ mod tests {
             root: PathBuf::from("/crate"),
             set: MigrationSet::from_sources(&[source], &GraphOptions::default())?,
             any_heads: false,
+            dialects: alembix_core::Dialects::UNDECLARED,
+            settings_file: None,
         };
         let code = expand(&validated, &quote!(::alembix_runtime))?.to_string();
         // Tokens are printed apart: an absolute path is a `::` token that does not

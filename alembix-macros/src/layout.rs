@@ -9,7 +9,9 @@
 
 use alembix_core::checksum::ALGORITHM;
 use alembix_core::sql::{Split, Unclosed};
-use alembix_core::{MigrationFile, Problem, ProblemKind, Section, TransactionMode};
+use alembix_core::{
+    Checksum, MigrationFile, Problem, ProblemKind, Section, SqlDialect, TransactionMode,
+};
 use std::collections::HashMap;
 
 /// Flag: the migration has a `create_date`.
@@ -22,6 +24,10 @@ const NO_TRANSACTION: u64 = 4;
 const UPGRADE_VARIES: u64 = 8;
 /// Flag: dialects split the downgrade section differently.
 const DOWNGRADE_VARIES: u64 = 16;
+/// Flag: the upgrade section has dialect variants (and a checksum per dialect).
+const UPGRADE_PARTS: u64 = 32;
+/// Flag: the downgrade section has dialect variants.
+const DOWNGRADE_PARTS: u64 = 64;
 
 /// The two constants of an embedded set.
 pub(crate) struct Layout {
@@ -83,6 +89,12 @@ pub(crate) fn layout(files: &[MigrationFile]) -> Result<Layout, Problem> {
         if file.downgrade.as_ref().is_some_and(varies) {
             flags |= DOWNGRADE_VARIES;
         }
+        if file.upgrade.has_variants() {
+            flags |= UPGRADE_PARTS;
+        }
+        if file.downgrade.as_ref().is_some_and(Section::has_variants) {
+            flags |= DOWNGRADE_PARTS;
+        }
         for n in [
             file.file.len(),
             revision_at,
@@ -104,7 +116,13 @@ pub(crate) fn layout(files: &[MigrationFile]) -> Result<Layout, Problem> {
         ] {
             varint(&mut table, line.into());
         }
-        table.extend(sha256(file)?);
+        if file.upgrade.has_variants() {
+            for dialect in SqlDialect::ALL {
+                table.extend(sha256(file, file.checksum(dialect))?);
+            }
+        } else {
+            table.extend(sha256(file, file.checksum(SqlDialect::Sqlite))?);
+        }
         for list in [&file.down_revisions, &file.branch_labels, &file.depends_on] {
             varint(&mut table, wide(list.len()));
             for name in list {
@@ -122,6 +140,9 @@ pub(crate) fn layout(files: &[MigrationFile]) -> Result<Layout, Problem> {
             + file.create_date.as_ref().map_or(0, String::len);
         for section in std::iter::once(&file.upgrade).chain(&file.downgrade) {
             write_section(&mut table, &mut text, section, at);
+            if section.has_variants() {
+                write_parts(&mut table, section);
+            }
             at += section.sql.len();
         }
     }
@@ -158,6 +179,19 @@ fn write_section(table: &mut Vec<u8>, text: &mut String, section: &Section, star
     for split in section.splits.distinct() {
         write_split(table, text, section, split, start);
         write_unterminated(table, text, split, start, start + section.sql.len());
+    }
+}
+
+/// Writes the parts of a section with dialect variants: their count, then
+/// per part its dialect (0 for the default, else 1 + its index), its
+/// marker's line, and where its text is in the section's SQL.
+fn write_parts(table: &mut Vec<u8>, section: &Section) {
+    varint(table, wide(section.parts.len()));
+    for part in &section.parts {
+        varint(table, part.dialect.map_or(0, |d| wide(d.index()) + 1));
+        varint(table, part.line.into());
+        varint(table, wide(part.range.start));
+        varint(table, wide(part.range.len()));
     }
 }
 
@@ -235,9 +269,9 @@ fn write_unterminated(
     }
 }
 
-/// The 32 bytes of the migration's `sha256:<hex>` checksum.
-fn sha256(file: &MigrationFile) -> Result<[u8; 32], Problem> {
-    let checksum = file.checksum.as_str();
+/// The 32 bytes of a `sha256:<hex>` checksum.
+fn sha256(file: &MigrationFile, checksum: &Checksum) -> Result<[u8; 32], Problem> {
+    let checksum = checksum.as_str();
     let hex = checksum
         .strip_prefix(ALGORITHM)
         .and_then(|rest| rest.strip_prefix(':'))
@@ -320,6 +354,11 @@ mod tests {
             line: 5,
             sql: sql.to_string(),
             splits: Splits::uniform(split),
+            parts: vec![alembix_core::file::Part {
+                dialect: None,
+                line: 5,
+                range: 0..sql.len(),
+            }],
         }
     }
 
@@ -500,9 +539,11 @@ mod tests {
             "migrations/2026-01-01_create_a_0123456789ab.sql",
             "-- revision: 0123456789ab\n-- down_revision: none\n\n-- migrate:upgrade\nSELECT 1;\n\n-- migrate:downgrade\nSELECT 1;\n",
         )?;
-        assert!(sha256(&file).is_ok());
-        file.checksum = alembix_core::Checksum::from_stored("md5:0123");
-        let problem = sha256(&file).err().map(|p| p.message);
+        assert!(sha256(&file, file.checksum(SqlDialect::Sqlite)).is_ok());
+        file.checksums = std::array::from_fn(|_| alembix_core::Checksum::from_stored("md5:0123"));
+        let problem = sha256(&file, file.checksum(SqlDialect::Sqlite))
+            .err()
+            .map(|p| p.message);
         assert_eq!(
             problem.as_deref(),
             Some("the checksum `md5:0123` is not a `sha256:` digest, the only kind `embed_migrations!` can embed")

@@ -3,8 +3,9 @@
 //! The folder is scanned by the core's [`scan_folder`], the one place that decides
 //! what counts as a migration file, shared with the runtime and the xtask.
 
-use alembix_core::scan::scan_folder;
-use alembix_core::{HeadPolicy, Problem, ProblemKind, Problems, SourceFile};
+use alembix_core::scan::{read_settings, scan_folder};
+use alembix_core::settings::SETTINGS_FILE;
+use alembix_core::{HeadPolicy, Problem, ProblemKind, Problems, Settings, SourceFile};
 use proc_macro2::{Span, TokenStream, TokenTree};
 use std::path::PathBuf;
 use syn::parse::{Parse, ParseStream};
@@ -95,12 +96,27 @@ pub(crate) struct Folder {
     pub(crate) sources: Vec<SourceFile>,
     /// Which heads the history may have (the macro's `heads` option).
     pub(crate) heads: HeadPolicy,
+    /// The history's `alembix.toml`.
+    pub(crate) settings: Settings,
+    /// Its path, when the file exists.
+    pub(crate) settings_file: Option<PathBuf>,
 }
 
 /// Finds the crate root and reads the migration files of `folder` below it.
 pub(crate) fn read(folder: &FolderArg) -> Result<Folder, Problems> {
     let root = crate_root()?;
-    let sources = scan_folder(&root, &folder.path)?;
+    let scanned = scan_folder(&root, &folder.path);
+    let settings = read_settings(&root, &folder.path);
+    let (sources, settings) = match (scanned, settings) {
+        (Ok(sources), Ok(settings)) => (sources, settings),
+        (Err(Problems(mut a)), Err(Problems(b))) => {
+            a.extend(b);
+            return Err(Problems(a));
+        }
+        (Err(e), _) | (_, Err(e)) => return Err(e),
+    };
+    let settings_path = root.join(&folder.path).join(SETTINGS_FILE);
+    let settings_file = settings_path.is_file().then_some(settings_path);
     let mut problems = Vec::new();
     for source in &sources {
         // The scan names files lossily; a name that does not round-trip cannot be
@@ -118,6 +134,8 @@ pub(crate) fn read(folder: &FolderArg) -> Result<Folder, Problems> {
             root,
             sources,
             heads: folder.heads,
+            settings,
+            settings_file,
         })
     } else {
         Err(Problems(problems))

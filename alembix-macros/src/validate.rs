@@ -2,7 +2,7 @@
 //! the xtask do, collecting every problem of every file.
 
 use crate::read::Folder;
-use alembix_core::{GraphOptions, HeadPolicy, MigrationSet, Problems};
+use alembix_core::{Dialects, GraphOptions, HeadPolicy, MigrationSet, Problems};
 use std::path::PathBuf;
 
 /// A history that passed every check; the only input code generation accepts.
@@ -13,6 +13,10 @@ pub(crate) struct Validated {
     pub(crate) set: MigrationSet,
     /// Whether the history may keep several unmerged heads (`heads = "any"`).
     pub(crate) any_heads: bool,
+    /// The dialects the history declares (its `alembix.toml`).
+    pub(crate) dialects: Dialects,
+    /// The settings file, when there is one (tracked like the migrations).
+    pub(crate) settings_file: Option<PathBuf>,
 }
 
 /// Parses and validates the folder's files with the graph options the macro
@@ -21,10 +25,13 @@ pub(crate) fn validate(folder: Folder) -> Result<Validated, Problems> {
     let options = GraphOptions {
         heads: folder.heads,
     };
-    let set = MigrationSet::from_sources(&folder.sources, &options)?;
+    let set =
+        MigrationSet::from_sources_with_settings(&folder.sources, &options, &folder.settings)?;
     Ok(Validated {
         root: folder.root,
         set,
         any_heads: folder.heads == HeadPolicy::Any,
+        dialects: folder.settings.dialects,
+        settings_file: folder.settings_file,
     })
 }

@@ -6,7 +6,7 @@
 use crate::error::{Drift, Unfinished};
 use crate::version_table::DbState;
 use alembix_core::plan::PlanError;
-use alembix_core::{status, MigrationSet, RevIdx};
+use alembix_core::{status, MigrationSet, RevIdx, SqlDialect};
 
 /// How the database's unknown revisions relate to the binary's history.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,7 +38,7 @@ pub(crate) struct Assessment {
 }
 
 /// Judges `state` against `set`.
-pub(crate) fn assess(set: &MigrationSet, state: &DbState) -> Assessment {
+pub(crate) fn assess(set: &MigrationSet, state: &DbState, dialect: SqlDialect) -> Assessment {
     let graph = set.graph();
     let mut unfinished: Vec<Unfinished> = state
         .latest
@@ -78,7 +78,9 @@ pub(crate) fn assess(set: &MigrationSet, state: &DbState) -> Assessment {
         })
         .collect();
     let drift = status::drift(&recorded, |id| {
-        graph.index_of(id).map(|i| set.file(i).checksum.as_str())
+        graph
+            .index_of(id)
+            .map(|i| set.file(i).checksum(dialect).as_str())
     })
     .into_iter()
     .map(|d| Drift {

@@ -27,10 +27,17 @@ pub enum Dialect {
 }
 
 impl Dialect {
-    /// The backend a URL's scheme names, without connecting (see
-    /// [`Dialect::parse_url`]); `None` for anything it refuses.
-    #[cfg_attr(not(feature = "cli"), allow(dead_code))]
-    pub(crate) fn of_url(url: &str) -> Option<Dialect> {
+    /// The backend a URL's scheme names, without connecting: `postgres://`
+    /// or `postgresql://`, `mysql://` or `mariadb://`, `sqlite://` or
+    /// `sqlite:` or a file path; `None` for anything else.
+    ///
+    /// ```
+    /// use alembix_runtime::Dialect;
+    /// assert_eq!(Dialect::of_url("postgres://app@db/app"), Some(Dialect::Postgres));
+    /// assert_eq!(Dialect::of_url("mariadb://app@db/app"), Some(Dialect::Mysql));
+    /// assert_eq!(Dialect::of_url("sqlite://app.sqlite"), Some(Dialect::Sqlite));
+    /// ```
+    pub fn of_url(url: &str) -> Option<Dialect> {
         Dialect::parse_url(url).ok().map(|(dialect, _)| dialect)
     }
 

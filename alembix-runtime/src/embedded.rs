@@ -79,8 +79,11 @@
 
 use alembix_core::checksum::{ALGORITHM, HEX_DIGITS};
 use alembix_core::file::HeaderLines;
+use alembix_core::file::Part;
 use alembix_core::sql::{Split, Splits, Unclosed, Unterminated};
-use alembix_core::{Checksum, GraphOptions, MigrationFile, MigrationSet, Problems, Section};
+use alembix_core::{
+    Checksum, Dialects, GraphOptions, MigrationFile, MigrationSet, Problems, Section, Settings,
+};
 use alembix_core::{SqlDialect, Statement, TransactionMode};
 use std::fmt;
 use std::iter::FusedIterator;
@@ -115,11 +118,14 @@ pub struct EmbeddedMigrations {
     heads: &'static [&'static str],
     /// The version rows of a database at the heads, sorted.
     head_rows: &'static [&'static str],
-    /// The applied-set digest of a database at the heads
-    /// ([`alembix_core::digest`]).
-    head_digest: &'static str,
+    /// The applied-set digest of a database at the heads, per dialect
+    /// ([`alembix_core::digest`]; the checksums differ where variants do).
+    head_digests: [&'static str; 3],
     /// Built with `heads = "any"`: several unmerged heads are allowed.
     any_heads: bool,
+    /// The dialects the history declares (`alembix.toml`), as
+    /// [`Dialects::bits`].
+    dialects: u8,
 }
 
 impl EmbeddedMigrations {
@@ -133,16 +139,24 @@ impl EmbeddedMigrations {
         table: &'static [u8],
         heads: &'static [&'static str],
         head_rows: &'static [&'static str],
-        head_digest: &'static str,
+        head_digests: [&'static str; 3],
         any_heads: bool,
+        dialects: u8,
     ) -> Self {
         EmbeddedMigrations {
             data: Data { text, table },
             heads,
             head_rows,
-            head_digest,
+            head_digests,
             any_heads,
+            dialects,
         }
+    }
+
+    /// The dialects the history declares in its `alembix.toml` (checked at
+    /// build time); [`Dialects::UNDECLARED`] when it declares none.
+    pub const fn dialects(&self) -> Dialects {
+        Dialects::from_bits(self.dialects)
     }
 
     /// The version rows of a database at the heads, sorted (computed at build time).
@@ -150,9 +164,10 @@ impl EmbeddedMigrations {
         self.head_rows
     }
 
-    /// The applied-set digest of a database at the heads (computed at build time).
-    pub(crate) const fn head_digest(&self) -> &'static str {
-        self.head_digest
+    /// The applied-set digest of a database of `dialect` at the heads
+    /// (computed at build time).
+    pub(crate) const fn head_digest(&self, dialect: SqlDialect) -> &'static str {
+        self.head_digests[dialect.index()]
     }
 
     /// Every migration, in load order (sorted by file name, as Alembic loads them).
@@ -205,6 +220,7 @@ impl EmbeddedMigrations {
             },
         };
         MigrationSet::from_files(files, &options)
+            .map(|set| set.with_settings(Settings::with_dialects(self.dialects())))
     }
 }
 
@@ -304,7 +320,7 @@ pub struct EmbeddedMigration {
     header_lines: [u32; 4],
     upgrade: EmbeddedSection,
     downgrade: Option<EmbeddedSection>,
-    checksum: EmbeddedChecksum,
+    checksums: [EmbeddedChecksum; 3],
 }
 
 impl EmbeddedMigration {
@@ -376,10 +392,11 @@ impl EmbeddedMigration {
         self.downgrade.is_some()
     }
 
-    /// The checksum of the upgrade section computed at build time (`sha256:…`),
-    /// to compare with the one recorded when it was applied.
-    pub const fn checksum(&self) -> EmbeddedChecksum {
-        self.checksum
+    /// The checksum of the upgrade SQL `dialect` runs, computed at build time
+    /// (`sha256:…`), to compare with the one recorded when it was applied on a
+    /// database of that dialect.
+    pub const fn checksum(&self, dialect: SqlDialect) -> EmbeddedChecksum {
+        self.checksums[dialect.index()]
     }
 
     /// The core's parsed form of this migration, rebuilt without parsing.
@@ -396,7 +413,7 @@ impl EmbeddedMigration {
             lines: self.header_lines(),
             upgrade: self.upgrade.to_section(),
             downgrade: self.downgrade.map(EmbeddedSection::to_section),
-            checksum: self.checksum.to_checksum(),
+            checksums: self.checksums.map(|c| c.to_checksum()),
         }
     }
 }
@@ -414,7 +431,7 @@ impl fmt::Debug for EmbeddedMigration {
             .field("transaction", &self.transaction)
             .field("upgrade", &self.upgrade)
             .field("downgrade", &self.downgrade)
-            .field("checksum", &self.checksum)
+            .field("checksums", &self.checksums)
             .finish()
     }
 }
@@ -489,6 +506,8 @@ pub struct EmbeddedSection {
     splits: [EmbeddedSplit; 3],
     /// Which of `splits` each dialect runs, by [`SqlDialect::index`].
     which: [u8; 3],
+    /// Where the parts of a section with dialect variants are in the table.
+    parts: Option<List>,
 }
 
 /// One split of an embedded section: where its statements are in the table,
@@ -572,11 +591,61 @@ impl EmbeddedSection {
             let distinct = (0..count).map(split).collect();
             Splits::from_parts(distinct, self.which).unwrap_or_else(|| Splits::uniform(split(0)))
         };
+        let parts = match self.parts() {
+            Some(parts) => parts.collect(),
+            None => vec![Part {
+                dialect: None,
+                line: self.line,
+                range: 0..self.sql.len(),
+            }],
+        };
         Section {
             line: self.line,
             sql: self.sql.to_string(),
             splits,
+            parts,
         }
+    }
+
+    /// Whether the section has dialect variants.
+    pub fn has_variants(&self) -> bool {
+        self.parts.is_some()
+    }
+
+    /// The parts of a section with dialect variants, in file order (see
+    /// [`Section::parts`]); `None` without variants (one part every dialect runs).
+    pub fn parts(&self) -> Option<impl Iterator<Item = Part>> {
+        let list = self.parts?;
+        let mut table = list.data.reader(list.at);
+        let sql_len = self.sql.len();
+        Some((0..list.len).map(move |_| {
+            let dialect = match table.usize() {
+                0 => None,
+                n => SqlDialect::ALL.get(n - 1).copied(),
+            };
+            let line = table.varint();
+            let start = table.usize().min(sql_len);
+            let len = table.usize();
+            Part {
+                dialect,
+                line,
+                range: start..start.saturating_add(len).min(sql_len),
+            }
+        }))
+    }
+
+    /// The text `dialect` runs: its variant, else the default part; `None`
+    /// when the section has neither (see [`Section::text`]).
+    pub fn text(&self, dialect: SqlDialect) -> Option<&'static str> {
+        let Some(parts) = self.parts() else {
+            return Some(self.sql);
+        };
+        let parts: Vec<Part> = parts.collect();
+        let part = parts
+            .iter()
+            .find(|p| p.dialect == Some(dialect))
+            .or_else(|| parts.iter().find(|p| p.dialect.is_none()))?;
+        self.sql.get(part.range.clone())
     }
 }
 
@@ -852,6 +921,10 @@ const NO_TRANSACTION: u32 = 4;
 const UPGRADE_VARIES: u32 = 8;
 /// Flag: dialects split the downgrade section differently.
 const DOWNGRADE_VARIES: u32 = 16;
+/// Flag: the upgrade section has dialect variants (and a checksum per dialect).
+const UPGRADE_PARTS: u32 = 32;
+/// Flag: the downgrade section has dialect variants.
+const DOWNGRADE_PARTS: u32 = 64;
 
 impl Data {
     const fn len(&self) -> usize {
@@ -908,7 +981,12 @@ impl Data {
             table.varint(),
             table.varint(),
         ];
-        let checksum = table.sha256();
+        let checksums = if flags & UPGRADE_PARTS != 0 {
+            [table.sha256(), table.sha256(), table.sha256()]
+        } else {
+            let one = table.sha256();
+            [one; 3]
+        };
         let down_revisions = table.names(*self);
         let branch_labels = table.names(*self);
         let depends_on = table.names(*self);
@@ -919,9 +997,18 @@ impl Data {
         text.at = text.at.max(revision_at.saturating_add(revision.len()));
         let message = text.cut(message);
         let create_date = create_date.map(|len| text.cut(len));
-        let upgrade = table.section(&mut text, flags & UPGRADE_VARIES != 0);
-        let downgrade = (flags & HAS_DOWNGRADE != 0)
-            .then(|| table.section(&mut text, flags & DOWNGRADE_VARIES != 0));
+        let upgrade = table.section(
+            &mut text,
+            flags & UPGRADE_VARIES != 0,
+            flags & UPGRADE_PARTS != 0,
+        );
+        let downgrade = (flags & HAS_DOWNGRADE != 0).then(|| {
+            table.section(
+                &mut text,
+                flags & DOWNGRADE_VARIES != 0,
+                flags & DOWNGRADE_PARTS != 0,
+            )
+        });
         EmbeddedMigration {
             revision,
             down_revisions,
@@ -938,7 +1025,7 @@ impl Data {
             header_lines,
             upgrade,
             downgrade,
-            checksum,
+            checksums,
         }
     }
 }
@@ -1008,8 +1095,9 @@ impl Reader {
     }
 
     /// A section, whose SQL is next in `text`; moves past it. `varies`: the
-    /// dialects split it differently (see `Data`).
-    fn section(&mut self, text: &mut Cutter, varies: bool) -> EmbeddedSection {
+    /// dialects split it differently; `parts`: it has dialect variants (see
+    /// `Data`).
+    fn section(&mut self, text: &mut Cutter, varies: bool, parts: bool) -> EmbeddedSection {
         let line = self.varint();
         let sql_len = self.usize();
         let start = text.at;
@@ -1035,12 +1123,23 @@ impl Reader {
         } else {
             splits[0].statements = self.statements(data);
         }
+        let parts = parts.then(|| {
+            let len = self.usize();
+            let at = self.at;
+            for _ in 0..len {
+                for _ in 0..4 {
+                    self.varint();
+                }
+            }
+            List { data, at, len }
+        });
         EmbeddedSection {
             line,
             sql: text.cut(sql_len),
             start,
             splits,
             which,
+            parts,
         }
     }
 

@@ -138,6 +138,15 @@ pub enum Error {
     /// A configuration that this backend cannot honour.
     Unsupported(String),
 
+    /// The database is of a dialect the history does not declare (its
+    /// `alembix.toml`). Refused before any statement was sent.
+    UndeclaredDialect {
+        /// The database's dialect (`sqlite`, `postgresql`, `mysql`).
+        dialect: &'static str,
+        /// The dialects the history declares, comma-separated.
+        declared: String,
+    },
+
     /// The migration set itself is invalid (folder mode: bad files or graph).
     History(Problems),
 
@@ -311,6 +320,7 @@ impl fmt::Display for Message<'_> {
                 reason,
             } => write!(f, "invalid {setting} {name:?}: {reason}; use a plain name such as `alembic_version` (letters, digits, _; at most 63 characters)"),
             Error::Unsupported(text) | Error::VersionTable(text) => f.write_str(text),
+            Error::UndeclaredDialect { dialect, declared } => write!(f, "this history is written for {declared}, and the database is {dialect}: nothing was run. Point the database URL at a {declared} database; or, if the history should run on {dialect} too, add \"{dialect}\" to `dialects` in the migrations folder's alembix.toml (and a `-- migrate:upgrade {dialect}` variant where its SQL differs), then rebuild"),
             Error::History(problems) => write!(
                 f,
                 "the migration history is invalid:\n{}",

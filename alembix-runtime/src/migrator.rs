@@ -24,7 +24,8 @@ use crate::report::{
 use crate::version_table::{self, DbState, HistoryEntry};
 use alembix_core::digest::{self, SetDigest};
 use alembix_core::{
-    GraphOptions, MigrationFile, MigrationSet, Problems, RevIdx, Statement, TransactionMode,
+    Dialects, GraphOptions, MigrationFile, MigrationSet, Problems, RevIdx, SqlDialect, Statement,
+    TransactionMode,
 };
 use diesel::sql_types::Text;
 use diesel::QueryableByName;
@@ -60,10 +61,13 @@ pub struct Migrator {
     config: Config,
     tables: Tables,
     head_rows: Vec<String>,
-    /// Per revision: sha256 of `revision checksum`, for applied-set digests.
-    revision_hashes: OnceLock<Vec<[u8; 32]>>,
-    /// The applied-set digest of a database at the heads.
-    head_digest: OnceLock<Option<String>>,
+    /// Per dialect, per revision: sha256 of `revision checksum`, for
+    /// applied-set digests (the checksums differ where variants do).
+    revision_hashes: [OnceLock<Vec<[u8; 32]>>; 3],
+    /// Per dialect, the applied-set digest of a database at the heads.
+    head_digest: [OnceLock<Option<String>>; 3],
+    /// The dialects the history declares.
+    dialects: Dialects,
 }
 
 /// What a locked run was asked to do.
@@ -103,14 +107,16 @@ impl Migrator {
     pub fn new(set: MigrationSet, config: Config) -> Result<Migrator> {
         let tables = config.tables()?;
         let head_rows = planning::head_rows(set.graph());
+        let dialects = set.settings().dialects;
         Ok(Migrator {
+            dialects,
             set: OnceLock::from(Ok(set)),
             embedded: None,
             config,
             tables,
             head_rows,
-            revision_hashes: OnceLock::new(),
-            head_digest: OnceLock::new(),
+            revision_hashes: Default::default(),
+            head_digest: Default::default(),
         })
     }
 
@@ -132,8 +138,10 @@ impl Migrator {
                 .iter()
                 .map(|r| (*r).to_string())
                 .collect(),
-            revision_hashes: OnceLock::new(),
-            head_digest: OnceLock::from(Some(migrations.head_digest().to_string())),
+            revision_hashes: Default::default(),
+            head_digest: SqlDialect::ALL
+                .map(|d| OnceLock::from(Some(migrations.head_digest(d).to_string()))),
+            dialects: migrations.dialects(),
         })
     }
 
@@ -145,7 +153,12 @@ impl Migrator {
     /// targets Alembic finds ambiguous (`upgrade head`, `downgrade -1`).
     pub fn from_folder(root: &Path, folder: &str, config: Config) -> Result<Migrator> {
         let sources = alembix_core::scan::scan_folder(root, folder).map_err(Error::History)?;
-        let set = match MigrationSet::from_sources(&sources, &GraphOptions::default()) {
+        let settings = alembix_core::scan::read_settings(root, folder).map_err(Error::History)?;
+        let set = match MigrationSet::from_sources_with_settings(
+            &sources,
+            &GraphOptions::default(),
+            &settings,
+        ) {
             Ok(set) => set,
             Err(problems)
                 if problems
@@ -157,7 +170,8 @@ impl Migrator {
                 let any = GraphOptions {
                     heads: alembix_core::HeadPolicy::Any,
                 };
-                MigrationSet::from_sources(&sources, &any).map_err(Error::History)?
+                MigrationSet::from_sources_with_settings(&sources, &any, &settings)
+                    .map_err(Error::History)?
             }
             Err(problems) => return Err(Error::History(problems)),
         };
@@ -224,17 +238,17 @@ impl Migrator {
     /// binary computes for its heads, and the rows are its heads, every applied
     /// migration was verified against these very checksums: the launch check
     /// reads two short things instead of the whole history.
-    pub(crate) fn digest_of(&self, rows: &[String]) -> Option<String> {
+    pub(crate) fn digest_of(&self, rows: &[String], dialect: SqlDialect) -> Option<String> {
         let set = self.set().ok()?;
         let graph = set.graph();
         let mut known = Vec::with_capacity(rows.len());
         for r in rows {
             known.push(graph.index_of(r)?);
         }
-        let hashes = self.revision_hashes.get_or_init(|| {
+        let hashes = self.revision_hashes[dialect.index()].get_or_init(|| {
             set.files()
                 .iter()
-                .map(|f| digest::revision_hash(&f.revision, &f.checksum))
+                .map(|f| digest::revision_hash(&f.revision, f.checksum(dialect)))
                 .collect()
         });
         let mut acc = SetDigest::new();
@@ -255,9 +269,9 @@ impl Migrator {
         Some(acc.to_text())
     }
 
-    fn head_digest(&self) -> Option<&str> {
-        self.head_digest
-            .get_or_init(|| self.digest_of(&self.head_rows))
+    fn head_digest(&self, dialect: SqlDialect) -> Option<&str> {
+        self.head_digest[dialect.index()]
+            .get_or_init(|| self.digest_of(&self.head_rows, dialect))
             .as_deref()
     }
 
@@ -268,8 +282,9 @@ impl Migrator {
         let mut sorted = rows.clone();
         sorted.sort();
         sorted.dedup();
-        let ok =
-            sorted == self.head_rows && digest.is_some() && digest.as_deref() == self.head_digest();
+        let ok = sorted == self.head_rows
+            && digest.is_some()
+            && digest.as_deref() == self.head_digest(sql.dialect.sql_dialect());
         ok.then_some(rows)
     }
 
@@ -277,8 +292,25 @@ impl Migrator {
     /// the configured `lock_timeout` ([`Database::bound_lock_waits`]), so
     /// that no statement of the operation waits forever.
     fn sql(&self, db: &mut Database) -> Result<Sql> {
+        self.check_dialect(db.dialect())?;
         db.bound_lock_waits(self.config.lock_timeout)?;
         Ok(Sql::new(db.dialect(), &self.tables))
+    }
+
+    /// The dialects the history declares (its `alembix.toml`).
+    pub fn dialects(&self) -> Dialects {
+        self.dialects
+    }
+
+    /// Refuses a database of a dialect the history does not declare.
+    pub(crate) fn check_dialect(&self, dialect: Dialect) -> Result<()> {
+        if self.dialects.allows(dialect.sql_dialect()) {
+            return Ok(());
+        }
+        Err(Error::UndeclaredDialect {
+            dialect: dialect.sql_dialect().name(),
+            declared: self.dialects.to_string(),
+        })
     }
 
     /// Brings the database to `target` (`heads`, `head`, `<rev>`, `+1`,
@@ -396,7 +428,7 @@ impl Migrator {
         let mut replans = 0u32;
         let waiting_since = Instant::now();
         let rows = loop {
-            let steps = match self.prepare(&state, request) {
+            let steps = match self.prepare(&state, request, sql.dialect.sql_dialect()) {
                 // Without a run lock (in-memory SQLite, no `flock`), a
                 // `-- transaction: none` migration of another process shows as
                 // in progress while it runs. Wait for it (up to the lock
@@ -423,7 +455,9 @@ impl Migrator {
                 // The applied-set digest vouches that no applied migration
                 // drifted (the launch then checks nothing more): a stamp
                 // over a drifted database must not write it.
-                let digest_ok = assess(self.set()?, &state).drift.is_empty();
+                let digest_ok = assess(self.set()?, &state, sql.dialect.sql_dialect())
+                    .drift
+                    .is_empty();
                 self.run_stamp(db, sql, &steps, *mode, &mut rows, &mut report, digest_ok)?
             } else {
                 let never_stamped = state.rows.is_empty() && state.latest.is_empty();
@@ -545,10 +579,15 @@ impl Migrator {
     }
 
     /// Judges the state and plans; nothing is applied when this fails.
-    fn prepare(&self, state: &DbState, request: &Request<'_>) -> Result<Vec<PlannedStep>> {
+    fn prepare(
+        &self,
+        state: &DbState,
+        request: &Request<'_>,
+        dialect: SqlDialect,
+    ) -> Result<Vec<PlannedStep>> {
         let graph = self.set()?.graph();
         let purge = matches!(request, Request::Stamp(_, StampMode::Purge));
-        let a = assess(self.set()?, state);
+        let a = assess(self.set()?, state, dialect);
         // A step left failed or in progress blocks every run, `stamp`
         // included: a stamp would write rows over a step only `repair`
         // (or `resume`) may close.
@@ -846,8 +885,17 @@ impl Migrator {
             Direction::Downgrade => (operation::DOWNGRADE, state::REVERTED),
         };
         let count = Self::statements(self.set()?.file(idx), step.direction, dialect).len();
-        let mut insert = self.history_insert(idx, op, st, count, count, duration_ms, None)?;
-        insert.applied_digest = self.digest_of(after);
+        let mut insert = self.history_insert(
+            idx,
+            dialect.sql_dialect(),
+            op,
+            st,
+            count,
+            count,
+            duration_ms,
+            None,
+        )?;
+        insert.applied_digest = self.digest_of(after, dialect.sql_dialect());
         Ok(insert)
     }
 
@@ -1055,7 +1103,16 @@ impl Migrator {
         };
         let claim = sql.insert_history(
             &self
-                .history_insert(idx, op, state::IN_PROGRESS, 0, statements.len(), None, None)?
+                .history_insert(
+                    idx,
+                    sql.dialect.sql_dialect(),
+                    op,
+                    state::IN_PROGRESS,
+                    0,
+                    statements.len(),
+                    None,
+                    None,
+                )?
                 .borrow(),
         );
         let claim_id = if sql.dialect == Dialect::Sqlite {
@@ -1165,7 +1222,9 @@ impl Migrator {
         };
         let mut after = rows.clone();
         apply_to_rows(&mut after, step);
-        let digest = self.digest_of(&after).filter(|_| vouch);
+        let digest = self
+            .digest_of(&after, sql.dialect.sql_dialect())
+            .filter(|_| vouch);
         let result = self.change_rows(db, sql, step).and_then(|()| {
             db.batch_or(
                 &sql.finish_progress(
@@ -1231,7 +1290,9 @@ impl Migrator {
             if mode == StampMode::Purge && !rows.is_empty() {
                 db.batch_or(&sql.delete_all_rows(), "purging the version table")?;
                 let purged = std::mem::take(rows);
-                let digest = self.digest_of(rows).filter(|_| digest_ok);
+                let digest = self
+                    .digest_of(rows, sql.dialect.sql_dialect())
+                    .filter(|_| digest_ok);
                 for revision in &purged {
                     self.record_stamp(db, sql, revision, state::UNSTAMPED, digest.as_deref())?;
                 }
@@ -1251,7 +1312,9 @@ impl Migrator {
                 let (remove, add) = net_change(step);
                 self.change_rows(db, sql, step)?;
                 apply_to_rows(rows, step);
-                let digest = self.digest_of(rows).filter(|_| digest_ok);
+                let digest = self
+                    .digest_of(rows, sql.dialect.sql_dialect())
+                    .filter(|_| digest_ok);
                 for revision in &remove {
                     self.record_stamp(db, sql, revision, state::UNSTAMPED, digest.as_deref())?;
                 }
@@ -1286,7 +1349,16 @@ impl Migrator {
         digest: Option<&str>,
     ) -> Result<()> {
         let mut insert = match self.set()?.graph().index_of(revision) {
-            Some(idx) => self.history_insert(idx, operation::STAMP, st, 0, 0, Some(0), None)?,
+            Some(idx) => self.history_insert(
+                idx,
+                sql.dialect.sql_dialect(),
+                operation::STAMP,
+                st,
+                0,
+                0,
+                Some(0),
+                None,
+            )?,
             None => HistoryInsertOwned {
                 revision: revision.to_string(),
                 down_revisions: String::new(),
@@ -1357,6 +1429,7 @@ impl Migrator {
     fn history_insert(
         &self,
         idx: RevIdx,
+        dialect: SqlDialect,
         op: &'static str,
         st: &'static str,
         done: usize,
@@ -1374,7 +1447,7 @@ impl Migrator {
             depends_on: graph.ids(&rev.deps).join(","),
             operation: op,
             state: st,
-            checksum: file.checksum.as_str().to_string(),
+            checksum: file.checksum(dialect).as_str().to_string(),
             statements_done: done,
             statements_total: total,
             duration_ms,
@@ -1519,7 +1592,7 @@ impl Migrator {
             unfinished,
             drift,
             unknown,
-        } = assess(self.set()?, &state);
+        } = assess(self.set()?, &state, sql.dialect.sql_dialect());
         let standing = match unknown {
             Unknown::None => {
                 let rows: Vec<&str> = state.rows.iter().map(String::as_str).collect();
@@ -1664,6 +1737,7 @@ impl Migrator {
             let done = usize::try_from(latest.statements_done).unwrap_or(0);
             let mut insert = self.history_insert(
                 idx,
+                sql.dialect.sql_dialect(),
                 operation::REPAIR,
                 new_state,
                 done,
@@ -1679,7 +1753,7 @@ impl Migrator {
                 .iter()
                 .any(|(r, l)| r != &file.revision && l.is_unfinished());
             if !others_unfinished {
-                insert.applied_digest = self.digest_of(&rows_after);
+                insert.applied_digest = self.digest_of(&rows_after, sql.dialect.sql_dialect());
             }
             db.batch_or(
                 &sql.insert_history(&insert.borrow()),

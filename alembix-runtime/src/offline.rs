@@ -66,6 +66,7 @@ impl Migrator {
     /// assert!(script.contains("CREATE TABLE \"alembic_version\""));
     /// ```
     pub fn offline_sql(&self, dialect: Dialect, command: OfflineCommand<'_>) -> Result<String> {
+        self.check_dialect(dialect)?;
         let sql = Sql::new(dialect, self.tables());
         let graph = self.set()?.graph();
         let (plan, steps) = match command {
@@ -97,7 +98,7 @@ impl Migrator {
         let mut rows = plan.rows_before.clone();
         for step in &steps {
             apply_to_rows(&mut rows, step);
-            let digest = self.digest_of(&rows);
+            let digest = self.digest_of(&rows, dialect.sql_dialect());
             self.emit_step(&sql, step, whole_run, digest.as_deref(), &mut script)?;
         }
         if whole_run {
@@ -181,7 +182,7 @@ impl Migrator {
                 depends_on: &graph.ids(&rev.deps).join(","),
                 operation: op,
                 state: st,
-                checksum: f.checksum.as_str(),
+                checksum: f.checksum(sql.dialect.sql_dialect()).as_str(),
                 statements_done: total,
                 statements_total: total,
                 duration_ms: None,

@@ -119,13 +119,14 @@ impl Migrator {
                 file.revision
             )));
         }
-        if latest.checksum != file.checksum.as_str() {
+        let checksum = file.checksum(sql.dialect.sql_dialect());
+        if latest.checksum != checksum.as_str() {
             return Err(Error::Repair(format!(
                 "revision {} ({}) changed since its step ran: the step ran with {}, the file now has {}. The {} statement(s) that ran may not be the file's first ones any more, so resuming could skip or repeat one: restore the text it ran with and resume, or finish the step by hand and record it with `repair {} --completed`",
                 file.revision,
                 file.file,
                 latest.checksum,
-                file.checksum.as_str(),
+                checksum.as_str(),
                 latest.statements_done,
                 file.revision
             )));
@@ -151,7 +152,10 @@ impl Migrator {
             .latest
             .iter()
             .any(|(r, l)| r != &file.revision && l.is_unfinished());
-        let vouch = !others_unfinished && assess(set, &state).drift.is_empty();
+        let vouch = !others_unfinished
+            && assess(set, &state, sql.dialect.sql_dialect())
+                .drift
+                .is_empty();
         let note = format!(
             "resumed at statement {} of {total}: {reason}",
             (done + 1).min(total)
@@ -159,6 +163,7 @@ impl Migrator {
         let started = Instant::now();
         let claim = self.history_insert(
             idx,
+            sql.dialect.sql_dialect(),
             operation::RESUME,
             state::IN_PROGRESS,
             done,
@@ -200,7 +205,7 @@ impl Migrator {
         let state = version_table::read_state(db, sql)?;
         let set = self.set()?;
         let file = set.file(idx);
-        let found = assess(set, &state);
+        let found = assess(set, &state, sql.dialect.sql_dialect());
         let Some(drift) = found.drift.iter().find(|d| d.revision == file.revision) else {
             return Err(Error::Repair(no_drift(set, &state, idx)));
         };
@@ -214,6 +219,7 @@ impl Migrator {
         };
         let mut insert = self.history_insert(
             idx,
+            sql.dialect.sql_dialect(),
             operation::ACCEPT,
             kept_state,
             usize::try_from(latest.statements_done).unwrap_or(0),
@@ -222,7 +228,7 @@ impl Migrator {
             Some(accepted_detail(&drift.recorded, &drift.current, reason)),
         )?;
         if found.unfinished.is_empty() && found.drift.len() == 1 {
-            insert.applied_digest = self.digest_of(&state.rows);
+            insert.applied_digest = self.digest_of(&state.rows, sql.dialect.sql_dialect());
         }
         self.begin(db, sql)?;
         let result = db.batch_or(

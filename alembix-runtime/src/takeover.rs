@@ -258,7 +258,7 @@ impl Migrator {
         if applied.revisions.is_empty() {
             return Ok(Vec::new());
         }
-        let digest = self.digest_of(&applied.rows);
+        let digest = self.digest_of(&applied.rows, sql.dialect.sql_dialect());
         self.begin(db, sql)?;
         let result = (|| -> Result<()> {
             let found: Vec<RowOnly> =
@@ -309,7 +309,7 @@ impl Migrator {
         if state.rows.is_empty() {
             return Ok(Vec::new());
         }
-        let a = assess(self.set()?, state);
+        let a = assess(self.set()?, state, sql.dialect.sql_dialect());
         if !a.unfinished.is_empty() || !a.drift.is_empty() || !matches!(a.unknown, Unknown::None) {
             return Ok(Vec::new());
         }
@@ -332,7 +332,7 @@ impl Migrator {
         if missing.is_empty() {
             return Ok(Vec::new());
         }
-        let digest = self.digest_of(&state.rows);
+        let digest = self.digest_of(&state.rows, sql.dialect.sql_dialect());
         if !self.open_transaction(db, sql, &state.rows, false)? {
             // Another process moved the rows: it records what it did; the run
             // re-reads them before applying anything.
@@ -362,7 +362,16 @@ impl Migrator {
         detail: String,
         digest: Option<&str>,
     ) -> Result<()> {
-        let mut insert = self.history_insert(idx, ADOPT, ADOPTED, 0, 0, Some(0), Some(detail))?;
+        let mut insert = self.history_insert(
+            idx,
+            sql.dialect.sql_dialect(),
+            ADOPT,
+            ADOPTED,
+            0,
+            0,
+            Some(0),
+            Some(detail),
+        )?;
         // No checksum: this runtime did not run the revision's text.
         insert.checksum = String::new();
         insert.applied_digest = digest.map(str::to_string);

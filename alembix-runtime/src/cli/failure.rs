@@ -61,6 +61,7 @@ impl From<Error> for Failure {
         let (kind, exit) = match &e {
             Error::InvalidIdentifier { .. } => ("invalid_identifier", Exit::Failure),
             Error::Unsupported(_) => ("unsupported", Exit::Failure),
+            Error::UndeclaredDialect { .. } => ("undeclared_dialect", Exit::Failure),
             Error::History(_) => ("history", Exit::Failure),
             Error::Url { .. } => ("url", Exit::Usage),
             Error::NoDatabase { .. } => ("usage", Exit::Usage),

@@ -10,7 +10,7 @@
 use super::json_writer;
 use crate::error::Direction;
 use crate::report::{AcceptedEdit, Report, StepReport};
-use alembix_core::{MigrationSet, RevIdx, Section, SqlDialect, TransactionMode};
+use alembix_core::{MigrationFile, MigrationSet, RevIdx, Section, SqlDialect, TransactionMode};
 use serde::Serialize;
 use std::time::Duration;
 
@@ -144,7 +144,23 @@ impl<'a> View<'a> {
             if let Some(date) = &file.create_date {
                 text.push_str(&format!("Create Date: {date}\n"));
             }
-            text.push_str(&format!("Checksum: {}\n", file.checksum));
+            if file.upgrade.has_variants() {
+                for dialect in SqlDialect::ALL {
+                    text.push_str(&format!(
+                        "Checksum ({dialect}): {}\n",
+                        file.checksum(dialect)
+                    ));
+                }
+            } else {
+                text.push_str(&format!(
+                    "Checksum: {}\n",
+                    file.checksum(SqlDialect::Sqlite)
+                ));
+            }
+            let variants = variant_dialects(file);
+            if !variants.is_empty() {
+                text.push_str(&format!("Variants: {}\n", variants.join(", ")));
+            }
             text.push_str(&format!(
                 "Transaction: {}\n",
                 transaction_name(file.transaction)
@@ -195,7 +211,13 @@ impl<'a> View<'a> {
         RevisionDetailsJson {
             revision: self.json(i),
             create_date: file.create_date.as_deref(),
-            checksum: file.checksum.as_str(),
+            checksum: file.checksum(SqlDialect::Sqlite).as_str(),
+            checksums: ChecksumsJson {
+                sqlite: file.checksum(SqlDialect::Sqlite).as_str(),
+                postgresql: file.checksum(SqlDialect::Postgres).as_str(),
+                mysql: file.checksum(SqlDialect::Mysql).as_str(),
+            },
+            variants: variant_dialects(file),
             transaction: transaction_name(file.transaction),
             reversible: file.downgrade.is_some(),
             upgrade_statements: statement_count(&file.upgrade),
@@ -239,7 +261,12 @@ pub(super) struct RevisionDetailsJson<'a> {
     #[serde(flatten)]
     revision: RevisionJson<'a>,
     create_date: Option<&'a str>,
+    /// The SQLite checksum (every dialect's, without variants).
     checksum: &'a str,
+    /// The checksum of the upgrade SQL each dialect runs.
+    checksums: ChecksumsJson<'a>,
+    /// The dialects with a variant of a section.
+    variants: Vec<&'static str>,
     transaction: &'static str,
     reversible: bool,
     upgrade_statements: usize,
@@ -247,10 +274,35 @@ pub(super) struct RevisionDetailsJson<'a> {
     downgrade_statements: Option<usize>,
 }
 
-/// How many statements a section holds, as SQLite splits it (every dialect
-/// agrees unless the text reads differently to one of them).
+/// The checksum of the upgrade SQL each dialect runs.
+#[derive(Debug, Serialize)]
+pub(super) struct ChecksumsJson<'a> {
+    sqlite: &'a str,
+    postgresql: &'a str,
+    mysql: &'a str,
+}
+
+/// The dialects that have a variant of the upgrade or the downgrade.
+fn variant_dialects(file: &MigrationFile) -> Vec<&'static str> {
+    SqlDialect::ALL
+        .into_iter()
+        .filter(|&d| {
+            std::iter::once(&file.upgrade)
+                .chain(&file.downgrade)
+                .any(|s| s.parts.iter().any(|p| p.dialect == Some(d)))
+        })
+        .map(SqlDialect::name)
+        .collect()
+}
+
+/// How many statements a section holds, as the first dialect with SQL there
+/// splits it (every dialect agrees unless the text reads differently to one
+/// of them, or the section has variants).
 fn statement_count(section: &Section) -> usize {
-    section.statements(SqlDialect::Sqlite).len()
+    SqlDialect::ALL
+        .into_iter()
+        .find(|&d| section.part(d).is_some())
+        .map_or(0, |d| section.statements(d).len())
 }
 
 /// `per-migration` or `none`, as in the file header.

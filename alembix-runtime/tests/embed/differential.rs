@@ -4,7 +4,7 @@
 //! checksums, heads and the whole graph.
 
 use crate::TestResult;
-use alembix_runtime::core::scan::scan_folder;
+use alembix_runtime::core::scan::{read_settings, scan_folder};
 use alembix_runtime::core::{Checksum, GraphOptions, MigrationSet, SqlDialect};
 use alembix_runtime::EmbeddedMigrations;
 use std::path::Path;
@@ -13,12 +13,16 @@ static MERGED: EmbeddedMigrations = alembix_runtime::embed_migrations!("tests/ui
 static LABELLED_HEADS: EmbeddedMigrations =
     alembix_runtime::embed_migrations!("tests/ui/fixtures/labelled_heads");
 static DIALECTS: EmbeddedMigrations = alembix_runtime::embed_migrations!("tests/fixtures/dialects");
+static VARIANTS: EmbeddedMigrations = alembix_runtime::embed_migrations!("tests/fixtures/variants");
 
 fn scanned(folder: &str) -> Result<MigrationSet, Box<dyn std::error::Error>> {
-    let sources = scan_folder(Path::new(env!("CARGO_MANIFEST_DIR")), folder)?;
-    Ok(MigrationSet::from_sources(
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let sources = scan_folder(root, folder)?;
+    let settings = read_settings(root, folder)?;
+    Ok(MigrationSet::from_sources_with_settings(
         &sources,
         &GraphOptions::default(),
+        &settings,
     )?)
 }
 
@@ -36,8 +40,16 @@ fn assert_same(embedded: &EmbeddedMigrations, folder: &str) -> TestResult {
         assert_eq!(m.create_date(), f.create_date.as_deref());
         assert_eq!(m.file(), f.file);
         assert_eq!(m.transaction(), f.transaction);
-        assert_eq!(m.checksum().to_string(), f.checksum.as_str());
-        assert_eq!(m.checksum(), Checksum::of_sql(&f.upgrade.sql));
+        for dialect in SqlDialect::ALL {
+            assert_eq!(
+                m.checksum(dialect).to_string(),
+                f.checksum(dialect).as_str()
+            );
+            assert_eq!(
+                m.checksum(dialect),
+                Checksum::of_sql(f.upgrade.text(dialect).unwrap_or_default())
+            );
+        }
         assert_eq!(m.header_lines(), f.lines);
         assert_eq!(m.upgrade().line(), f.upgrade.line);
         assert_eq!(m.upgrade().sql(), f.upgrade.sql);
@@ -46,7 +58,16 @@ fn assert_same(embedded: &EmbeddedMigrations, folder: &str) -> TestResult {
         for (section, expected) in sections.iter().zip(expected) {
             assert_eq!(section.map(|s| s.line()), expected.map(|s| s.line));
             assert_eq!(section.map(|s| s.sql()), expected.map(|s| s.sql.as_str()));
+            assert_eq!(
+                section.map(|s| s.has_variants()),
+                expected.map(|s| s.has_variants())
+            );
             for dialect in SqlDialect::ALL {
+                assert_eq!(
+                    section.and_then(|s| s.text(dialect)),
+                    expected.and_then(|s| s.text(dialect)),
+                    "{dialect}"
+                );
                 let statements: Option<Vec<(u32, &str)>> =
                     section.map(|s| s.statements(dialect).map(|s| (s.line(), s.sql())).collect());
                 let want: Option<Vec<(u32, &str)>> = expected.map(|s| {
@@ -72,7 +93,9 @@ fn assert_same(embedded: &EmbeddedMigrations, folder: &str) -> TestResult {
     }
     let heads = scanned.graph().ids(scanned.graph().heads());
     assert_eq!(embedded.heads(), heads);
+    assert_eq!(embedded.dialects(), scanned.settings().dialects);
     let rebuilt = embedded.to_set()?;
+    assert_eq!(rebuilt.settings(), scanned.settings());
     assert_eq!(rebuilt.files(), scanned.files());
     assert_eq!(rebuilt.graph().revisions(), scanned.graph().revisions());
     Ok(())
@@ -112,6 +135,31 @@ fn sections_split_per_dialect_match_the_folder() -> TestResult {
     assert_eq!(
         body.map(|u| u.to_string()).as_deref(),
         Some("a body opened with `$open$` on line 11 is never closed")
+    );
+    Ok(())
+}
+
+#[test]
+fn variants_match_the_folder() -> TestResult {
+    assert_same(&VARIANTS, "tests/fixtures/variants")?;
+    let notes = VARIANTS.get("e1e1e1e1e1e1").ok_or("no notes")?;
+    let upgrade = notes.upgrade();
+    assert!(upgrade.has_variants());
+    let first = |d: SqlDialect| upgrade.statements(d).next().map(|s| s.sql());
+    assert!(first(SqlDialect::Postgres).is_some_and(|s| s.contains("BIGSERIAL")));
+    assert!(first(SqlDialect::Mysql).is_some_and(|s| s.contains("AUTO_INCREMENT")));
+    assert!(first(SqlDialect::Sqlite).is_some_and(|s| s.contains("AUTOINCREMENT")));
+    assert_ne!(
+        notes.checksum(SqlDialect::Postgres),
+        notes.checksum(SqlDialect::Mysql)
+    );
+    // The second revision's upgrade has no variants: one checksum for all.
+    let tags = VARIANTS.get("e2e2e2e2e2e2").ok_or("no tags")?;
+    assert!(!tags.upgrade().has_variants());
+    assert!(tags.downgrade().is_some_and(|d| d.has_variants()));
+    assert_eq!(
+        tags.checksum(SqlDialect::Sqlite),
+        tags.checksum(SqlDialect::Mysql)
     );
     Ok(())
 }

@@ -25,9 +25,15 @@ fn migrations_are_in_load_order_with_their_header() -> TestResult {
     assert_eq!(first.transaction(), TransactionMode::PerMigration);
     assert_eq!(first.header_lines().revision, 1);
     assert_eq!(first.header_lines().down_revision, 2);
-    assert!(first.checksum().to_string().starts_with("sha256:"));
-    assert_eq!(first.checksum(), first.checksum().to_string().as_str());
-    assert_ne!(first.checksum(), "sha256:0000");
+    assert!(first
+        .checksum(SqlDialect::Sqlite)
+        .to_string()
+        .starts_with("sha256:"));
+    assert_eq!(
+        first.checksum(SqlDialect::Sqlite),
+        first.checksum(SqlDialect::Sqlite).to_string().as_str()
+    );
+    assert_ne!(first.checksum(SqlDialect::Sqlite), "sha256:0000");
 
     let notes = MERGED.get("5e6f708192a3");
     assert_eq!(

@@ -11,6 +11,7 @@ mod branched;
 #[cfg(all(feature = "cli", feature = "sqlite"))]
 mod broken_pipe;
 mod compound;
+mod dialects;
 mod diesel_harness;
 mod hostile;
 mod lent;

@@ -5,7 +5,7 @@
 //! is unfinished. The database is checked directly.
 
 use crate::support::{migration, migrator_of, Kind, TestDb};
-use alembix_runtime::core::SourceFile;
+use alembix_runtime::core::{SourceFile, SqlDialect};
 use alembix_runtime::{Config, Error, FailureOutcome, Migrator, RepairAction, StampMode};
 
 const F1: &str = "f1f1f1f1f1f1";
@@ -223,9 +223,12 @@ fn resume_refuses_what_it_cannot_line_up(t: &TestDb) {
         .unwrap_err();
     let text = err.to_string();
     assert!(matches!(err, Error::Repair(_)), "{err:?}");
-    let recorded = m.set().unwrap().files()[1].checksum.as_str().to_string();
+    let recorded = m.set().unwrap().files()[1]
+        .checksum(SqlDialect::Sqlite)
+        .as_str()
+        .to_string();
     let now = edited.set().unwrap().files()[1]
-        .checksum
+        .checksum(SqlDialect::Sqlite)
         .as_str()
         .to_string();
     assert!(
@@ -333,7 +336,7 @@ fn accept_edit_lets_an_edited_migration_launch(t: &TestDb) {
     let mut db = t.connect();
     applied.launch(&mut db).unwrap();
     let recorded = applied.set().unwrap().files()[1]
-        .checksum
+        .checksum(SqlDialect::Sqlite)
         .as_str()
         .to_string();
 
@@ -346,7 +349,7 @@ fn accept_edit_lets_an_edited_migration_launch(t: &TestDb) {
         Config::default(),
     );
     let now = commented.set().unwrap().files()[1]
-        .checksum
+        .checksum(SqlDialect::Sqlite)
         .as_str()
         .to_string();
     assert_ne!(recorded, now, "a comment in the upgrade section is drift");
