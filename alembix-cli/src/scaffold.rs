@@ -4,8 +4,8 @@ use crate::folder::Context;
 use crate::import_output::slug;
 use alembix_core::file::{check_header_text, check_label, check_revision_id};
 use alembix_core::plan::{new_revision_parents, resolve_depends_on};
-use alembix_core::scan::scan_folder;
-use alembix_core::{GraphOptions, HeadPolicy, MigrationSet, SourceFile};
+use alembix_core::scan::{read_settings, scan_folder};
+use alembix_core::{GraphOptions, HeadPolicy, MigrationSet, Settings, SourceFile, SqlDialect};
 use clap::Args;
 use std::fmt::Write as _;
 use std::hash::{BuildHasher, Hasher};
@@ -37,10 +37,25 @@ pub struct NewMigration {
     /// Run the migration outside a transaction (`-- transaction: none`).
     #[arg(long)]
     no_transaction: bool,
+    /// Add an upgrade and a downgrade variant for this dialect (`sqlite`,
+    /// `postgresql`, `mysql`), beside the portable default; repeat for several.
+    #[arg(long = "variant", value_name = "DIALECT", value_parser = dialect_name)]
+    variants: Vec<SqlDialect>,
     /// Keep a historical date (`YYYY-MM-DD` or `YYYY-MM-DD HH:MM:SS`, UTC) for
     /// `create_date` and the file name, e.g. when re-creating a file.
     #[arg(long, value_name = "DATE", value_parser = create_date)]
     create_date: Option<String>,
+}
+
+/// `--variant`: a dialect name as section markers write it.
+fn dialect_name(value: &str) -> Result<SqlDialect, String> {
+    SqlDialect::from_name(value.trim()).ok_or_else(|| {
+        format!(
+            "unknown dialect `{value}`: the dialects are {}{}",
+            alembix_core::sql::DIALECT_NAMES,
+            alembix_core::sql::near_dialect(value)
+        )
+    })
 }
 
 /// `--create-date`: `YYYY-MM-DD`, optionally followed by ` HH:MM:SS` (or
@@ -113,14 +128,17 @@ fn load<'a>(
         (Some(parent), Some(name)) => (parent.to_path_buf(), name.to_string_lossy().into_owned()),
         _ => return Err(format!("`{}` is not a folder path", dir.display())),
     };
-    let sources = match create {
-        Some(_) => Vec::new(),
-        None => scan_folder(&root, &rel).map_err(|p| p.to_string())?,
+    let (sources, settings) = match create {
+        Some(_) => (Vec::new(), Settings::default()),
+        None => (
+            scan_folder(&root, &rel).map_err(|p| p.to_string())?,
+            read_settings(&root, &rel).map_err(|p| p.to_string())?,
+        ),
     };
     let options = GraphOptions {
         heads: HeadPolicy::Any,
     };
-    let set = MigrationSet::from_sources(&sources, &options)
+    let set = MigrationSet::from_sources_with_settings(&sources, &options, &settings)
         .map_err(|p| format!("{p}\nfix these first; then run the command again"))?;
     Ok(Folder {
         dir,
@@ -158,6 +176,7 @@ pub(crate) fn new_migration(args: &NewMigration, context: &Context<'_>) -> Resul
         branch_labels: args.branch_labels.clone(),
         depends_on,
         no_transaction: args.no_transaction,
+        variants: args.variants.clone(),
         merge: false,
         create_date: args.create_date.as_deref(),
     };
@@ -187,6 +206,7 @@ pub(crate) fn merge(args: &Merge, context: &Context<'_>) -> Result<(), String> {
         branch_labels: Vec::new(),
         depends_on: Vec::new(),
         no_transaction: false,
+        variants: Vec::new(),
         merge: true,
         create_date: None,
     };
@@ -199,6 +219,8 @@ struct Draft<'a> {
     branch_labels: Vec<String>,
     depends_on: Vec<String>,
     no_transaction: bool,
+    /// `--variant`s: dialects that get their own sections.
+    variants: Vec<SqlDialect>,
     merge: bool,
     /// `--create-date`, normalized; `None`: now.
     create_date: Option<&'a str>,
@@ -262,7 +284,15 @@ fn write(folder: &Folder<'_>, draft: &Draft<'_>, rev_id: Option<&str>) -> Result
     if draft.no_transaction {
         let _ = writeln!(text, "-- transaction: none");
     }
-    text.push_str("\n-- migrate:upgrade\n\n-- migrate:downgrade\n");
+    let mut variants = draft.variants.clone();
+    variants.sort();
+    variants.dedup();
+    for section in ["upgrade", "downgrade"] {
+        let _ = write!(text, "\n-- migrate:{section}\n");
+        for dialect in &variants {
+            let _ = write!(text, "\n-- migrate:{section} {dialect}\n");
+        }
+    }
 
     // The history with the new file must still load (a merge must be complete; a new
     // file that is still empty is expected to fail only for its empty sections).
@@ -271,11 +301,15 @@ fn write(folder: &Folder<'_>, draft: &Draft<'_>, rev_id: Option<&str>) -> Result
     let probe = if draft.merge {
         text.clone()
     } else {
-        text.replace("-- migrate:upgrade\n", "-- migrate:upgrade\nSELECT 1;\n")
-            .replace(
-                "-- migrate:downgrade\n",
-                "-- migrate:downgrade\nSELECT 1;\n",
-            )
+        text.lines()
+            .map(|line| {
+                if line.starts_with("-- migrate:") {
+                    format!("{line}\nSELECT 1;\n")
+                } else {
+                    format!("{line}\n")
+                }
+            })
+            .collect::<String>()
     };
     sources.push(SourceFile {
         name: name.clone(),
@@ -288,7 +322,9 @@ fn write(folder: &Folder<'_>, draft: &Draft<'_>, rev_id: Option<&str>) -> Result
             HeadPolicy::Any
         },
     };
-    if let Err(problems) = MigrationSet::from_sources(&sources, &options) {
+    if let Err(problems) =
+        MigrationSet::from_sources_with_settings(&sources, &options, folder.set.settings())
+    {
         return Err(format!(
             "the history would not be valid with this migration:\n{problems}"
         ));

@@ -18,7 +18,7 @@ pub(crate) fn report(problems: &Problems, span: Span, runtime: &TokenStream) -> 
         {
             #(#errors)*
             const __ALEMBIX_EMBEDDED: #runtime::__private::EmbeddedMigrations =
-                #runtime::__private::EmbeddedMigrations::__new("", &[], &[], &[], "", false);
+                #runtime::__private::EmbeddedMigrations::__new("", &[], &[], &[], ["", "", ""], false, 0);
             __ALEMBIX_EMBEDDED
         }
     }

@@ -134,6 +134,15 @@ impl Dialect {
         }
     }
 
+    /// The backend of a core dialect.
+    pub fn from_sql_dialect(dialect: alembix_core::SqlDialect) -> Dialect {
+        match dialect {
+            alembix_core::SqlDialect::Sqlite => Dialect::Sqlite,
+            alembix_core::SqlDialect::Postgres => Dialect::Postgres,
+            alembix_core::SqlDialect::Mysql => Dialect::Mysql,
+        }
+    }
+
     /// The core's name for this dialect: which split of a section runs here.
     pub fn sql_dialect(self) -> alembix_core::SqlDialect {
         match self {

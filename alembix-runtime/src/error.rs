@@ -320,7 +320,7 @@ impl fmt::Display for Message<'_> {
                 reason,
             } => write!(f, "invalid {setting} {name:?}: {reason}; use a plain name such as `alembic_version` (letters, digits, _; at most 63 characters)"),
             Error::Unsupported(text) | Error::VersionTable(text) => f.write_str(text),
-            Error::UndeclaredDialect { dialect, declared } => write!(f, "this history is written for {declared}, and the database is {dialect}: nothing was run. Point the database URL at a {declared} database; or, if the history should run on {dialect} too, add \"{dialect}\" to `dialects` in the migrations folder's alembix.toml (and a `-- migrate:upgrade {dialect}` variant where its SQL differs), then rebuild"),
+            Error::UndeclaredDialect { dialect, declared } => write!(f, "this history is written for {declared} (the dialects its alembix.toml declares); the database is {dialect}: nothing was run. Point the database URL at a database of a declared dialect; or, if the history should run on {dialect} too, add \"{dialect}\" to `dialects` in the migrations folder's alembix.toml (with a `-- migrate:upgrade {dialect}` variant where its SQL differs) and rebuild"),
             Error::History(problems) => write!(
                 f,
                 "the migration history is invalid:\n{}",

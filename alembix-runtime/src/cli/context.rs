@@ -83,7 +83,14 @@ impl Context<'_> {
         if let Some(d) = offline.dialect {
             return Ok(d.into());
         }
-        let url = self.url(db).map_err(|_| {
+        let declared: Vec<_> = self.migrator.dialects().allowed().collect();
+        let url = self.url(db);
+        if let ([only], true) = (declared.as_slice(), self.migrator.dialects().is_declared()) {
+            if url.is_err() {
+                return Ok(Dialect::from_sql_dialect(*only));
+            }
+        }
+        let url = url.map_err(|_| {
             Failure::usage(format!(
                 "`{} --sql` needs a dialect: pass --dialect sqlite|postgresql|mysql (or --db URL, which is not connected to)",
                 self.name

@@ -11,7 +11,7 @@ use super::stdio::Out;
 use crate::error::Error;
 use crate::migrations::{Migrations, Source};
 use crate::migrator::Migrator;
-use alembix_core::scan::scan_folder;
+use alembix_core::scan::{read_settings, scan_folder};
 use alembix_core::set::PLACEHOLDER_MARKER;
 use alembix_core::{GraphOptions, HeadPolicy, MigrationSet, ProblemKind, Problems, SourceFile};
 
@@ -43,7 +43,11 @@ pub(super) fn migrator(
         }
     };
     let sources = scan_folder(root, &folder).map_err(Error::History)?;
-    let problems = match MigrationSet::from_sources(&sources, &GraphOptions::default()) {
+    let settings = read_settings(root, &folder).map_err(Error::History)?;
+    let load = |sources: &[SourceFile], options: &GraphOptions| {
+        MigrationSet::from_sources_with_settings(sources, options, &settings)
+    };
+    let problems = match load(&sources, &GraphOptions::default()) {
         Ok(set) => return Ok(Migrator::new(set, config.clone())?),
         Err(problems) => problems,
     };
@@ -86,12 +90,11 @@ pub(super) fn migrator(
     let any = GraphOptions {
         heads: HeadPolicy::Any,
     };
-    let retried = (!placeholders.is_empty())
-        .then(|| MigrationSet::from_sources(&probed, &GraphOptions::default()));
+    let retried = (!placeholders.is_empty()).then(|| load(&probed, &GraphOptions::default()));
     let set = match retried {
         Some(Ok(set)) => set,
         Some(Err(heads)) if only_heads(&heads) => {
-            let set = MigrationSet::from_sources(&probed, &any).map_err(Error::History)?;
+            let set = load(&probed, &any).map_err(Error::History)?;
             out.error(format_args!(
                 "warning: {}",
                 name_program(&heads.to_string())
@@ -99,7 +102,7 @@ pub(super) fn migrator(
             set
         }
         None if only_heads(&problems) => {
-            let set = MigrationSet::from_sources(&sources, &any).map_err(Error::History)?;
+            let set = load(&sources, &any).map_err(Error::History)?;
             out.error(format_args!(
                 "warning: {}",
                 name_program(&problems.to_string())

@@ -83,7 +83,10 @@ fn an_undeclared_dialect_is_refused_before_any_statement(t: &TestDb) {
         assert_eq!(*dialect, dialect_of(t.kind).name());
         assert_eq!(declared, "postgresql");
         let text = err.to_string();
-        assert!(text.contains("written for postgresql"), "{text}");
+        assert!(
+            text.contains("written for postgresql (the dialects"),
+            "{text}"
+        );
         assert!(text.contains("alembix.toml"), "{text}");
         assert!(m.current(&mut db).is_err());
         let script = m.offline_sql(
