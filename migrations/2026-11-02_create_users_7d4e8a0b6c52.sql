@@ -11,6 +11,19 @@ CREATE TABLE users (
     created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP,
     PRIMARY KEY (guild_id, id)
 );
+-- The bot looks members up by name whatever its case.
+CREATE INDEX users_by_name ON users (guild_id, lower(name));
+
+-- migrate:upgrade mysql
+CREATE TABLE users (
+    id BIGINT NOT NULL,
+    guild_id BIGINT NOT NULL REFERENCES guilds (id),
+    name VARCHAR(100) NOT NULL,
+    created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP,
+    PRIMARY KEY (guild_id, id)
+);
+-- MySQL's and MariaDB's default collation already compare names whatever
+-- their case (and MariaDB has no index on an expression).
 CREATE INDEX users_by_name ON users (guild_id, name);
 
 -- migrate:downgrade
