@@ -324,6 +324,17 @@ pub(crate) fn render(
     }
     let online = taken(&rendered, server, offline, needed);
     drop(scratch);
+    let stopped = rendered
+        .run_failures
+        .first()
+        .map(|f| format!("its {} failed: {}", f.direction.name(), f.message))
+        .or_else(|| rendered.crashed.clone());
+    if let Some(why) = stopped {
+        println!(
+            "note: Alembic's online run stopped ({}); the sections it did not render stay placeholders, each saying why",
+            server.scrub(why.trim_end_matches('.'))
+        );
+    }
     Ok(online)
 }
 
@@ -448,5 +459,94 @@ fn not_reached(rendered: &Rendered, direction: Direction) -> String {
             "the online {} did not run this revision (is it on the way from base to the heads?)",
             direction.name()
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+
+    #[test]
+    fn servers_are_read_by_kind_and_shown_without_their_password() {
+        for (given, kind, shown, url) in [
+            (
+                "postgresql://app:s3cret@db:5432/postgres",
+                Kind::Postgres,
+                "postgresql://app:***@db:5432/postgres",
+                "postgresql://app:s3cret@db:5432/postgres",
+            ),
+            (
+                "postgres://app@db",
+                Kind::Postgres,
+                "postgres://app@db",
+                "postgresql://app@db",
+            ),
+            (
+                "postgresql+psycopg://app@db",
+                Kind::Postgres,
+                "postgresql+psycopg://app@db",
+                "postgresql+psycopg://app@db",
+            ),
+            (
+                "mysql://root:pw@127.0.0.1:3306",
+                Kind::Mysql,
+                "mysql://root:***@127.0.0.1:3306",
+                "mysql://root:pw@127.0.0.1:3306",
+            ),
+            (
+                "MariaDB+pymysql://root@h/test",
+                Kind::Mysql,
+                "MariaDB+pymysql://root@h/test",
+                "MariaDB+pymysql://root@h/test",
+            ),
+            ("sqlite", Kind::Sqlite, "sqlite", "sqlite"),
+            ("SQLite", Kind::Sqlite, "SQLite", "SQLite"),
+        ] {
+            let server = ScratchServer::parse(given).unwrap();
+            assert_eq!(server.kind, kind, "{given}");
+            assert_eq!(server.shown, shown, "{given}");
+            assert_eq!(server.driver_url(), url, "{given}");
+        }
+        let server = ScratchServer::parse("mysql://root:pw1234@h").unwrap();
+        assert_eq!(
+            server.scrub("Access denied (pw1234)"),
+            "Access denied (***)"
+        );
+        assert!(server.renders_per_version());
+        assert!(!ScratchServer::parse("sqlite")
+            .unwrap()
+            .renders_per_version());
+        for refused in ["sqlite:///x.db", "oracle://u:pw@h", "db.example", ""] {
+            let why = ScratchServer::parse(refused).unwrap_err();
+            assert!(why.starts_with("--online-scratch `"), "{why}");
+            assert!(!why.contains("pw@"), "{why}");
+        }
+    }
+
+    #[test]
+    fn the_marker_says_where_it_ran_and_why() {
+        let online = Online {
+            server: "PostgreSQL 15.20".to_string(),
+            ..Online::default()
+        };
+        let marker = online.marker(
+            "import-alembic",
+            Direction::Downgrade,
+            "Alembic failed in this revision: NoInspectionAvailable: No inspection system\nis available.",
+            0,
+        );
+        assert_eq!(
+            marker,
+            "-- NOTE(import-alembic): rendered online against an empty PostgreSQL 15.20 database (a scratch database the import made and dropped):\n\
+             -- this is the SQL downgrade() executed there, parameters inlined, because offline mode could not render it (Alembic failed in this revision: NoInspectionAvailable: No inspection system is available).\n\
+             -- It is what a fresh install runs: review it for databases in another state (rows, or objects this revision looks for).\n\
+             -- On that database it executed no statement."
+        );
+        assert!(crate::import_output::check_sql_body(&marker).is_ok());
+        let long = "x ".repeat(200);
+        assert!(short(&long).ends_with('…'));
+        assert_eq!(short(&long).chars().count(), 161);
     }
 }

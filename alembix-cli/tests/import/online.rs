@@ -444,3 +444,76 @@ fn a_revision_that_fails_online_too_stays_a_placeholder() {
         "{run:?}"
     );
 }
+
+/// env.py whose online branch connects through a `creator` (the application's
+/// own connection), which no URL points elsewhere.
+const ENV_PY_OWN_CONNECTION: &str = r#"import sqlite3
+
+from alembic import context
+from sqlalchemy import create_engine, pool
+
+config = context.config
+if context.is_offline_mode():
+    context.configure(url=config.get_main_option("sqlalchemy.url"), literal_binds=True)
+    with context.begin_transaction():
+        context.run_migrations()
+else:
+    engine = create_engine(
+        "sqlite://", creator=lambda: sqlite3.connect("production.db"), poolclass=pool.NullPool
+    )
+    with engine.connect() as connection:
+        context.configure(connection=connection)
+        with context.begin_transaction():
+            context.run_migrations()
+"#;
+
+#[test]
+fn nothing_runs_online_unless_env_py_connects_to_the_scratch_database() {
+    let Some(python) = python_with_alembic() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let project = tmp.path();
+    write_project(project, &REVISIONS[..2]);
+    std::fs::write(project.join("alembic/env.py"), ENV_PY_OWN_CONNECTION).unwrap();
+    let run = alembix_in(
+        project,
+        [
+            "import-alembic",
+            ".",
+            "--python",
+            python.to_str().unwrap(),
+            "--out",
+            "out",
+            "--online-scratch",
+            "sqlite",
+        ],
+    );
+    assert!(run.ok, "{run:?}");
+    assert!(
+        run.stdout.contains(
+            "note: Alembic's online run stopped (its upgrade failed: env.py connected Alembic to '"
+        ),
+        "{run:?}"
+    );
+    let production = project.join("production.db");
+    let tables = db(
+        &python,
+        "sqlite",
+        production.to_str().unwrap(),
+        &["tables"],
+        "",
+    )
+    .unwrap();
+    assert_eq!(tables, "", "nothing ran on the application's database");
+    let scratch = dropped_scratch(&run);
+    assert!(!Path::new(&scratch).exists(), "{scratch} is gone");
+    let out = project.join("out");
+    let problems = load(&out).unwrap_err();
+    assert_eq!(placeholder_revisions(&problems), ["on02"], "{run:?}");
+    let on02 = file_of(&out, "on02");
+    assert!(
+        on02.contains("production.db', not to the import's scratch database"),
+        "{on02}"
+    );
+}
