@@ -30,11 +30,34 @@ env.py executed, `run_migrations`), with hooks:
   memory address, so `create_table` emits its `CREATE INDEX`es in the same order
   on every run.
 
+With `"mode": "online"` (`import-alembic --online-scratch`) it runs the
+history instead, as `alembic upgrade heads` then `alembic downgrade base` do,
+against a scratch database it creates first on the server whose URL is in the
+environment (`ALEMBIX_IMPORT_SERVER_URL`, never on the command line, which
+other users can read):
+
+* every engine the project makes (`create_engine`, `engine_from_config`, the
+  async variants) is pointed at the scratch database, keeping the project's
+  dialect and driver when they are of the server's kind; before any revision
+  runs, the connection env.py hands Alembic is checked to be the scratch
+  database, or nothing runs;
+* each revision step captures the statements the driver executed
+  (`after_cursor_execute`: statements that failed are not kept), with their
+  parameters inlined as the driver sends them (`cursor.mogrify` for drivers that
+  interpolate on the client, else the dialect's literals), leaving out what
+  reflection reads (`sa.inspect`, `has_table`, `autoload_with`, the dialect's
+  own queries); the first step that raises stops the run, as it stops Alembic.
+
+`"mode": "drop"` drops the scratch database (`DROP DATABASE IF EXISTS`), and an
+offline job with `"probe": true` first asks that server its version, which the
+dialect then renders for (as `server_version` does).
+
 Reports are JSON lines on the standard output the process started with; anything
 else written to stdout (the project's own prints, Alembic's messages) goes to
 stderr. The job is one JSON argument: `{"argv": [...], "skip": {"upgrade":
-[...], "downgrade": [...]}, "passes": 2, "server_version": null}`; `skip` names
-revisions not to run (a previous launch died in them).
+[...], "downgrade": [...]}, "passes": 2, "server_version": null, "mode":
+"offline", "probe": false, "scratch": null}`; `skip` names revisions not to run
+(a previous launch died in them); `scratch` names the scratch database.
 """
 import functools
 import io
@@ -48,6 +71,8 @@ RECORDS = os.fdopen(os.dup(1), "w", encoding="utf-8")
 os.dup2(2, 1)
 
 UNFILLED = "/* xtask-import-alembic: unfilled %s */ NULL"
+
+SERVER_URL_ENV = "ALEMBIX_IMPORT_SERVER_URL"
 
 
 def emit(kind, **fields):
@@ -67,6 +92,10 @@ def describe(error):
         text = str(error)
     else:
         text = "%s: %s" % (type(error).__name__, error)
+    # SQLAlchemy's link to its error page says nothing about this import.
+    text = "\n".join(
+        line for line in text.split("\n") if not line.startswith("(Background on this error at:")
+    )
     return text.strip() or type(error).__name__
 
 
@@ -91,6 +120,14 @@ class State:
         self.skip = {"upgrade": set(), "downgrade": set()}
         self.version_dirs = []
         self.server_version = None
+        # Online mode: the scratch database's URL, the engines made for it,
+        # how deep inside reflection the code is (its reads are not captured),
+        # and why a captured statement could not be written as SQL.
+        self.online = False
+        self.scratch = None
+        self.engines = []
+        self.reading = 0
+        self.capture_error = None
 
 
 STATE = State()
@@ -112,6 +149,8 @@ def install_hooks():
     def context_init(self, *args, **kwargs):
         init(self, *args, **kwargs)
         if not self.as_sql:
+            if STATE.online:
+                online_context(self)
             return
         d = self.dialect
         server_version_error = None
@@ -234,8 +273,10 @@ def step_runner(step, function):
         }
         emit("begin", **record)
         STATE.capture = []
+        STATE.capture_error = None
         STATE.autocommit = False
         error = None
+        raised = None
         try:
             if revision in STATE.skip[direction]:
                 error = "skipped"
@@ -243,7 +284,10 @@ def step_runner(step, function):
                 function(*args, **kwargs)
         except (Exception, SystemExit) as e:
             error = describe(e)
+            raised = e
         captured, STATE.capture = STATE.capture, None
+        if error is None and STATE.capture_error is not None:
+            error = STATE.capture_error
         emit(
             "step",
             sql="".join(text + "\n\n" for text in captured),
@@ -251,6 +295,9 @@ def step_runner(step, function):
             error=error,
             **record,
         )
+        if raised is not None and STATE.online:
+            # Online, the database is what the step left: Alembic stops here.
+            raise raised
 
     return run_step
 
@@ -359,6 +406,531 @@ def drive(config, job):
                 )
 
 
+# --- online mode -----------------------------------------------------------
+
+# Drivers to try, in order, for a server URL that names none (the first is
+# SQLAlchemy's default for that backend).
+DRIVERS = {
+    "postgresql": ["psycopg2", "psycopg", "pg8000"],
+    "mysql": ["mysqldb", "pymysql", "mysqlconnector", "mariadbconnector"],
+    "mariadb": ["mysqldb", "pymysql", "mysqlconnector", "mariadbconnector"],
+    "sqlite": ["pysqlite"],
+}
+
+# Stays SQLAlchemy's own create_engine once online mode redirects the name.
+REAL_CREATE_ENGINE = None
+
+
+def family(backend):
+    return "mysql" if backend in ("mysql", "mariadb") else backend
+
+
+def importable(url, driver):
+    """`url` for `backend+driver`, the first of the drivers to try whose DBAPI
+    imports here (only `driver` when it is named)."""
+    backend = url.get_backend_name()
+    names = [driver] if driver else DRIVERS.get(backend, [None])
+    errors = []
+    for name in names:
+        candidate = url.set(drivername=backend + ("+" + name if name else ""))
+        try:
+            candidate.get_dialect().import_dbapi()
+            return candidate
+        except Exception as e:
+            errors.append("%s: %s" % (candidate.drivername, describe(e)))
+    raise RuntimeError(
+        "no database driver for %s imports in this Python (%s); install one into it "
+        "(e.g. `pip install %s`)"
+        % (
+            backend,
+            "; ".join(errors),
+            {"postgresql": "psycopg2-binary", "sqlite": "pysqlite3"}.get(
+                family(backend), "pymysql"
+            ),
+        )
+    )
+
+
+def explicit_driver(url):
+    return url.drivername.split("+", 1)[1] if "+" in url.drivername else None
+
+
+def server_url():
+    from sqlalchemy.engine import make_url
+
+    return make_url(os.environ[SERVER_URL_ENV])
+
+
+def admin_engine(server):
+    """An autocommit engine on the server (PostgreSQL: its `postgres` database
+    unless the URL names one), to create and drop the scratch database."""
+    from sqlalchemy.pool import NullPool
+
+    url = importable(server, explicit_driver(server))
+    if url.get_backend_name() == "postgresql" and not url.database:
+        url = url.set(database="postgres")
+    return REAL_CREATE_ENGINE(url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+
+
+def quoted(name, backend):
+    return ("`%s`" if family(backend) == "mysql" else '"%s"') % name
+
+
+def probe_version():
+    """The server's `SELECT VERSION()`, for the dialect to render as for it."""
+    server = server_url()
+    if server.get_backend_name() == "sqlite":
+        return None
+    engine = admin_engine(server)
+    try:
+        with engine.connect() as conn:
+            return conn.exec_driver_sql("SELECT VERSION()").scalar()
+    finally:
+        engine.dispose()
+
+
+def scratch_ddl(action, name):
+    """Creates or drops the scratch database (a SQLite file is the importer's)."""
+    server = server_url()
+    backend = server.get_backend_name()
+    if backend == "sqlite":
+        return
+    engine = admin_engine(server)
+    try:
+        with engine.connect() as conn:
+            if action == "create":
+                conn.exec_driver_sql("CREATE DATABASE %s" % quoted(name, backend))
+            else:
+                conn.exec_driver_sql("DROP DATABASE IF EXISTS %s" % quoted(name, backend))
+    finally:
+        engine.dispose()
+
+
+def scratch_target(url):
+    """Where an engine the project asks for `url` goes: the scratch database,
+    with the project's dialect and driver when they are of the server's kind
+    (the server URL's driver wins when it names one)."""
+    from sqlalchemy.engine import make_url
+
+    scratch = STATE.scratch
+    try:
+        asked = make_url(url)
+    except Exception:
+        asked = None
+    if scratch.get_backend_name() == "sqlite":
+        keep = asked is not None and asked.get_backend_name() == "sqlite"
+        driver = explicit_driver(asked) if keep else None
+        return importable(scratch, driver)
+    if asked is None or family(asked.get_backend_name()) != family(
+        scratch.get_backend_name()
+    ):
+        return importable(scratch, explicit_driver(scratch))
+    query = {
+        k: v
+        for k, v in asked.query.items()
+        if k.lower() not in ("host", "hostaddr", "port", "user", "password", "passfile",
+                             "dbname", "database", "db", "service", "unix_socket")
+    }
+    query.update(scratch.query)
+    target = scratch.set(
+        drivername=asked.get_backend_name(), query=query
+    )
+    return importable(target, explicit_driver(scratch) or explicit_driver(asked))
+
+
+def redirect_engines():
+    """Every engine made from now on connects to the scratch database."""
+    import sqlalchemy
+    import sqlalchemy.engine
+    import sqlalchemy.engine.create as create_module
+
+    real = create_module.create_engine
+
+    def create_engine(url, *args, **kwargs):
+        engine = real(scratch_target(url), *args, **kwargs)
+        STATE.engines.append(engine)
+        return engine
+
+    create_module.create_engine = create_engine
+    sqlalchemy.create_engine = create_engine
+    sqlalchemy.engine.create_engine = create_engine
+    try:
+        import sqlalchemy.ext.asyncio.engine as async_engine
+
+        async_engine._create_engine = create_engine
+    except Exception:
+        pass
+
+
+def reading(function):
+    """`function` with what it executes left out of the capture: it reads."""
+
+    @functools.wraps(function)
+    def read(*args, **kwargs):
+        STATE.reading += 1
+        try:
+            return function(*args, **kwargs)
+        finally:
+            STATE.reading -= 1
+
+    read._xtask_reading = True
+    return read
+
+
+READING_NAME = re.compile(r"^_?(get|has|check|detect|load)_|^initialize$|^do_ping$")
+
+
+def mark_reading(cls, pattern=READING_NAME):
+    """Wraps the reading methods of `cls` and its bases (plain functions only)."""
+    import inspect as pyinspect
+
+    for klass in cls.__mro__:
+        if klass is object:
+            continue
+        for name, value in list(vars(klass).items()):
+            if (
+                pattern.search(name)
+                and pyinspect.isfunction(value)
+                and not getattr(value, "_xtask_reading", False)
+            ):
+                setattr(klass, name, reading(value))
+
+
+def install_online_hooks():
+    from alembic.runtime.migration import MigrationContext
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+    from sqlalchemy.engine.reflection import Inspector
+
+    mark_reading(Inspector, re.compile(r"^(?!__)"))
+    for name in ("get_current_heads", "get_current_revision", "_has_version_table"):
+        if hasattr(MigrationContext, name):
+            setattr(MigrationContext, name, reading(getattr(MigrationContext, name)))
+
+    @event.listens_for(Engine, "after_cursor_execute")
+    def capture(conn, cursor, statement, parameters, context, executemany):
+        if STATE.capture is None or STATE.reading:
+            return
+        try:
+            STATE.capture.extend(
+                executed(conn, cursor, statement, parameters, context, executemany)
+            )
+        except Exception as e:
+            if STATE.capture_error is None:
+                STATE.capture_error = (
+                    "the import cannot write what a statement ran as SQL "
+                    "(`%s`): %s" % (statement.strip().split("\n")[0][:60], describe(e))
+                )
+
+
+def executed(conn, cursor, statement, parameters, context, executemany):
+    """The statements as the driver sent them, parameters inlined."""
+    from sqlalchemy.engine.interfaces import ExecuteStyle
+
+    many = (
+        executemany
+        and context is not None
+        and getattr(context, "execute_style", None) is ExecuteStyle.EXECUTEMANY
+    )
+    sets = list(parameters) if many else [parameters]
+    no_parameters = context is not None and getattr(context, "no_parameters", False)
+    dialect = conn.dialect
+    mogrify = getattr(cursor, "mogrify", None)
+    out = []
+    for params in sets:
+        if not params and no_parameters:
+            params = None
+        if mogrify is not None and dialect.driver in ("psycopg2", "pymysql", "mysqldb"):
+            # These drivers interpolate on the client: this is what they sent.
+            text = mogrify(statement, params)
+            if isinstance(text, bytes):
+                text = text.decode(client_encoding(cursor))
+        else:
+            text = inline(statement, params, dialect)
+        out.append(terminated(text))
+    return out
+
+
+def client_encoding(cursor):
+    """The Python codec of a psycopg2 connection's client encoding."""
+    try:
+        import psycopg2.extensions
+
+        return psycopg2.extensions.encodings.get(cursor.connection.encoding, "utf-8")
+    except Exception:
+        return "utf-8"
+
+
+def terminated(text):
+    """As Alembic prints a statement offline: tabs as spaces, stripped, `;`."""
+    text = text.replace("\t", "    ").strip()
+    if text.endswith(";"):
+        return text
+    last = text.rsplit("\n", 1)[-1]
+    return text + ("\n;" if "--" in last else ";")
+
+
+def literal(value, dialect):
+    """`value` (a DBAPI parameter) as a SQL literal of `dialect`."""
+    import datetime
+    import decimal
+    import math
+    import uuid
+
+    name = family(dialect.name)
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        if name == "postgresql":
+            return "true" if value else "false"
+        return "1" if value else "0"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            raise ValueError("%r has no SQL literal here" % value)
+        return repr(value)
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        data = bytes(value).hex()
+        if name == "postgresql":
+            return "'\\x%s'::bytea" % data
+        return "X'%s'" % data
+    if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
+        value = value.isoformat(" ") if isinstance(value, datetime.datetime) else value.isoformat()
+    if isinstance(value, uuid.UUID):
+        value = str(value)
+    if isinstance(value, str):
+        if "\0" in value:
+            raise ValueError("a string with a NUL character has no SQL literal")
+        text = value.replace("'", "''")
+        if name == "mysql":
+            text = text.replace("\\", "\\\\")
+        return "'%s'" % text
+    raise TypeError("a %s parameter has no SQL literal the import knows" % type(value).__name__)
+
+
+def inline(statement, params, dialect):
+    """`statement` with `params` written in as literals, per the paramstyle."""
+    style = dialect.paramstyle
+    if params is None:
+        return statement
+    if style in ("format", "pyformat"):
+        if isinstance(params, dict):
+            return statement % {k: literal(v, dialect) for k, v in params.items()}
+        return statement % tuple(literal(v, dialect) for v in params)
+    return substitute(statement, params, dialect, style)
+
+
+def substitute(statement, params, dialect, style):
+    """Replaces `?`, `:name`, `:1` or `$1` markers outside quotes and comments."""
+    name = family(dialect.name)
+    out = []
+    position = 0
+    i = 0
+    n = len(statement)
+    word = re.compile(r"\w")
+    while i < n:
+        c = statement[i]
+        nxt = statement[i + 1] if i + 1 < n else ""
+        if c in "'\"`" or (c == "[" and name == "sqlite"):
+            close = "]" if c == "[" else c
+            j = i + 1
+            while j < n:
+                if statement[j] == "\\" and name == "mysql" and c != "`":
+                    j += 2
+                    continue
+                if statement[j] == close:
+                    if close != "]" and j + 1 < n and statement[j + 1] == close:
+                        j += 2
+                        continue
+                    break
+                j += 1
+            out.append(statement[i : j + 1])
+            i = j + 1
+        elif c == "-" and nxt == "-":
+            j = statement.find("\n", i)
+            j = n if j < 0 else j
+            out.append(statement[i:j])
+            i = j
+        elif c == "/" and nxt == "*":
+            j = statement.find("*/", i + 2)
+            j = n if j < 0 else j + 2
+            out.append(statement[i:j])
+            i = j
+        elif c == "?" and style == "qmark":
+            out.append(literal(params[position], dialect))
+            position += 1
+            i += 1
+        elif c == "$" and name == "postgresql" and (i == 0 or not word.match(statement[i - 1])):
+            m = re.match(r"\$(\d+)", statement[i:])
+            if m and style == "numeric_dollar":
+                out.append(literal(params[int(m.group(1)) - 1], dialect))
+                i += len(m.group(0))
+                continue
+            m = re.match(r"\$(\w*)\$", statement[i:])
+            if m:
+                tag = m.group(0)
+                j = statement.find(tag, i + len(tag))
+                j = n if j < 0 else j + len(tag)
+                out.append(statement[i:j])
+                i = j
+            else:
+                out.append(c)
+                i += 1
+        elif (
+            c == ":"
+            and style in ("named", "numeric")
+            and (i == 0 or not (word.match(statement[i - 1]) or statement[i - 1] in ":\\"))
+            and nxt != ":"
+        ):
+            m = re.match(r":(\w+)", statement[i:])
+            if m is None:
+                out.append(c)
+                i += 1
+                continue
+            key = m.group(1)
+            if style == "numeric" and key.isdigit():
+                value = params[int(key) - 1]
+            elif isinstance(params, dict) and key in params:
+                value = params[key]
+            else:
+                out.append(c)
+                i += 1
+                continue
+            out.append(literal(value, dialect))
+            i += len(m.group(0))
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
+
+
+def current_database(conn):
+    """The database the connection is in (a SQLite file's path)."""
+    name = family(conn.dialect.name)
+    if name == "postgresql":
+        return conn.exec_driver_sql("SELECT current_database()").scalar()
+    if name == "mysql":
+        return conn.exec_driver_sql("SELECT DATABASE()").scalar()
+    if name == "sqlite":
+        for row in conn.exec_driver_sql("PRAGMA database_list").fetchall():
+            if row[1] == "main":
+                return os.path.realpath(row[2]) if row[2] else ""
+    return None
+
+
+def online_context(context):
+    """Checks that Alembic is about to run against the scratch database, marks the
+    dialect's reading methods, makes the version table's schema (PostgreSQL: it
+    exists before a first revision runs, as in the project's databases), and
+    reports the context."""
+    from alembic.util import CommandError
+
+    conn = context.connection
+    if conn is None:
+        raise CommandError(
+            "env.py gave Alembic no connection in online mode (`context.configure(url=...)` "
+            "without `connection=`): the import renders online through the connection "
+            "env.py opens, as `alembic upgrade` runs"
+        )
+    d = context.dialect
+    mark_reading(type(d))
+    scratch = STATE.scratch
+    expected = (
+        os.path.realpath(scratch.database)
+        if scratch.get_backend_name() == "sqlite"
+        else scratch.database
+    )
+    STATE.reading += 1
+    try:
+        actual = current_database(conn)
+        schema = context.version_table_schema
+        if schema and family(d.name) == "postgresql" and actual == expected:
+            conn.exec_driver_sql('CREATE SCHEMA IF NOT EXISTS "%s"' % schema.replace('"', '""'))
+    finally:
+        STATE.reading -= 1
+    if actual != expected:
+        raise CommandError(
+            "env.py connected Alembic to %r, not to the import's scratch database %r; "
+            "nothing ran there. The import points every engine made with "
+            "sqlalchemy's create_engine or engine_from_config at the scratch database: "
+            "make env.py's connection through one of them" % (actual, expected)
+        )
+    version_info = getattr(d, "server_version_info", None)
+    emit(
+        "context",
+        dialect=d.name,
+        impl=type(context.impl).__name__,
+        paramstyle=getattr(d, "paramstyle", None),
+        double_percents=False,
+        version_table=context.version_table,
+        version_table_schema=context.version_table_schema,
+        is_mariadb=getattr(d, "is_mariadb", None),
+        server_version_info=[v for v in version_info if isinstance(v, int)]
+        if version_info
+        else None,
+        server_version_error=None,
+        online=True,
+    )
+
+
+def drive_online(config, job):
+    """Creates the scratch database, runs `upgrade heads` then `downgrade base`
+    against it, each revision's statements captured."""
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
+    try:
+        script = ScriptDirectory.from_config(config)
+        STATE.version_dirs = [
+            os.path.realpath(str(d)) for d in script._version_locations
+        ]
+    except (Exception, SystemExit) as e:
+        emit("load_failed", message=describe(e), file=revision_file(e))
+        return
+    name = job["scratch"]
+    server = server_url()
+    try:
+        scratch_ddl("create", name)
+    except (Exception, SystemExit) as e:
+        emit("scratch", action="create", error=describe(e))
+        return
+    emit("scratch", action="create", error=None)
+    if server.get_backend_name() == "sqlite":
+        STATE.scratch = server
+    else:
+        STATE.scratch = server.set(database=name)
+    STATE.online = True
+    STATE.pass_no = 1
+    redirect_engines()
+    install_online_hooks()
+    try:
+        for direction, target in (("upgrade", "heads"), ("downgrade", "base")):
+            STATE.direction = direction
+            try:
+                if direction == "upgrade":
+                    command.upgrade(config, target)
+                else:
+                    command.downgrade(config, target)
+            except (Exception, SystemExit) as e:
+                emit(
+                    "run_failed",
+                    direction=direction,
+                    message=describe(e),
+                    file=revision_file(e),
+                    **{"pass": 1}
+                )
+                break
+    finally:
+        for engine in STATE.engines:
+            try:
+                engine.dispose()
+            except Exception:
+                pass
+
+
 def main():
     job = json.loads(sys.argv[1])
     try:
@@ -374,14 +946,38 @@ def main():
         sqlalchemy=getattr(sqlalchemy, "__version__", "?"),
         python=sys.version.split()[0],
     )
+    global REAL_CREATE_ENGINE
+    from sqlalchemy.engine.create import create_engine
+
+    REAL_CREATE_ENGINE = create_engine
+    mode = job.get("mode", "offline")
+    if mode == "drop":
+        try:
+            scratch_ddl("drop", job["scratch"])
+            emit("scratch", action="drop", error=None)
+        except (Exception, SystemExit) as e:
+            emit("scratch", action="drop", error=describe(e))
+        emit("done")
+        return
     for direction, revisions in job.get("skip", {}).items():
         STATE.skip[direction] = set(revisions)
     STATE.server_version = job.get("server_version")
+    if job.get("probe"):
+        try:
+            version = probe_version()
+            emit("server_version", version=version, error=None)
+            if version:
+                STATE.server_version = version
+        except (Exception, SystemExit) as e:
+            emit("server_version", version=None, error=describe(e))
     install_hooks()
 
     class Driver(CommandLine):
         def run_cmd(self, config, options):
-            drive(config, job)
+            if mode == "online":
+                drive_online(config, job)
+            else:
+                drive(config, job)
 
     sys.argv[0] = "alembic"
     try:

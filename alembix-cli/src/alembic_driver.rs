@@ -7,6 +7,12 @@
 //! it, so a history with many revisions that offline mode cannot render still
 //! takes one launch. Only a revision that ends the process itself (a crash,
 //! `os._exit`) costs another: the next launch skips it.
+//!
+//! For `--online-scratch` ([`render_online`]) the same driver runs the history
+//! online instead, `upgrade heads` then `downgrade base`, in one launch against
+//! a scratch database it creates, capturing the statements each step executed;
+//! [`drop_scratch`] drops that database in a launch of its own, which runs
+//! whatever happened to the first.
 
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -41,6 +47,10 @@ impl Direction {
     }
 }
 
+/// Where the driver reads the scratch server's URL: the environment, which
+/// only this user can read (a command line is visible to everyone).
+const SERVER_URL_ENV: &str = "ALEMBIX_IMPORT_SERVER_URL";
+
 /// What to run: Alembic's own command-line arguments, through this Python, in
 /// the current directory (where Alembic resolves relative locations).
 pub(crate) struct Job<'a> {
@@ -51,6 +61,11 @@ pub(crate) struct Job<'a> {
     /// The target server's `SELECT VERSION()`, for the dialect to render as it
     /// does online against that server.
     pub server_version: Option<&'a str>,
+    /// The URL of the `--online-scratch` server (SQLite: the scratch file's URL).
+    pub server_url: Option<&'a str>,
+    /// Whether the offline run first asks that server its version (used as
+    /// `server_version` when none is given).
+    pub probe: bool,
 }
 
 /// A revision script as Alembic loaded it (its module executed).
@@ -87,6 +102,9 @@ pub(crate) struct Context {
     pub server_version_info: Option<Vec<u64>>,
     /// Why the server version given could not be applied.
     pub server_version_error: Option<String>,
+    /// Whether it ran online (against the scratch database).
+    #[serde(default)]
+    pub online: bool,
 }
 
 /// One revision step of one rendering.
@@ -112,6 +130,8 @@ pub(crate) struct RunFailure {
 /// Everything the launches reported.
 #[derive(Debug, Default)]
 pub(crate) struct Rendered {
+    /// The Python that ran them.
+    pub python: PathBuf,
     /// Python processes started.
     pub launches: usize,
     /// `alembic x, SQLAlchemy y, Python z`.
@@ -121,10 +141,14 @@ pub(crate) struct Rendered {
     /// Every migration context, in the order they were made.
     pub contexts: Vec<Context>,
     /// `(pass, direction, revision)` → its step (the first report wins).
-    pub steps: HashMap<(u8, Direction, String), Step>,
+    pub steps: HashMap<StepKey, Step>,
     pub run_failures: Vec<RunFailure>,
     /// Set when a launch ended outside any step without finishing.
     pub crashed: Option<String>,
+    /// What the `--online-scratch` server said its version is (`Job::probe`).
+    pub probed_version: Option<Result<String, String>>,
+    /// Whether the online run created its scratch database, or why not.
+    pub scratch_created: Option<Result<(), String>>,
 }
 
 impl Rendered {
@@ -192,101 +216,45 @@ enum Record {
         message: String,
         file: Option<String>,
     },
+    ServerVersion {
+        version: Option<String>,
+        error: Option<String>,
+    },
+    Scratch {
+        action: String,
+        error: Option<String>,
+    },
     Done,
 }
 
 /// Runs the driver until the history is rendered: one launch, plus one per
 /// revision that ends the process (skipped by the next launch).
 pub(crate) fn render(job: &Job<'_>) -> Result<Rendered, Failure> {
-    let mut rendered = Rendered::default();
+    let mut rendered = Rendered {
+        python: job.python.to_path_buf(),
+        ..Rendered::default()
+    };
     let mut skip: BTreeMap<Direction, BTreeSet<String>> = BTreeMap::new();
     let mut died: HashMap<(Direction, String), String> = HashMap::new();
     loop {
         rendered.launches += 1;
-        let launch = launch(job, &skip)?;
-        let mut scripts = Vec::new();
-        let mut loaded = None;
-        let mut open: Option<(u8, Direction, String)> = None;
-        let mut done = false;
-        for record in launch.records {
-            match record {
-                Record::Versions {
-                    alembic,
-                    sqlalchemy,
-                    python,
-                } => {
-                    rendered.versions = Some(format!(
-                        "Alembic {alembic}, SQLAlchemy {sqlalchemy}, Python {python}"
-                    ));
-                }
-                Record::NoAlembic { message } => return Err(Failure::NoAlembic(message)),
-                Record::LoadFailed { message, file } => {
-                    let at = file.map_or(String::new(), |f| format!(" (in {f})"));
-                    loaded = Some(Err(format!("{message}{at}")));
-                }
-                Record::Revision(script) => scripts.push(script),
-                Record::Loaded => loaded = Some(Ok(std::mem::take(&mut scripts))),
-                Record::Context(context) => {
-                    if !rendered.contexts.contains(&context) {
-                        rendered.contexts.push(context);
-                    }
-                }
-                Record::Begin {
-                    pass,
-                    direction,
-                    revision,
-                } => open = Some((pass, direction, revision)),
-                Record::Step {
-                    pass,
-                    direction,
-                    revision,
-                    sql,
-                    autocommit,
-                    error,
-                } => {
-                    open = None;
-                    let error = match error.as_deref() {
-                        Some("skipped") => died.get(&(direction, revision.clone())).cloned(),
-                        _ => error,
-                    };
-                    rendered
-                        .steps
-                        .entry((pass, direction, revision))
-                        .or_insert(Step {
-                            sql,
-                            autocommit,
-                            error,
-                        });
-                }
-                Record::RunFailed {
-                    pass,
-                    direction,
-                    message,
-                    file,
-                } => {
-                    let at = file.map_or(String::new(), |f| format!(" (in {f})"));
-                    rendered.run_failures.push(RunFailure {
-                        pass,
-                        direction,
-                        message: format!("{message}{at}"),
-                    });
-                }
-                Record::Done => done = true,
-            }
-        }
-        if rendered.scripts.is_none() {
-            rendered.scripts = loaded;
-        }
+        let skip_names: BTreeMap<&str, &BTreeSet<String>> =
+            skip.iter().map(|(d, revs)| (d.name(), revs)).collect();
+        let launch = launch(
+            job,
+            serde_json::json!({
+                "argv": alembic_argv(job),
+                "skip": skip_names,
+                "passes": PASSES,
+                "server_version": job.server_version,
+                "probe": job.probe,
+            }),
+        )?;
+        let (open, done) = absorb(launch.records, &mut rendered, &died)?;
         if done {
             return Ok(rendered);
         }
-        let why = format!(
-            "the Python process ended ({}){}",
-            launch.status,
-            last_line(&launch.stderr)
-                .map(|l| format!(": {l}"))
-                .unwrap_or_default()
-        );
+        let why = ended(&launch.stderr, launch.status);
         match open {
             Some((pass, direction, revision)) if rendered.launches < MAX_LAUNCHES => {
                 rendered.steps.insert(
@@ -311,13 +279,181 @@ pub(crate) fn render(job: &Job<'_>) -> Result<Rendered, Failure> {
     }
 }
 
+/// Runs the history online against the scratch database `scratch`, made on
+/// `job.server_url` by this launch: `upgrade heads`, then `downgrade base`, each
+/// step's executed statements captured (pass 1). One launch: a revision that
+/// ends the process ends the run there (`crashed`).
+pub(crate) fn render_online(job: &Job<'_>, scratch: &str) -> Result<Rendered, Failure> {
+    let mut rendered = Rendered {
+        python: job.python.to_path_buf(),
+        launches: 1,
+        ..Rendered::default()
+    };
+    let launch = launch(
+        job,
+        serde_json::json!({
+            "argv": alembic_argv(job),
+            "mode": "online",
+            "scratch": scratch,
+        }),
+    )?;
+    let (open, done) = absorb(launch.records, &mut rendered, &HashMap::new())?;
+    if !done {
+        let why = ended(&launch.stderr, launch.status);
+        if rendered.versions.is_none() {
+            return Err(Failure::Broken(why));
+        }
+        if let Some((pass, direction, revision)) = open {
+            rendered.steps.insert(
+                (pass, direction, revision),
+                Step {
+                    sql: String::new(),
+                    autocommit: false,
+                    error: Some(why.clone()),
+                },
+            );
+        }
+        rendered.crashed = Some(why);
+    }
+    Ok(rendered)
+}
+
+/// Drops the scratch database `scratch` on `job.server_url` (`DROP DATABASE IF
+/// EXISTS`, in a launch of its own); `Err` says why it may still be there.
+pub(crate) fn drop_scratch(job: &Job<'_>, scratch: &str) -> Result<(), String> {
+    let launch = launch(
+        job,
+        serde_json::json!({"argv": [], "mode": "drop", "scratch": scratch}),
+    )
+    .map_err(|f| match f {
+        Failure::NoAlembic(why) | Failure::Broken(why) => why,
+    })?;
+    for record in &launch.records {
+        if let Record::Scratch { action, error } = record {
+            if action == "drop" {
+                return error.clone().map_or(Ok(()), Err);
+            }
+        }
+    }
+    Err(ended(&launch.stderr, launch.status))
+}
+
+/// A step of a launch: `(pass, direction, revision)`.
+type StepKey = (u8, Direction, String);
+
+/// Takes one launch's records into `rendered`: the step left open if the
+/// process died in one, and whether the driver finished.
+fn absorb(
+    records: Vec<Record>,
+    rendered: &mut Rendered,
+    died: &HashMap<(Direction, String), String>,
+) -> Result<(Option<StepKey>, bool), Failure> {
+    let mut scripts = Vec::new();
+    let mut loaded = None;
+    let mut open: Option<StepKey> = None;
+    let mut done = false;
+    for record in records {
+        match record {
+            Record::Versions {
+                alembic,
+                sqlalchemy,
+                python,
+            } => {
+                rendered.versions = Some(format!(
+                    "Alembic {alembic}, SQLAlchemy {sqlalchemy}, Python {python}"
+                ));
+            }
+            Record::NoAlembic { message } => return Err(Failure::NoAlembic(message)),
+            Record::LoadFailed { message, file } => {
+                let at = file.map_or(String::new(), |f| format!(" (in {f})"));
+                loaded = Some(Err(format!("{message}{at}")));
+            }
+            Record::Revision(script) => scripts.push(script),
+            Record::Loaded => loaded = Some(Ok(std::mem::take(&mut scripts))),
+            Record::Context(context) => {
+                if !rendered.contexts.contains(&context) {
+                    rendered.contexts.push(context);
+                }
+            }
+            Record::Begin {
+                pass,
+                direction,
+                revision,
+            } => open = Some((pass, direction, revision)),
+            Record::Step {
+                pass,
+                direction,
+                revision,
+                sql,
+                autocommit,
+                error,
+            } => {
+                open = None;
+                let error = match error.as_deref() {
+                    Some("skipped") => died.get(&(direction, revision.clone())).cloned(),
+                    _ => error,
+                };
+                rendered
+                    .steps
+                    .entry((pass, direction, revision))
+                    .or_insert(Step {
+                        sql,
+                        autocommit,
+                        error,
+                    });
+            }
+            Record::RunFailed {
+                pass,
+                direction,
+                message,
+                file,
+            } => {
+                let at = file.map_or(String::new(), |f| format!(" (in {f})"));
+                rendered.run_failures.push(RunFailure {
+                    pass,
+                    direction,
+                    message: format!("{message}{at}"),
+                });
+            }
+            Record::Done => done = true,
+            Record::ServerVersion { version, error } => {
+                rendered.probed_version = Some(match (version, error) {
+                    (_, Some(error)) => Err(error),
+                    (Some(version), None) => Ok(version),
+                    (None, None) => Err("the server gave no version".to_string()),
+                });
+            }
+            Record::Scratch { action, error } => {
+                if action == "create" {
+                    rendered.scratch_created = Some(error.map_or(Ok(()), Err));
+                }
+            }
+        }
+    }
+    if rendered.scripts.is_none() {
+        rendered.scripts = loaded;
+    }
+    Ok((open, done))
+}
+
+/// Why a launch ended early: its exit status and the last line it wrote.
+fn ended(stderr: &str, status: std::process::ExitStatus) -> String {
+    format!(
+        "the Python process ended ({status}){}",
+        last_line(stderr)
+            .map(|l| format!(": {l}"))
+            .unwrap_or_default()
+    )
+}
+
 struct Launch {
     records: Vec<Record>,
     stderr: String,
     status: std::process::ExitStatus,
 }
 
-fn launch(job: &Job<'_>, skip: &BTreeMap<Direction, BTreeSet<String>>) -> Result<Launch, Failure> {
+/// Alembic's command-line arguments for the job (`-c INI -n NAME -x ARG…`).
+fn alembic_argv(job: &Job<'_>) -> Vec<String> {
     let mut argv: Vec<String> = vec![
         "-c".into(),
         job.ini.to_string_lossy().into_owned(),
@@ -328,15 +464,15 @@ fn launch(job: &Job<'_>, skip: &BTreeMap<Direction, BTreeSet<String>>) -> Result
         argv.push("-x".into());
         argv.push(x.clone());
     }
-    let skip: BTreeMap<&str, &BTreeSet<String>> =
-        skip.iter().map(|(d, revs)| (d.name(), revs)).collect();
-    let spec = serde_json::json!({
-        "argv": argv,
-        "skip": skip,
-        "passes": PASSES,
-        "server_version": job.server_version,
-    });
-    let output = Command::new(job.python)
+    argv
+}
+
+fn launch(job: &Job<'_>, spec: serde_json::Value) -> Result<Launch, Failure> {
+    let mut command = Command::new(job.python);
+    if let Some(url) = job.server_url {
+        command.env(SERVER_URL_ENV, url);
+    }
+    let output = command
         .arg("-c")
         .arg(DRIVER)
         .arg(spec.to_string())

@@ -38,11 +38,18 @@
 //!    offline — becomes a placeholder that fails the build until filled.
 //!    Python runs with `PYTHONHASHSEED=0`, and the driver orders what SQLAlchemy
 //!    keeps in sets, so a re-import writes the same bytes (frozen values aside).
-//! 5. **write**: file names keep Alembic's load order (the tie-breaker between
+//! 5. **online** (`--online-scratch URL`, [`crate::import_online`]): the
+//!    sections offline mode left as placeholders (a revision that inspects the
+//!    live schema, or runs its SQL through the connection) are rendered by
+//!    running the whole history with Alembic against an empty scratch database
+//!    of the target dialect, created on that server and dropped afterwards;
+//!    each such section is marked in its file as what a fresh install runs.
+//! 6. **write**: file names keep Alembic's load order (the tie-breaker between
 //!    independent branches); see [`name_prefixes`].
 
 use crate::alembic_driver::{self, Direction, Job, LoadedScript, Rendered};
 use crate::folder::Context;
+use crate::import_online::{self, Online, ScratchServer};
 use crate::import_output::{self, Downgrade, ImportedRevision, Upgrade};
 use crate::offline_sql::{clean_chunk, Cleaned, Family, Frozen, Rendering};
 use crate::python::{self, Body, Value};
@@ -88,6 +95,21 @@ pub struct ImportAlembic {
     /// CONSTRAINT` where MySQL has `DROP CHECK`), keeping the dialect's name.
     #[arg(long, value_name = "VERSION")]
     server_version: Option<String>,
+    /// Render what offline mode cannot (revisions that inspect the live schema:
+    /// `sa.inspect(bind)`, `has_table`, reflection; or that run SQL through the
+    /// connection) by running the history with Alembic online against a scratch
+    /// database on this server: `postgresql://user@host/postgres`,
+    /// `mysql://root@host` (or `mariadb://`; `+driver` picks the Python driver),
+    /// or `sqlite` for a temporary file. The import creates an empty database
+    /// there with a unique name, runs `upgrade heads` then `downgrade base` in one
+    /// Python process, keeps the SQL each placeholder revision executed
+    /// (parameters inlined), and drops the database, also on failure. Those
+    /// sections are marked in their files: they are what a fresh install runs.
+    /// env.py's engine is pointed at the scratch database (its dialect and driver
+    /// kept); nothing runs unless its connection is there. On MySQL/MariaDB the
+    /// server's version is used as --server-version unless given.
+    #[arg(long, value_name = "URL", conflicts_with = "skip_sql")]
+    online_scratch: Option<String>,
     /// Do not run Alembic: headers are read without Python (literals only), and
     /// SQL bodies become placeholders (except those that are statically empty).
     #[arg(long)]
@@ -101,6 +123,11 @@ pub(crate) fn import_alembic(args: &ImportAlembic, context: &Context<'_>) -> Res
         command: format!("{} {TOOL}", context.program),
         out: context.folder_to_write(args.out.as_deref())?.dir,
     };
+    let scratch = args
+        .online_scratch
+        .as_deref()
+        .map(ScratchServer::parse)
+        .transpose()?;
     let project = locate(&cwd, args, &hints)?;
     let files = list_revision_files(&project)?;
     if files.is_empty() {
@@ -116,7 +143,27 @@ pub(crate) fn import_alembic(args: &ImportAlembic, context: &Context<'_>) -> Res
     }
     let sources: Vec<Source> = files.iter().map(|f| Source::read(&project, f)).collect();
 
-    let (revisions, sql) = match run_alembic(args, &project)? {
+    let rendered = run_alembic(args, &project, scratch.as_ref())?;
+    let mut server_version = args.server_version.clone();
+    if let (Ok(rendered), Some(server)) = (&rendered, &scratch) {
+        match &rendered.probed_version {
+            Some(Ok(version)) => {
+                println!(
+                    "note: the SQL is rendered for the --online-scratch server's version, {version} (as --server-version would)"
+                );
+                server_version = Some(version.clone());
+            }
+            Some(Err(why)) => {
+                return Err(format!(
+                "--online-scratch {}: cannot ask the server its version: {}; nothing was written",
+                server.shown,
+                server.scrub(why)
+            ))
+            }
+            None => {}
+        }
+    }
+    let (revisions, mut sql) = match rendered {
         Ok(rendered) => match &rendered.scripts {
             Some(Ok(scripts)) => {
                 let revisions = revisions_from_alembic(&project, scripts, &sources)?;
@@ -153,7 +200,7 @@ pub(crate) fn import_alembic(args: &ImportAlembic, context: &Context<'_>) -> Res
         ),
     };
     let graph = validate(&revisions)?;
-    if let (SqlSource::Generated(g), Some(version)) = (&sql, &args.server_version) {
+    if let (SqlSource::Generated(g), Some(version)) = (&sql, &server_version) {
         if let Some(why) = &g.server_version_error {
             return Err(format!(
                 "--server-version {version}: {why}; nothing was written. It applies to MySQL and MariaDB (a `mysql://` URL); drop it for other databases"
@@ -161,11 +208,25 @@ pub(crate) fn import_alembic(args: &ImportAlembic, context: &Context<'_>) -> Res
         }
     }
 
+    let online = match (&scratch, &mut sql) {
+        (Some(server), SqlSource::Generated(g)) => {
+            render_online(args, &project, server, g, &revisions)?
+        }
+        (Some(_), SqlSource::Unavailable(why)) => {
+            println!(
+                "note: --online-scratch was not used: Alembic did not render the history here ({})",
+                why.trim_end_matches('.')
+            );
+            None
+        }
+        (None, _) => None,
+    };
+
     let prefixes = name_prefixes(&revisions, &graph);
     let mut imported = Vec::with_capacity(revisions.len());
     let mut statuses = Vec::with_capacity(revisions.len());
     for (rev, prefix) in revisions.iter().zip(prefixes.needed) {
-        let (upgrade, downgrade, transaction, status) = bodies(rev, &sql);
+        let (upgrade, downgrade, transaction, status) = bodies(rev, &sql, online.as_ref());
         statuses.push(status);
         imported.push(ImportedRevision {
             source: rev.file.clone(),
@@ -202,10 +263,39 @@ pub(crate) fn import_alembic(args: &ImportAlembic, context: &Context<'_>) -> Res
     let filled = statuses.iter().filter(|s| s.upgrade_filled).count()
         + statuses.iter().filter(|s| s.downgrade_filled).count();
     let placeholders = imported.iter().filter(|r| r.has_placeholder()).count();
+    let online_sections = statuses.iter().filter(|s| s.upgrade_online).count()
+        + statuses.iter().filter(|s| s.downgrade_online).count();
+    let online_revisions = statuses
+        .iter()
+        .filter(|s| s.upgrade_online || s.downgrade_online)
+        .count();
+    let online_summary = match &online {
+        Some(o) => format!(
+            "; {online_sections} section(s) of {online_revisions} revision(s) rendered online against an empty {} database",
+            o.server
+        ),
+        None => String::new(),
+    };
     println!(
-        "summary: {} revision(s); {filled} section(s) filled from Alembic's offline SQL; {placeholders} file(s) with placeholders",
+        "summary: {} revision(s); {filled} section(s) filled from Alembic's offline SQL{online_summary}; {placeholders} file(s) with placeholders",
         imported.len()
     );
+    if online_sections > 0 {
+        println!(
+            "note: the {online_sections} section(s) rendered online are what a fresh install runs; each is marked `-- NOTE({TOOL}): rendered online against an empty …` in its file: review them for databases in another state"
+        );
+    }
+    let offline_failures = match &sql {
+        SqlSource::Generated(g) if g.environment_failure.is_none() => {
+            needs_online(&revisions, g).len()
+        }
+        _ => 0,
+    };
+    if scratch.is_none() && offline_failures > 0 {
+        println!(
+            "note: offline mode could not render {offline_failures} section(s) (e.g. revisions that inspect the live schema); `--online-scratch URL` renders them by running Alembic against an empty scratch database on a server of your kind, which the import creates and drops"
+        );
+    }
     if prefixes.ordinal {
         println!(
             "note: the file names start with a sequence number in Alembic's load order, because sorting by create date would reorder revisions on independent branches (the order is the tie-breaker when both are applied)"
@@ -222,7 +312,7 @@ pub(crate) fn import_alembic(args: &ImportAlembic, context: &Context<'_>) -> Res
         );
     }
     if let SqlSource::Generated(g) = &sql {
-        print_rendering_notes(g, args.server_version.as_deref());
+        print_rendering_notes(g, server_version.as_deref());
     }
     for (rev, status) in imported.iter().zip(&statuses) {
         if rev.transaction == TransactionMode::None {
@@ -307,10 +397,13 @@ fn print_rendering_notes(g: &Generated, server_version: Option<&str>) {
 }
 
 /// Runs the driver: `Ok(Err(why))` when Alembic cannot run here (placeholders
-/// follow), `Err` when the Python the user named cannot be used.
+/// follow), `Err` when the Python the user named cannot be used. With an
+/// `--online-scratch` server of MySQL's family and no `--server-version`, the
+/// driver asks that server its version first.
 fn run_alembic(
     args: &ImportAlembic,
     project: &Project,
+    scratch: Option<&ScratchServer>,
 ) -> Result<Result<Rendered, String>, String> {
     if args.skip_sql {
         return Ok(Err("--skip-sql was given".to_string()));
@@ -329,12 +422,15 @@ fn run_alembic(
             python.display(),
             project.show_user(ini)
         );
+        let probe = scratch.filter(|s| s.renders_per_version() && args.server_version.is_none());
         let job = Job {
             python: &python,
             ini,
             name: &args.name,
             x_args: &args.x_args,
             server_version: args.server_version.as_deref(),
+            server_url: probe.map(ScratchServer::driver_url),
+            probe: probe.is_some(),
         };
         let why = match alembic_driver::render(&job) {
             Ok(rendered) => return Ok(Ok(rendered)),
@@ -1302,6 +1398,8 @@ fn on_path(program: &str) -> Option<PathBuf> {
 /// What offline mode gave for each revision.
 #[derive(Debug, Default)]
 struct Generated {
+    /// The Python that rendered it.
+    python: PathBuf,
     upgrades: HashMap<String, Cleaned>,
     downgrades: HashMap<String, Cleaned>,
     /// Why a revision has no upgrade/downgrade SQL.
@@ -1347,6 +1445,7 @@ fn generated(rendered: &Rendered, revisions: &[AlembicRevision]) -> Generated {
         (None, None) => Family::Other,
     };
     let mut g = Generated {
+        python: rendered.python.clone(),
         dialect: first.map(|c| c.implementation.clone()),
         version_table: first.map_or_else(
             || "alembic_version".to_string(),
@@ -1423,21 +1522,98 @@ fn generated(rendered: &Rendered, revisions: &[AlembicRevision]) -> Generated {
     g
 }
 
+/// The sections offline mode left without SQL although their function has code
+/// (it failed, or emitted nothing): what `--online-scratch` renders. A
+/// `downgrade()` that raises is irreversible, not missing.
+fn needs_online(revisions: &[AlembicRevision], g: &Generated) -> Vec<(Direction, String)> {
+    let missing =
+        |sqls: &HashMap<String, Cleaned>, id: &str| sqls.get(id).is_none_or(|c| c.statements == 0);
+    let mut needed = Vec::new();
+    for rev in revisions {
+        if rev.upgrade_body != Body::Empty && missing(&g.upgrades, &rev.revision) {
+            needed.push((Direction::Upgrade, rev.revision.clone()));
+        }
+        if rev.downgrade_body == Body::Code && missing(&g.downgrades, &rev.revision) {
+            needed.push((Direction::Downgrade, rev.revision.clone()));
+        }
+    }
+    needed
+}
+
+/// `--online-scratch`: renders the sections offline mode could not, against a
+/// scratch database on `server`; `None` when none needed it (no database is made).
+fn render_online(
+    args: &ImportAlembic,
+    project: &Project,
+    server: &ScratchServer,
+    g: &Generated,
+    revisions: &[AlembicRevision],
+) -> Result<Option<Online>, String> {
+    if let Some(why) = &g.environment_failure {
+        println!(
+            "note: --online-scratch was not used: {}",
+            why.trim_end_matches('.')
+        );
+        return Ok(None);
+    }
+    let needed = needs_online(revisions, g);
+    if needed.is_empty() {
+        println!(
+            "note: offline mode rendered every section: --online-scratch was not needed, and no scratch database was made"
+        );
+        return Ok(None);
+    }
+    let dialect = g.dialect_name.as_deref().unwrap_or("unknown");
+    if Family::of(dialect) != server.family() {
+        return Err(format!(
+            "--online-scratch {}: the SQL is rendered for the {dialect} dialect (the URL env.py configures), and this server is of another kind; give a server of the kind you target, or make env.py render for this one (`-x url=…` if it reads it, or sqlalchemy.url); nothing was written",
+            server.shown
+        ));
+    }
+    let Some(ini) = &project.ini else {
+        return Ok(None);
+    };
+    let online = import_online::render(
+        &import_online::AlembicArgs {
+            python: &g.python,
+            ini,
+            name: &args.name,
+            x_args: &args.x_args,
+        },
+        server,
+        &import_online::Offline {
+            dialect,
+            is_mariadb: g.is_mariadb,
+            version_table: &g.version_table,
+        },
+        &needed,
+    )?;
+    Ok(Some(online))
+}
+
 /// What the report says about one revision.
 struct Status {
     upgrade: String,
     downgrade: String,
     upgrade_filled: bool,
     downgrade_filled: bool,
+    /// Whether the section's SQL comes from the online run.
+    upgrade_online: bool,
+    downgrade_online: bool,
     /// Where its `autocommit_block` was seen, when it runs without a transaction.
     autocommit_seen: &'static str,
     /// The values frozen into each section.
     frozen: Vec<(&'static str, Frozen)>,
 }
 
-/// Chooses each section's content: Alembic's SQL, a statically known no-op or
-/// irreversible downgrade, or a placeholder saying why and what to do.
-fn bodies(rev: &AlembicRevision, sql: &SqlSource) -> (Upgrade, Downgrade, TransactionMode, Status) {
+/// Chooses each section's content: Alembic's offline SQL, a statically known
+/// no-op or irreversible downgrade, the SQL the online run executed (marked),
+/// or a placeholder saying why and what to do.
+fn bodies(
+    rev: &AlembicRevision,
+    sql: &SqlSource,
+    online: Option<&Online>,
+) -> (Upgrade, Downgrade, TransactionMode, Status) {
     let file = &rev.file;
     let (generated, unavailable) = match sql {
         SqlSource::Generated(g) => (Some(g), g.environment_failure.clone()),
@@ -1445,11 +1621,33 @@ fn bodies(rev: &AlembicRevision, sql: &SqlSource) -> (Upgrade, Downgrade, Transa
     };
     let up_sql = generated.and_then(|g| g.upgrades.get(&rev.revision));
     let down_sql = generated.and_then(|g| g.downgrades.get(&rev.revision));
+    let up_online = online.and_then(|o| o.sql(Direction::Upgrade, &rev.revision));
+    let down_online = online.and_then(|o| o.sql(Direction::Downgrade, &rev.revision));
     let why_not = |failures: Option<&HashMap<String, String>>| -> String {
         unavailable
             .clone()
             .or_else(|| failures.and_then(|f| f.get(&rev.revision).cloned()))
             .unwrap_or_else(|| "Alembic gave no SQL for it".to_string())
+    };
+    // What offline mode said, for the marker of a section rendered online.
+    let why_offline =
+        |offline: Option<&Cleaned>, failures: Option<&HashMap<String, String>>| match offline {
+            Some(_) => "it emitted no SQL there".to_string(),
+            None => why_not(failures),
+        };
+    // Why the online run could not fill a placeholder too.
+    let online_too = |direction: Direction| -> String {
+        online
+            .and_then(|o| {
+                o.failure(direction, &rev.revision).map(|why| {
+                    format!(
+                        "\nRun online against an empty {} database, it gave no SQL either: {}.",
+                        o.server,
+                        why.trim_end_matches('.')
+                    )
+                })
+            })
+            .unwrap_or_default()
     };
     // Alembic's own printout, which the placeholders point to, has every `%` doubled.
     let percent_note = generated
@@ -1466,11 +1664,13 @@ fn bodies(rev: &AlembicRevision, sql: &SqlSource) -> (Upgrade, Downgrade, Transa
         downgrade: String::new(),
         upgrade_filled: false,
         downgrade_filled: false,
+        upgrade_online: false,
+        downgrade_online: false,
         autocommit_seen: "",
         frozen: Vec::new(),
     };
-    let upgrade = match (up_sql, rev.upgrade_body) {
-        (Some(c), _) if c.statements > 0 => {
+    let upgrade = match (up_sql, rev.upgrade_body, up_online.zip(online)) {
+        (Some(c), _, _) if c.statements > 0 => {
             status.upgrade = format!("SQL from Alembic ({} statement(s))", c.statements);
             status.upgrade_filled = true;
             status
@@ -1478,7 +1678,7 @@ fn bodies(rev: &AlembicRevision, sql: &SqlSource) -> (Upgrade, Downgrade, Transa
                 .extend(c.frozen.iter().map(|f| ("upgrade", f.clone())));
             Upgrade::Sql(c.sql(TOOL))
         }
-        (Some(_), Body::Empty) | (None, Body::Empty) => {
+        (Some(_), Body::Empty, _) | (None, Body::Empty, _) => {
             status.upgrade = if rev.is_merge() {
                 "none (merge)".to_string()
             } else {
@@ -1487,26 +1687,49 @@ fn bodies(rev: &AlembicRevision, sql: &SqlSource) -> (Upgrade, Downgrade, Transa
             status.upgrade_filled = up_sql.is_some();
             Upgrade::Nothing(format!("upgrade() in {file} emits no SQL."))
         }
-        (Some(_), _) => {
+        (_, _, Some((c, o))) => {
+            status.upgrade_online = true;
+            let marker = o.marker(
+                TOOL,
+                Direction::Upgrade,
+                &why_offline(up_sql, generated.map(|g| &g.upgrade_failures)),
+                c.statements,
+            );
+            if c.statements > 0 {
+                status.upgrade = format!(
+                    "SQL from Alembic run online on an empty database ({} statement(s))",
+                    c.statements
+                );
+                Upgrade::Sql(format!("{marker}\n{}", c.sql(TOOL)))
+            } else {
+                status.upgrade = "no statement on an empty database (run online)".to_string();
+                Upgrade::Sql(format!(
+                    "{marker}\n-- `SELECT 1` keeps the section valid: an upgrade needs a statement.\nSELECT 1;"
+                ))
+            }
+        }
+        (Some(_), _, None) => {
             status.upgrade =
                 "PLACEHOLDER (upgrade() has code, but no SQL in offline mode)".to_string();
             Upgrade::Placeholder(format!(
-                "upgrade() in {file} has code, but Alembic's offline mode emitted no SQL for it\n(does it skip offline mode, or change data from Python?). Write the SQL it runs;\nif it truly does nothing, write `SELECT 1;` and say so in a comment."
+                "upgrade() in {file} has code, but Alembic's offline mode emitted no SQL for it\n(does it skip offline mode, or change data from Python?). Write the SQL it runs;\nif it truly does nothing, write `SELECT 1;` and say so in a comment.{}",
+                online_too(Direction::Upgrade)
             ))
         }
-        (None, _) => {
+        (None, _, None) => {
             let why = why_not(generated.map(|g| &g.upgrade_failures));
             status.upgrade = placeholder_status(&why, unavailable.is_some());
             Upgrade::Placeholder(format!(
-                "No SQL was imported: {}.\nWrite the SQL that upgrade() in {file} runs. Where Alembic works,\n`alembic upgrade {}:{} --sql` prints it (leave out the alembic_version statements).{percent_note}",
+                "No SQL was imported: {}.{}\nWrite the SQL that upgrade() in {file} runs. Where Alembic works,\n`alembic upgrade {}:{} --sql` prints it (leave out the alembic_version statements).{percent_note}",
                 why.trim_end_matches('.'),
+                online_too(Direction::Upgrade),
                 rev.down_revisions.first().map_or("base", String::as_str),
                 rev.revision
             ))
         }
     };
-    let downgrade = match (down_sql, rev.downgrade_body) {
-        (Some(c), _) if c.statements > 0 => {
+    let downgrade = match (down_sql, rev.downgrade_body, down_online.zip(online)) {
+        (Some(c), _, _) if c.statements > 0 => {
             status.downgrade = format!("SQL from Alembic ({} statement(s))", c.statements);
             status.downgrade_filled = true;
             status
@@ -1514,13 +1737,13 @@ fn bodies(rev: &AlembicRevision, sql: &SqlSource) -> (Upgrade, Downgrade, Transa
                 .extend(c.frozen.iter().map(|f| ("downgrade", f.clone())));
             Downgrade::Sql(c.sql(TOOL))
         }
-        (_, Body::Raises) => {
+        (_, Body::Raises, _) => {
             status.downgrade = "irreversible (downgrade() raises)".to_string();
             Downgrade::Irreversible(format!(
                 "downgrade() in {file} raises an exception: Alembic cannot revert this revision either."
             ))
         }
-        (Some(_), Body::Empty) | (None, Body::Empty) => {
+        (Some(_), Body::Empty, _) | (None, Body::Empty, _) => {
             status.downgrade = if rev.is_merge() {
                 "none (merge)".to_string()
             } else {
@@ -1531,19 +1754,40 @@ fn bodies(rev: &AlembicRevision, sql: &SqlSource) -> (Upgrade, Downgrade, Transa
                 "downgrade() in {file} emits no SQL: nothing to revert."
             ))
         }
-        (Some(_), _) => {
+        (_, _, Some((c, o))) => {
+            status.downgrade_online = true;
+            let marker = o.marker(
+                TOOL,
+                Direction::Downgrade,
+                &why_offline(down_sql, generated.map(|g| &g.downgrade_failures)),
+                c.statements,
+            );
+            if c.statements > 0 {
+                status.downgrade = format!(
+                    "SQL from Alembic run online on an empty database ({} statement(s))",
+                    c.statements
+                );
+                Downgrade::Sql(format!("{marker}\n{}", c.sql(TOOL)))
+            } else {
+                status.downgrade = "no statement on an empty database (run online)".to_string();
+                Downgrade::Sql(marker)
+            }
+        }
+        (Some(_), _, None) => {
             status.downgrade =
                 "PLACEHOLDER (downgrade() has code, but no SQL in offline mode)".to_string();
             Downgrade::Placeholder(format!(
-                "downgrade() in {file} has code, but Alembic's offline mode emitted no SQL for it\n(does it skip offline mode, or change data from Python?). Write the SQL it runs;\nif it truly reverts nothing, a comment alone marks a deliberate no-op."
+                "downgrade() in {file} has code, but Alembic's offline mode emitted no SQL for it\n(does it skip offline mode, or change data from Python?). Write the SQL it runs;\nif it truly reverts nothing, a comment alone marks a deliberate no-op.{}",
+                online_too(Direction::Downgrade)
             ))
         }
-        (None, _) => {
+        (None, _, None) => {
             let why = why_not(generated.map(|g| &g.downgrade_failures));
             status.downgrade = placeholder_status(&why, unavailable.is_some());
             Downgrade::Placeholder(format!(
-                "No SQL was imported: {}.\nWrite the SQL that downgrade() in {file} runs, or replace this section with\n`-- migrate:irreversible`. Where Alembic works, `alembic downgrade {}:{} --sql` prints it.{percent_note}",
+                "No SQL was imported: {}.{}\nWrite the SQL that downgrade() in {file} runs, or replace this section with\n`-- migrate:irreversible`. Where Alembic works, `alembic downgrade {}:{} --sql` prints it.{percent_note}",
                 why.trim_end_matches('.'),
+                online_too(Direction::Downgrade),
                 rev.revision,
                 rev.down_revisions.first().map_or("base", String::as_str)
             ))
@@ -1553,9 +1797,11 @@ fn bodies(rev: &AlembicRevision, sql: &SqlSource) -> (Upgrade, Downgrade, Transa
     // (a placeholder), from the source naming `autocommit_block`.
     let rendered_autocommit = up_sql.is_some_and(|c| c.autocommit)
         || down_sql.is_some_and(|c| c.autocommit)
-        || generated.is_some_and(|g| g.autocommit.contains(&rev.revision));
-    let unrendered = (up_sql.is_none() && rev.upgrade_body == Body::Code)
-        || (down_sql.is_none() && rev.downgrade_body == Body::Code);
+        || generated.is_some_and(|g| g.autocommit.contains(&rev.revision))
+        || ((status.upgrade_online || status.downgrade_online)
+            && online.is_some_and(|o| o.autocommit.contains(&rev.revision)));
+    let unrendered = (up_sql.is_none() && up_online.is_none() && rev.upgrade_body == Body::Code)
+        || (down_sql.is_none() && down_online.is_none() && rev.downgrade_body == Body::Code);
     status.autocommit_seen = if rendered_autocommit {
         "seen while rendering"
     } else if unrendered && rev.autocommit_in_source {

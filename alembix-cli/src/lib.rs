@@ -71,6 +71,7 @@ mod alembic_driver;
 mod folder;
 mod import_alembic;
 mod import_diesel;
+mod import_online;
 mod import_output;
 mod offline_sql;
 mod python;

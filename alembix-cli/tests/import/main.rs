@@ -1,8 +1,9 @@
 //! End-to-end tests of `alembix import-alembic` and `alembix import-diesel`:
 //! the real binary on fixture projects, its output loaded back with alembix-core;
-//! with a real Alembic (in a virtualenv kept under target/) for the SQL bodies;
-//! and the differential suite, which runs random histories through that
-//! Alembic and through `Migrator` and compares every answer.
+//! with a real Alembic (in a virtualenv kept under target/) for the SQL bodies,
+//! offline and online against a scratch database; and the differential suite,
+//! which runs random histories through that Alembic and through `Migrator` and
+//! compares every answer.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
@@ -11,5 +12,6 @@ mod diesel;
 mod differential;
 mod driver;
 mod offline_sql;
+mod online;
 mod support;
 mod venv;

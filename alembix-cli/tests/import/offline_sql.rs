@@ -83,7 +83,7 @@ else:
 
 /// Writes an Alembic project into `dir`: `(revision, down_revision, upgrade body,
 /// downgrade body)` per revision, bodies indented by four spaces.
-fn write_project(dir: &Path, revisions: &[(&str, Option<&str>, &str, &str)]) {
+pub(crate) fn write_project(dir: &Path, revisions: &[(&str, Option<&str>, &str, &str)]) {
     let versions = dir.join("alembic/versions");
     std::fs::create_dir_all(&versions).unwrap();
     std::fs::write(dir.join("alembic.ini"), INI).unwrap();
@@ -117,7 +117,7 @@ fn import(python: &Path, project: &Path, out: &str, x_args: &[&str]) -> Run {
 
 /// The upgrade statements of an imported folder, parents first, as the runtime
 /// sends them (split by alembix-core).
-fn upgrade_statements(out: &Path, kind: &str) -> Vec<String> {
+pub(crate) fn upgrade_statements(out: &Path, kind: &str) -> Vec<String> {
     let dialect = match kind {
         "postgresql" => SqlDialect::Postgres,
         "mysql" => SqlDialect::Mysql,
@@ -133,7 +133,8 @@ fn upgrade_statements(out: &Path, kind: &str) -> Vec<String> {
 
 /// Database chores in the venv's Python: `create`/`drop` a database, `apply`
 /// statements (NUL-separated on stdin, each sent as it is: no parameters, so no
-/// driver touches a `%`), print the server's `version`, and `snapshot` a table (`prices` unless named: its
+/// driver touches a `%`), print the server's `version`, its `databases`, the
+/// database's `tables`, and `snapshot` a table (`prices` unless named: its
 /// constraints, columns and their defaults and types, rows) as text.
 const DB_PY: &str = r#"import re, sys
 kind, url = sys.argv[1], sys.argv[2]
@@ -177,6 +178,20 @@ elif cmd == "apply":
             c.cursor().execute(stmt)
 elif cmd == "version":
     print(rows(connect(url), "SELECT VERSION()")[0][0])
+elif cmd == "tables":
+    c = connect(url)
+    if kind == "postgresql":
+        q = "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1"
+    elif kind == "mysql":
+        q = "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() ORDER BY 1"
+    else:
+        q = "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY 1"
+    for r in rows(c, q):
+        print(r[0])
+elif cmd == "databases":
+    q = "SELECT datname FROM pg_database" if kind == "postgresql" else "SHOW DATABASES"
+    for r in rows(connect(url), q):
+        print(r[0])
 elif cmd == "snapshot":
     T = sys.argv[4] if len(sys.argv) > 4 else "prices"
     c = connect(url)
@@ -207,7 +222,13 @@ elif cmd == "snapshot":
 "#;
 
 /// Runs [`DB_PY`]; `Err` with its stderr when it fails.
-fn db(python: &Path, kind: &str, url: &str, args: &[&str], stdin: &str) -> Result<String, String> {
+pub(crate) fn db(
+    python: &Path,
+    kind: &str,
+    url: &str,
+    args: &[&str],
+    stdin: &str,
+) -> Result<String, String> {
     let mut child = Command::new(python)
         .args(["-c", DB_PY, kind, url])
         .args(args)
@@ -231,7 +252,7 @@ fn db(python: &Path, kind: &str, url: &str, args: &[&str], stdin: &str) -> Resul
 }
 
 /// A server database made for one test, dropped when this goes out of scope.
-struct ServerDb<'a> {
+pub(crate) struct ServerDb<'a> {
     python: &'a Path,
     kind: &'static str,
     admin_url: String,
@@ -241,7 +262,7 @@ struct ServerDb<'a> {
 impl ServerDb<'_> {
     /// The URL of this database, with the driver the venv has
     /// (`postgresql+psycopg2://`, `mysql+pymysql://`).
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         let (server, _) = self.admin_url.rsplit_once('/').unwrap();
         format!("{server}/{}", self.name)
     }
@@ -261,16 +282,21 @@ impl Drop for ServerDb<'_> {
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
-/// A fresh database on the `kind` server, or `None` (with a message; a failure
-/// with `CI=true`) when the server cannot be reached.
-fn server_db<'a>(python: &'a Path, kind: &'static str) -> Option<ServerDb<'a>> {
-    let admin_url = if kind == "mysql" {
+/// The test server of `kind` (`postgresql`, `mysql`), as the environment names it.
+pub(crate) fn server_url(kind: &str) -> String {
+    if kind == "mysql" {
         std::env::var("ALEMBIX_TEST_MYSQL_URL")
             .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".to_string())
     } else {
         std::env::var("ALEMBIX_TEST_POSTGRES_URL")
             .unwrap_or_else(|_| "postgresql://postgres@127.0.0.1:5432/test".to_string())
-    };
+    }
+}
+
+/// A fresh database on the `kind` server, or `None` (with a message; a failure
+/// with `CI=true`) when the server cannot be reached.
+pub(crate) fn server_db<'a>(python: &'a Path, kind: &'static str) -> Option<ServerDb<'a>> {
+    let admin_url = server_url(kind);
     let name = format!(
         "xtask_import_{}_{}",
         std::process::id(),
@@ -302,7 +328,7 @@ fn server_db<'a>(python: &'a Path, kind: &'static str) -> Option<ServerDb<'a>> {
 }
 
 /// Alembic's online `upgrade head` on `url`.
-fn alembic_online(python: &Path, project: &Path, url: &str) {
+pub(crate) fn alembic_online(python: &Path, project: &Path, url: &str) {
     let out = Command::new(python)
         .args(["-m", "alembic", "-x"])
         .arg(format!("url={url}"))
@@ -577,7 +603,13 @@ const SERVER_REVISIONS: [(&str, Option<&str>, &str, &str); 3] = [
 ];
 
 /// `import-alembic . --out OUT -x url=URL ARGS…` in `project`.
-fn import_for(python: &Path, project: &Path, out: &str, url: &str, args: &[&str]) -> Run {
+pub(crate) fn import_for(
+    python: &Path,
+    project: &Path,
+    out: &str,
+    url: &str,
+    args: &[&str],
+) -> Run {
     let mut all: Vec<String> = vec![
         "import-alembic".into(),
         ".".into(),
