@@ -141,9 +141,20 @@ impl Migrations {
     /// The launch in one call: connects to `url` (else `$DATABASE_URL`, else
     /// the default database) and upgrades to the heads ([`Migrator::launch`]:
     /// one query when already there).
+    ///
+    /// A URL of a dialect the history does not declare is refused before
+    /// connecting (a SQLite file is not even created).
     pub fn launch(&self, url: Option<&str>) -> Result<Report> {
+        let migrator = self.migrator()?;
+        if let Some(dialect) = self
+            .database_url(url)
+            .as_deref()
+            .and_then(crate::dialect::Dialect::of_url)
+        {
+            migrator.check_dialect(dialect)?;
+        }
         let mut db = self.connect(url)?;
-        self.migrator()?.launch(&mut db)
+        migrator.launch(&mut db)
     }
 
     /// The launch on the application's own connection, which it keeps using

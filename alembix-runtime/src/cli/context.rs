@@ -47,8 +47,13 @@ impl Context<'_> {
     }
 
     /// Connects to the database the arguments name.
+    /// A URL of a dialect the history does not declare is refused before
+    /// connecting.
     pub fn connect(&self, arg: &DatabaseArg) -> Result<Database<'static>, Failure> {
         let url = self.url(arg)?;
+        if let Some(dialect) = Dialect::of_url(&url) {
+            self.migrator.check_dialect(dialect)?;
+        }
         Ok(Database::connect(&url)?)
     }
 

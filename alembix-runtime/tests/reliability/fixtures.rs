@@ -145,7 +145,7 @@ pub fn checksum(migrator: &Migrator, revision: &str) -> String {
         .set()
         .unwrap()
         .file(idx)
-        .checksum
+        .checksum(alembix_runtime::core::SqlDialect::Sqlite)
         .as_str()
         .to_string()
 }

@@ -99,6 +99,31 @@ fn an_undeclared_dialect_is_refused_before_any_statement(t: &TestDb) {
     assert!(t.oracle().tables().is_empty());
 }
 
+/// The one-call launch refuses the URL of an undeclared dialect before it
+/// connects: the SQLite file the URL names is not created.
+#[test]
+fn a_sqlite_url_is_refused_before_the_file_exists() {
+    let dir = std::env::temp_dir().join(format!("alembix-undeclared-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("app.sqlite");
+    let url = format!("sqlite://{}", file.display());
+    let err = alembix_runtime::Migrations::embedded(&POSTGRES_ONLY)
+        .launch(Some(&url))
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::UndeclaredDialect {
+                dialect: "sqlite",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(!file.exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 crate::on_all_backends!(
     variants_run_where_they_are_written,
     an_undeclared_dialect_is_refused_before_any_statement,
