@@ -12,6 +12,12 @@
 //!   every file for SQLite, PostgreSQL and MySQL (in the files' transaction
 //!   mode, per-migration).
 //! - `check_only`: `check_section` alone over an already loaded set.
+//!
+//! On the 2-core development machine (release, shared with other builds):
+//! `load` 3.8 ms / 64 ms, `load_and_check` 92 ms / 762 ms for 1,000 / 10,000
+//! migrations: the check costs about 85 µs a migration (both sections, three
+//! dialects, 2.5 statements a section), some 20 times the load. Unoptimized
+//! (as a proc macro runs), 1,000 migrations load in 19 ms and check in 314 ms.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 use alembix_core::{check_section, GraphOptions, MigrationSet, Problem, SourceFile, SqlDialect};

@@ -62,7 +62,8 @@
 //!    table maintenance statements `ANALYZE`, `CHECK`, `OPTIMIZE`, `REPAIR`,
 //!    `CACHE INDEX`, `LOAD INDEX`, `FLUSH`). A section run in a transaction
 //!    that holds both such a statement and a data change (`INSERT`, `UPDATE`,
-//!    `DELETE`, `REPLACE`, `LOAD DATA`/`LOAD XML`, `WITH … UPDATE|DELETE`)
+//!    `DELETE`, `REPLACE`, `LOAD DATA`/`LOAD XML`, `WITH … UPDATE|DELETE`;
+//!    `SELECT`, `SET` and `CALL` count as neither)
 //!    expects them to roll back together, which MySQL cannot do: one problem,
 //!    at the first statement of the kind that comes later, naming the first
 //!    of each. A section of schema changes only, or of data changes only, is
