@@ -25,6 +25,10 @@
 //! ```
 //!
 //! See [`mod@file`] for every rule.
+//!
+//! With the `sql-check` feature, the `sql_check` module also parses every statement
+//! with sqlparser for the dialects a history declares (for the build side
+//! only: the runtime does not enable it).
 
 pub mod checksum;
 pub mod diesel_compat;
@@ -40,6 +44,8 @@ pub mod scan;
 pub mod set;
 pub mod settings;
 pub mod sql;
+#[cfg(feature = "sql-check")]
+pub mod sql_check;
 pub mod status;
 
 pub use checksum::Checksum;
@@ -57,4 +63,6 @@ pub use resolve::{parse_relative, resolve, resolve_many, RevArg};
 pub use set::{MigrationSet, SourceFile};
 pub use settings::{Dialects, Settings};
 pub use sql::{SqlDialect, Statement};
+#[cfg(feature = "sql-check")]
+pub use sql_check::{check_section, UNCHECKED_MARKER};
 pub use status::{assess, drift, Assessment, Drift};

@@ -50,6 +50,14 @@ pub enum ProblemKind {
     /// A file could not be read, is not UTF-8 (its text or its name), is not a
     /// regular file (a FIFO, a socket, a device), or should not be in the folder.
     File,
+    /// A statement does not parse as SQL of a dialect the history declares.
+    SqlSyntax,
+    /// A statement the database refuses inside a transaction, in a migration
+    /// that runs in one.
+    NotTransactional,
+    /// MySQL/MariaDB: a section run in a transaction mixes schema changes,
+    /// which commit implicitly, with data changes.
+    MixedDdlAndData,
 }
 
 /// One problem in a migration history, with its location and a suggested fix.
