@@ -155,6 +155,79 @@ impl MigrationSet {
         &self.settings
     }
 
+    /// Parses the SQL every declared dialect runs, and checks it can run the
+    /// way the migration runs it ([`crate::sql_check`]); every problem of
+    /// every file at once. A history that declares no dialect is not checked.
+    /// A section a dialect reads as unterminated is skipped (it has its own
+    /// problem, or is refused on that database at run time).
+    #[cfg(feature = "sql-check")]
+    pub fn check_sql(&self) -> Result<(), Problems> {
+        let dialects = self.settings.dialects;
+        if !dialects.is_declared() {
+            return Ok(());
+        }
+        let checked = Workers::available().map_in_order(
+            &self.files,
+            || (),
+            |(), f| {
+                let mut problems: Vec<Problem> = Vec::new();
+                for section in std::iter::once(&f.upgrade).chain(&f.downgrade) {
+                    // One problem for the dialects that find the same one in
+                    // the same text: "as sqlite, postgresql SQL".
+                    let mut seen: Vec<(Problem, String, Vec<&str>)> = Vec::new();
+                    for dialect in dialects.allowed() {
+                        let Some(text) = section.text(dialect) else {
+                            continue;
+                        };
+                        if section.unterminated(dialect).is_some() {
+                            continue;
+                        }
+                        for p in crate::sql_check::check_section(
+                            &f.file,
+                            dialect,
+                            f.transaction,
+                            text,
+                            section.statements(dialect),
+                        ) {
+                            let key =
+                                p.message
+                                    .replacen(&format!(" as {dialect} SQL"), " as {} SQL", 1);
+                            match seen
+                                .iter_mut()
+                                .find(|(q, k, _)| *k == key && q.line == p.line && q.kind == p.kind)
+                            {
+                                Some((_, _, names)) => names.push(dialect.name()),
+                                None => seen.push((p, key, vec![dialect.name()])),
+                            }
+                        }
+                    }
+                    for (mut p, key, names) in seen {
+                        if names.len() > 1 && key.contains(" as {} SQL") {
+                            let all = names.join(", ");
+                            p.message = key.replacen("{}", &all, 1);
+                            p.help = p.help.map(|h| {
+                                h.replacen(
+                                    &format!("if {} accepts it", names[0]),
+                                    &format!("if {all} accept it"),
+                                    1,
+                                )
+                            });
+                        }
+                        problems.push(p);
+                    }
+                }
+                problems.sort_by_key(|p| p.line);
+                problems
+            },
+        );
+        let problems: Vec<Problem> = checked.flatten().collect();
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(Problems(problems))
+        }
+    }
+
     /// The validated graph.
     pub fn graph(&self) -> &Graph {
         &self.graph

@@ -1,5 +1,7 @@
 //! Stage 2: parse and validate the files with the core, exactly as the runtime and
-//! the xtask do, collecting every problem of every file.
+//! the xtask do, collecting every problem of every file; then, for a history
+//! that declares its dialects, parse its SQL for each of them (the build's
+//! own check, which the runtime does not repeat).
 
 use crate::read::Folder;
 use alembix_core::{Dialects, GraphOptions, HeadPolicy, MigrationSet, Problems};
@@ -27,6 +29,9 @@ pub(crate) fn validate(folder: Folder) -> Result<Validated, Problems> {
     };
     let set =
         MigrationSet::from_sources_with_settings(&folder.sources, &options, &folder.settings)?;
+    // The SQL of every declared dialect parses, and can run as the migration
+    // runs it (a history that declares no dialect is not parsed).
+    set.check_sql()?;
     Ok(Validated {
         root: folder.root,
         set,
