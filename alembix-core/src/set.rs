@@ -556,7 +556,11 @@ mod tests {
             options.heads = HeadPolicy::Any;
         }
         match Graph::build(specs, &options) {
-            Ok(graph) if problems.is_empty() => Ok(MigrationSet { files, graph }),
+            Ok(graph) if problems.is_empty() => Ok(MigrationSet {
+                files,
+                graph,
+                settings: Settings::default(),
+            }),
             Ok(_) => Err(Problems(problems)),
             Err(Problems(mut more)) => {
                 problems.append(&mut more);

@@ -11,8 +11,10 @@
 //!
 //! For every size N it writes two binary crates under `<target>/bench-embed/`, one
 //! per tool, embedding N generated migrations (each `CREATE TABLE` + `CREATE INDEX`,
-//! reverted by `DROP INDEX` + `DROP TABLE`; ours as one `.sql` file per revision
-//! in a chain, diesel's as `<version>_<name>/up.sql` + `down.sql`).
+//! reverted by `DROP TABLE`; ours as one `.sql` file per revision
+//! in a chain, diesel's as `<version>_<name>/up.sql` + `down.sql`). A third
+//! crate is ours with an `alembix.toml` declaring SQLite, PostgreSQL and MySQL:
+//! the difference is what parsing every statement for each dialect costs.
 //!
 //! The two crates are built alike, so that only the macro differs:
 //!
@@ -70,15 +72,20 @@ const ATTEMPTS: usize = 3;
 #[derive(Clone, Copy, PartialEq)]
 enum Tool {
     Ours,
+    /// Ours, the history declaring all three dialects: the build also
+    /// parses every statement for each (`alembix_core::sql_check`).
+    Checked,
     Diesel,
 }
 
 impl Tool {
-    const ALL: [Tool; 2] = [Tool::Ours, Tool::Diesel];
+    const ALL: [Tool; 3] = [Tool::Ours, Tool::Checked, Tool::Diesel];
 
     fn name(self) -> &'static str {
         match self {
             Tool::Ours => "migrate embed_migrations!",
+            // Not "migrate …": `cargo xtask bench` reads the first two rows only.
+            Tool::Checked => "alembix, 3 dialects declared: SQL checked",
             Tool::Diesel => "diesel_migrations::embed_migrations!",
         }
     }
@@ -86,6 +93,7 @@ impl Tool {
     fn slug(self) -> &'static str {
         match self {
             Tool::Ours => "ours",
+            Tool::Checked => "checked",
             Tool::Diesel => "diesel",
         }
     }
@@ -358,7 +366,7 @@ impl Bench {
         // The same backend on both sides: SQLite from the same bundled
         // libsqlite3-sys, nothing else (no `cli` for ours).
         let dependencies = match tool {
-            Tool::Ours => format!(
+            Tool::Ours | Tool::Checked => format!(
                 "alembix-runtime = {{ path = {:?}, default-features = false, features = [\"sqlite\"] }}\n",
                 self.workspace.join("alembix-runtime").display().to_string()
             ),
@@ -383,7 +391,7 @@ impl Bench {
             "fn main() {\n    println!(\"cargo:rerun-if-changed=migrations\");\n}\n",
         )?;
         let main = match tool {
-            Tool::Ours => {
+            Tool::Ours | Tool::Checked => {
                 "static MIGRATIONS: alembix_runtime::EmbeddedMigrations =\n    \
                  alembix_runtime::embed_migrations!(\"migrations\");\n\n\
                  fn main() {\n    std::hint::black_box(&MIGRATIONS);\n}\n"
@@ -395,6 +403,12 @@ impl Bench {
             }
         };
         fs::write(dir.join("src/main.rs"), main)?;
+        if tool == Tool::Checked {
+            fs::write(
+                migrations.join("alembix.toml"),
+                "dialects = [\"sqlite\", \"postgresql\", \"mysql\"]\n",
+            )?;
+        }
         for i in 0..n {
             write_migration(tool, &migrations, i)?;
         }
@@ -451,7 +465,9 @@ fn up_sql(i: usize) -> String {
 }
 
 fn down_sql(i: usize) -> String {
-    format!("DROP INDEX t{i}_name;\nDROP TABLE t{i};\n")
+    // `DROP TABLE` drops its indexes on every backend (MySQL's `DROP INDEX`
+    // would need `ON t{i}`), so the SQL is valid on all three.
+    format!("DROP TABLE t{i};\n")
 }
 
 fn revision(i: usize) -> String {
@@ -461,7 +477,7 @@ fn revision(i: usize) -> String {
 /// Writes migration `i` (whose parent is migration `i - 1`) in `tool`'s layout.
 fn write_migration(tool: Tool, folder: &Path, i: usize) -> Result<()> {
     match tool {
-        Tool::Ours => {
+        Tool::Ours | Tool::Checked => {
             let down = if i == 0 {
                 "none".to_string()
             } else {
@@ -488,7 +504,7 @@ fn write_migration(tool: Tool, folder: &Path, i: usize) -> Result<()> {
 
 fn remove_migration(tool: Tool, folder: &Path, i: usize) -> Result<()> {
     match tool {
-        Tool::Ours => fs::remove_file(folder.join(ours_file(i)))?,
+        Tool::Ours | Tool::Checked => fs::remove_file(folder.join(ours_file(i)))?,
         Tool::Diesel => fs::remove_dir_all(folder.join(diesel_dir(i)))?,
     }
     Ok(())
