@@ -420,8 +420,8 @@ impl EmbeddedMigration {
 
 impl fmt::Debug for EmbeddedMigration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EmbeddedMigration")
-            .field("revision", &self.revision)
+        let mut d = f.debug_struct("EmbeddedMigration");
+        d.field("revision", &self.revision)
             .field("down_revisions", &self.down_revisions())
             .field("branch_labels", &self.branch_labels())
             .field("depends_on", &self.depends_on())
@@ -430,9 +430,16 @@ impl fmt::Debug for EmbeddedMigration {
             .field("file", &self.file)
             .field("transaction", &self.transaction)
             .field("upgrade", &self.upgrade)
-            .field("downgrade", &self.downgrade)
-            .field("checksums", &self.checksums)
-            .finish()
+            .field("downgrade", &self.downgrade);
+        let [sqlite, postgresql, mysql] = &self.checksums;
+        if sqlite == postgresql && sqlite == mysql {
+            d.field("checksum", sqlite);
+        } else {
+            for (dialect, checksum) in SqlDialect::ALL.iter().zip(&self.checksums) {
+                d.field(dialect.name(), checksum);
+            }
+        }
+        d.finish()
     }
 }
 
