@@ -333,7 +333,7 @@ pub fn render(r: &Results, machine: &Machine) -> String {
     let _ = writeln!(md, "```sh\n{}\n```\n", machine.command);
     let _ = writeln!(
         md,
-        "Importing an Alembic history is measured apart: [BENCHMARKS-import.md](BENCHMARKS-import.md) (`cargo xtask bench-import`).\n"
+        "Importing an Alembic history is measured apart: [BENCHMARKS-import.md](BENCHMARKS-import.md) (`cargo xtask bench-import`); so is what the build's SQL check costs a history that declares its dialects: [BENCHMARKS-sqlcheck.md](BENCHMARKS-sqlcheck.md).\n"
     );
     let loads = &machine.loads;
     let load = if loads.is_empty() {
