@@ -522,6 +522,7 @@ mod tests {
             splice: false,
             rev_id: None,
             no_transaction: false,
+            variants: Vec::new(),
             create_date: None,
         };
         let context = Context::new("alembix", Some(&dir)).unwrap();
@@ -546,6 +547,7 @@ mod tests {
             splice: false,
             rev_id: Some("c0ffee000001".to_string()),
             no_transaction: false,
+            variants: Vec::new(),
             create_date: Some("2019-03-04 05:06:07".to_string()),
         };
         let context = Context::new("alembix", Some(&dir)).unwrap();
