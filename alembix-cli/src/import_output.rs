@@ -348,6 +348,8 @@ pub(crate) fn settings_plan(
 ) -> Result<SettingsPlan, String> {
     let shown_file = shown_dir.join(SETTINGS_FILE);
     let existing = match (dir.parent(), dir.file_name()) {
+        // Not a folder (yet): nothing to read; `write_all` says what is wrong.
+        _ if !dir.is_dir() => Settings::default(),
         (Some(root), Some(rel)) => read_settings(root, &rel.to_string_lossy()).map_err(|p| {
             format!(
                 "{} cannot be read:\n{p}\nnothing was written",

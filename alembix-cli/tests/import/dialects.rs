@@ -204,9 +204,15 @@ fn one_history_gets_a_variant_where_postgresql_and_mariadb_render_differently() 
         "wrote out/alembix.toml: the history declares postgresql, mysql",
         "note: the SQL is rendered as Alembic renders it online against MariaDB ",
         "dv03  out/2024-01-03_step_2_dv03.sql  upgrade: SQL from Alembic (3 statement(s)); downgrade: SQL from Alembic (2 statement(s)), variant for mysql",
+        "verified: out loads with alembix-core (the same check the build runs)",
     ] {
         assert!(run.stdout.contains(expected), "{expected}\n{run:?}");
     }
+    let show = alembix_in(project, ["--dir", "out", "show", "dv01"]);
+    assert!(
+        show.ok && show.stdout.contains("Variants: mysql\n"),
+        "{show:?}"
+    );
 
     // A variant exactly where the renderings differ; the default is the first
     // dialect's on a tie.
