@@ -10,7 +10,8 @@ It does in one process what the importer needs from Alembic:
 3. render the whole history in offline mode, once upgrading from base to the
    heads and once downgrading from the heads to base, and again both ways (a
    value that differs between the two passes was computed when rendering: it is
-   frozen into the imported SQL).
+   frozen into the imported SQL); with `"dialects"` (`import-alembic --dialect`),
+   all of that once per dialect, in turn.
 
 Each run is what `alembic upgrade heads --sql` does (a fresh `ScriptDirectory`,
 env.py executed, `run_migrations`), with hooks:
@@ -22,7 +23,14 @@ env.py executed, `run_migrations`), with hooks:
 * each migration context reports its dialect, paramstyle, whether SQLAlchemy
   doubles `%`, and the version table (name and schema); given the target
   server's version (`SELECT VERSION()`), the dialect learns it as it does when
-  Alembic connects online (MySQL's dialect then renders for MariaDB);
+  Alembic connects online (MySQL's dialect then renders for MariaDB; with
+  `"dialects"`, only the `mysql` rendering takes it);
+* rendering for a dialect of `"dialects"`, the migration context env.py
+  configures is made for that dialect (`context.configure(url=…)`, a
+  connection or a dialect name of another backend replaced by
+  `dialect_name`), everything else env.py configures kept; a URL or
+  connection of that backend already is kept as it is (its driver and
+  options, `mariadb://` for `mysql`);
 * a bind parameter without a value, which offline mode renders as `NULL`, is
   rendered as `/* xtask-import-alembic: unfilled NAME */ NULL` so the importer
   sees it;
@@ -54,10 +62,13 @@ dialect then renders for (as `server_version` does).
 
 Reports are JSON lines on the standard output the process started with; anything
 else written to stdout (the project's own prints, Alembic's messages) goes to
-stderr. The job is one JSON argument: `{"argv": [...], "skip": {"upgrade":
-[...], "downgrade": [...]}, "passes": 2, "server_version": null, "mode":
-"offline", "probe": false, "scratch": null}`; `skip` names revisions not to run
-(a previous launch died in them); `scratch` names the scratch database.
+stderr. The job is one JSON argument: `{"argv": [...], "skip": [[0, "upgrade",
+"rev"], ...], "passes": 2, "dialects": null, "server_version": null, "mode":
+"offline", "probe": false, "scratch": null}`; `dialects` lists the dialects to
+render for, in turn (null: the one env.py configures), and every record of a
+rendering carries its index there as `target`; `skip` names `[target,
+direction, revision]` steps not to run (a previous launch died in them);
+`scratch` names the scratch database.
 """
 import functools
 import io
@@ -115,9 +126,13 @@ class State:
     def __init__(self):
         self.direction = None
         self.pass_no = 0
+        # Which rendering of the job's `dialects` runs (its index), and the
+        # dialect it is for (None: the one env.py configures).
+        self.target = 0
+        self.dialect = None
         self.capture = None
         self.autocommit = False
-        self.skip = {"upgrade": set(), "downgrade": set()}
+        self.skip = set()
         self.version_dirs = []
         self.server_version = None
         # Online mode: the scratch database's URL, the engines made for it,
@@ -154,7 +169,9 @@ def install_hooks():
             return
         d = self.dialect
         server_version_error = None
-        if STATE.server_version is not None:
+        if STATE.server_version is not None and (
+            STATE.dialect is None or family(d.name) == "mysql"
+        ):
             server_version_error = apply_server_version(d, STATE.server_version)
         try:
             doubled = bool(d.identifier_preparer._double_percents)
@@ -163,6 +180,7 @@ def install_hooks():
         version_info = getattr(d, "server_version_info", None)
         emit(
             "context",
+            target=STATE.target,
             dialect=d.name,
             impl=type(self.impl).__name__,
             paramstyle=getattr(d, "paramstyle", None),
@@ -175,6 +193,35 @@ def install_hooks():
         )
 
     MigrationContext.__init__ = context_init
+
+    configure = MigrationContext.configure.__func__
+
+    def dialect_configure(
+        cls,
+        connection=None,
+        url=None,
+        dialect_name=None,
+        dialect=None,
+        environment_context=None,
+        dialect_opts=None,
+        opts=None,
+    ):
+        if STATE.dialect is not None and (opts or {}).get("as_sql"):
+            configured = configured_backend(connection, url, dialect_name, dialect)
+            if configured is None or family(configured) != STATE.dialect:
+                connection, url, dialect, dialect_name = None, None, None, STATE.dialect
+        return configure(
+            cls,
+            connection=connection,
+            url=url,
+            dialect_name=dialect_name,
+            dialect=dialect,
+            environment_context=environment_context,
+            dialect_opts=dialect_opts,
+            opts=opts,
+        )
+
+    MigrationContext.configure = classmethod(dialect_configure)
 
     autocommit_block = MigrationContext.autocommit_block
 
@@ -239,6 +286,25 @@ def install_hooks():
         cls.__hash__ = creation_order_hash
 
 
+def configured_backend(connection, url, dialect_name, dialect):
+    """The backend (`postgresql`, `mariadb`…) of what env.py hands
+    `context.configure`, in the order Alembic reads it; None if unreadable."""
+    try:
+        if connection is not None:
+            return connection.dialect.name
+        if url:
+            from sqlalchemy.engine import make_url
+
+            return make_url(url).get_backend_name()
+        if dialect_name:
+            return dialect_name.split("+", 1)[0]
+        if dialect is not None:
+            return dialect.name
+    except Exception:
+        return None
+    return None
+
+
 def apply_server_version(dialect, version):
     """What the dialect's `initialize()` does online with the server's `SELECT
     VERSION()`, as far as it needs no connection: MySQL's dialect learns MariaDB
@@ -267,6 +333,7 @@ def step_runner(step, function):
     @functools.wraps(function)
     def run_step(*args, **kwargs):
         record = {
+            "target": STATE.target,
             "pass": STATE.pass_no,
             "direction": direction,
             "revision": revision,
@@ -278,7 +345,7 @@ def step_runner(step, function):
         error = None
         raised = None
         try:
-            if revision in STATE.skip[direction]:
+            if (STATE.target, direction, revision) in STATE.skip:
                 error = "skipped"
             else:
                 function(*args, **kwargs)
@@ -390,20 +457,24 @@ def drive(config, job):
         return
     report_scripts(scripts)
     emit("loaded")
-    for pass_no in range(1, job.get("passes", 2) + 1):
-        STATE.pass_no = pass_no
-        for direction in ("upgrade", "downgrade"):
-            STATE.direction = direction
-            try:
-                run(config, direction)
-            except (Exception, SystemExit) as e:
-                emit(
-                    "run_failed",
-                    direction=direction,
-                    message=describe(e),
-                    file=revision_file(e),
-                    **{"pass": pass_no}
-                )
+    for target, dialect in enumerate(job.get("dialects") or [None]):
+        STATE.target = target
+        STATE.dialect = dialect
+        for pass_no in range(1, job.get("passes", 2) + 1):
+            STATE.pass_no = pass_no
+            for direction in ("upgrade", "downgrade"):
+                STATE.direction = direction
+                try:
+                    run(config, direction)
+                except (Exception, SystemExit) as e:
+                    emit(
+                        "run_failed",
+                        target=target,
+                        direction=direction,
+                        message=describe(e),
+                        file=revision_file(e),
+                        **{"pass": pass_no}
+                    )
 
 
 # --- online mode -----------------------------------------------------------
@@ -959,8 +1030,7 @@ def main():
             emit("scratch", action="drop", error=describe(e))
         emit("done")
         return
-    for direction, revisions in job.get("skip", {}).items():
-        STATE.skip[direction] = set(revisions)
+    STATE.skip = {tuple(step) for step in job.get("skip", [])}
     STATE.server_version = job.get("server_version")
     if job.get("probe"):
         try:

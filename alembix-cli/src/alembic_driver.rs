@@ -3,10 +3,14 @@
 //! offline mode, both ways, twice ([`DRIVER`], `alembic_driver.py`), reporting
 //! each script and each revision step as a JSON line.
 //!
+//! With several dialects (`import-alembic --dialect`), the same process renders
+//! the history for each in turn ([`Job::dialects`]): a *target* per dialect,
+//! each reported under its index.
+//!
 //! A revision whose Python raises ends its own step only: the run goes on past
 //! it, so a history with many revisions that offline mode cannot render still
 //! takes one launch. Only a revision that ends the process itself (a crash,
-//! `os._exit`) costs another: the next launch skips it.
+//! `os._exit`) costs another: the next launch skips it (for that target).
 //!
 //! For `--online-scratch` ([`render_online`]) the same driver runs the history
 //! online instead, `upgrade heads` then `downgrade base`, in one launch against
@@ -14,8 +18,9 @@
 //! [`drop_scratch`] drops that database in a launch of its own, which runs
 //! whatever happened to the first.
 
+use alembix_core::sql::SqlDialect;
 use serde::Deserialize;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -27,7 +32,7 @@ const DRIVER: &str = include_str!("alembic_driver.py");
 const PASSES: u8 = 2;
 
 /// Launches after which a history whose revisions keep ending the process is
-/// given up on (each further launch skips one more revision).
+/// given up on (each further launch skips one more step), per dialect rendered.
 const MAX_LAUNCHES: usize = 8;
 
 /// Which way a step goes.
@@ -58,8 +63,11 @@ pub(crate) struct Job<'a> {
     pub ini: &'a Path,
     pub name: &'a str,
     pub x_args: &'a [String],
+    /// The dialects to render for, each in turn (target `i` is `dialects[i]`);
+    /// empty: one target, the dialect env.py configures.
+    pub dialects: &'a [SqlDialect],
     /// The target server's `SELECT VERSION()`, for the dialect to render as it
-    /// does online against that server.
+    /// does online against that server (with `dialects`, the `mysql` one only).
     pub server_version: Option<&'a str>,
     /// The URL of the `--online-scratch` server (SQLite: the scratch file's URL).
     pub server_url: Option<&'a str>,
@@ -86,6 +94,9 @@ pub(crate) struct LoadedScript {
 /// A migration context of a run, as it reported itself.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub(crate) struct Context {
+    /// The rendering it was made for (an index of [`Job::dialects`]; 0 online).
+    #[serde(default)]
+    pub target: usize,
     /// SQLAlchemy's dialect name (`postgresql`).
     pub dialect: String,
     /// Alembic's implementation (`PostgresqlImpl`).
@@ -122,6 +133,7 @@ pub(crate) struct Step {
 /// A run that failed outside any revision step (env.py, the revision map).
 #[derive(Debug, Clone)]
 pub(crate) struct RunFailure {
+    pub target: usize,
     pub pass: u8,
     pub direction: Direction,
     pub message: String,
@@ -140,7 +152,7 @@ pub(crate) struct Rendered {
     pub scripts: Option<Result<Vec<LoadedScript>, String>>,
     /// Every migration context, in the order they were made.
     pub contexts: Vec<Context>,
-    /// `(pass, direction, revision)` → its step (the first report wins).
+    /// `(target, pass, direction, revision)` → its step (the first report wins).
     pub steps: HashMap<StepKey, Step>,
     pub run_failures: Vec<RunFailure>,
     /// Set when a launch ended outside any step without finishing.
@@ -152,21 +164,43 @@ pub(crate) struct Rendered {
 }
 
 impl Rendered {
-    /// The step of the first rendering.
-    pub(crate) fn step(&self, direction: Direction, revision: &str) -> Option<&Step> {
-        self.steps.get(&(1, direction, revision.to_string()))
+    /// The step of `target`'s first rendering (the online run's: target 0).
+    pub(crate) fn step(
+        &self,
+        target: usize,
+        direction: Direction,
+        revision: &str,
+    ) -> Option<&Step> {
+        self.steps
+            .get(&(target, 1, direction, revision.to_string()))
     }
 
-    /// The step of the second rendering.
-    pub(crate) fn second(&self, direction: Direction, revision: &str) -> Option<&Step> {
-        self.steps.get(&(PASSES, direction, revision.to_string()))
+    /// The step of `target`'s second rendering.
+    pub(crate) fn second(
+        &self,
+        target: usize,
+        direction: Direction,
+        revision: &str,
+    ) -> Option<&Step> {
+        self.steps
+            .get(&(target, PASSES, direction, revision.to_string()))
     }
 
-    /// The first failure of a whole run of the first rendering in `direction`.
-    pub(crate) fn run_failure(&self, direction: Direction) -> Option<&RunFailure> {
+    /// The first failure of a whole run of `target`'s first rendering in
+    /// `direction`.
+    pub(crate) fn run_failure(&self, target: usize, direction: Direction) -> Option<&RunFailure> {
         self.run_failures
             .iter()
-            .find(|f| f.pass == 1 && f.direction == direction)
+            .find(|f| f.target == target && f.pass == 1 && f.direction == direction)
+    }
+
+    /// The migration contexts of `target`'s renderings.
+    pub(crate) fn contexts_of(&self, target: usize) -> Vec<Context> {
+        self.contexts
+            .iter()
+            .filter(|c| c.target == target)
+            .cloned()
+            .collect()
     }
 }
 
@@ -198,11 +232,15 @@ enum Record {
     Loaded,
     Context(Context),
     Begin {
+        #[serde(default)]
+        target: usize,
         pass: u8,
         direction: Direction,
         revision: String,
     },
     Step {
+        #[serde(default)]
+        target: usize,
         pass: u8,
         direction: Direction,
         revision: String,
@@ -211,6 +249,8 @@ enum Record {
         error: Option<String>,
     },
     RunFailed {
+        #[serde(default)]
+        target: usize,
         pass: u8,
         direction: Direction,
         message: String,
@@ -234,18 +274,23 @@ pub(crate) fn render(job: &Job<'_>) -> Result<Rendered, Failure> {
         python: job.python.to_path_buf(),
         ..Rendered::default()
     };
-    let mut skip: BTreeMap<Direction, BTreeSet<String>> = BTreeMap::new();
-    let mut died: HashMap<(Direction, String), String> = HashMap::new();
+    let mut skip: BTreeSet<(usize, Direction, String)> = BTreeSet::new();
+    let mut died: HashMap<Died, String> = HashMap::new();
+    let dialects: Option<Vec<&str>> =
+        (!job.dialects.is_empty()).then(|| job.dialects.iter().map(|d| d.name()).collect());
     loop {
         rendered.launches += 1;
-        let skip_names: BTreeMap<&str, &BTreeSet<String>> =
-            skip.iter().map(|(d, revs)| (d.name(), revs)).collect();
+        let skip_steps: Vec<(usize, &str, &str)> = skip
+            .iter()
+            .map(|(t, d, r)| (*t, d.name(), r.as_str()))
+            .collect();
         let launch = launch(
             job,
             serde_json::json!({
                 "argv": alembic_argv(job),
-                "skip": skip_names,
+                "skip": skip_steps,
                 "passes": PASSES,
+                "dialects": dialects,
                 "server_version": job.server_version,
                 "probe": job.probe,
             }),
@@ -256,17 +301,19 @@ pub(crate) fn render(job: &Job<'_>) -> Result<Rendered, Failure> {
         }
         let why = ended(&launch.stderr, launch.status);
         match open {
-            Some((pass, direction, revision)) if rendered.launches < MAX_LAUNCHES => {
+            Some((target, pass, direction, revision))
+                if rendered.launches < MAX_LAUNCHES * job.dialects.len().max(1) =>
+            {
                 rendered.steps.insert(
-                    (pass, direction, revision.clone()),
+                    (target, pass, direction, revision.clone()),
                     Step {
                         sql: String::new(),
                         autocommit: false,
                         error: Some(why.clone()),
                     },
                 );
-                died.insert((direction, revision.clone()), why);
-                skip.entry(direction).or_default().insert(revision);
+                died.insert((target, direction, revision.clone()), why);
+                skip.insert((target, direction, revision));
             }
             _ => {
                 if rendered.versions.is_none() {
@@ -303,9 +350,9 @@ pub(crate) fn render_online(job: &Job<'_>, scratch: &str) -> Result<Rendered, Fa
         if rendered.versions.is_none() {
             return Err(Failure::Broken(why));
         }
-        if let Some((pass, direction, revision)) = open {
+        if let Some((target, pass, direction, revision)) = open {
             rendered.steps.insert(
-                (pass, direction, revision),
+                (target, pass, direction, revision),
                 Step {
                     sql: String::new(),
                     autocommit: false,
@@ -338,15 +385,18 @@ pub(crate) fn drop_scratch(job: &Job<'_>, scratch: &str) -> Result<(), String> {
     Err(ended(&launch.stderr, launch.status))
 }
 
-/// A step of a launch: `(pass, direction, revision)`.
-type StepKey = (u8, Direction, String);
+/// A step of a launch: `(target, pass, direction, revision)`.
+type StepKey = (usize, u8, Direction, String);
+
+/// A step a launch died in: `(target, direction, revision)`.
+type Died = (usize, Direction, String);
 
 /// Takes one launch's records into `rendered`: the step left open if the
 /// process died in one, and whether the driver finished.
 fn absorb(
     records: Vec<Record>,
     rendered: &mut Rendered,
-    died: &HashMap<(Direction, String), String>,
+    died: &HashMap<Died, String>,
 ) -> Result<(Option<StepKey>, bool), Failure> {
     let mut scripts = Vec::new();
     let mut loaded = None;
@@ -376,11 +426,13 @@ fn absorb(
                 }
             }
             Record::Begin {
+                target,
                 pass,
                 direction,
                 revision,
-            } => open = Some((pass, direction, revision)),
+            } => open = Some((target, pass, direction, revision)),
             Record::Step {
+                target,
                 pass,
                 direction,
                 revision,
@@ -390,12 +442,12 @@ fn absorb(
             } => {
                 open = None;
                 let error = match error.as_deref() {
-                    Some("skipped") => died.get(&(direction, revision.clone())).cloned(),
+                    Some("skipped") => died.get(&(target, direction, revision.clone())).cloned(),
                     _ => error,
                 };
                 rendered
                     .steps
-                    .entry((pass, direction, revision))
+                    .entry((target, pass, direction, revision))
                     .or_insert(Step {
                         sql,
                         autocommit,
@@ -403,6 +455,7 @@ fn absorb(
                     });
             }
             Record::RunFailed {
+                target,
                 pass,
                 direction,
                 message,
@@ -410,6 +463,7 @@ fn absorb(
             } => {
                 let at = file.map_or(String::new(), |f| format!(" (in {f})"));
                 rendered.run_failures.push(RunFailure {
+                    target,
                     pass,
                     direction,
                     message: format!("{message}{at}"),

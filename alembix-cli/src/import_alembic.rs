@@ -38,6 +38,9 @@
 //!    offline — becomes a placeholder that fails the build until filled.
 //!    Python runs with `PYTHONHASHSEED=0`, and the driver orders what SQLAlchemy
 //!    keeps in sets, so a re-import writes the same bytes (frozen values aside).
+//!    With `--dialect` (several, [`crate::import_dialects`]), the same process
+//!    renders the history once per dialect, env.py's migration context made for
+//!    each; a section whose renderings differ gets a variant per dialect.
 //! 5. **online** (`--online-scratch URL`, [`crate::import_online`]): the
 //!    sections offline mode left as placeholders (a revision that inspects the
 //!    live schema, or runs its SQL through the connection) are rendered by
@@ -45,15 +48,19 @@
 //!    of the target dialect, created on that server and dropped afterwards;
 //!    each such section is marked in its file as what a fresh install runs.
 //! 6. **write**: file names keep Alembic's load order (the tie-breaker between
-//!    independent branches); see [`name_prefixes`].
+//!    independent branches); see [`name_prefixes`]. With dialects, the
+//!    folder's `alembix.toml` declares them.
 
 use crate::alembic_driver::{self, Direction, Job, LoadedScript, Rendered};
 use crate::folder::Context;
+use crate::import_dialects;
 use crate::import_online::{self, Online, ScratchServer};
-use crate::import_output::{self, Downgrade, ImportedRevision, Upgrade};
+use crate::import_output::{self, Downgrade, ImportedRevision, SettingsPlan, Upgrade};
 use crate::offline_sql::{clean_chunk, Cleaned, Family, Frozen, Rendering};
 use crate::python::{self, Body, Value};
 use alembix_core::file::{check_label, check_revision_id};
+use alembix_core::settings::SETTINGS_FILE;
+use alembix_core::sql::SqlDialect;
 use alembix_core::{Graph, GraphOptions, HeadPolicy, Origin, RevisionSpec, TransactionMode};
 use clap::Args;
 use std::collections::{HashMap, HashSet};
@@ -95,6 +102,23 @@ pub struct ImportAlembic {
     /// CONSTRAINT` where MySQL has `DROP CHECK`), keeping the dialect's name.
     #[arg(long, value_name = "VERSION")]
     server_version: Option<String>,
+    /// Render the SQL for this dialect: `sqlite`, `postgresql` or `mysql`
+    /// (MySQL and MariaDB). Repeat it for one history that runs on several
+    /// (`--dialect postgresql --dialect mysql`): Alembic renders the whole
+    /// history once per dialect, in one Python process, env.py's
+    /// `context.configure(url=…)` made for that dialect (a URL of the same
+    /// backend is kept, driver and all) and the rest of its configuration
+    /// kept. Each section holds the rendering most dialects share (on a tie,
+    /// the first given) and a variant (`-- migrate:upgrade mysql`) for each
+    /// dialect whose rendering differs; a revision only one dialect cannot
+    /// render has its placeholder in that variant. The folder's alembix.toml
+    /// is written declaring the dialects, or must already declare exactly
+    /// them. Default: the dialects the folder's alembix.toml declares, else
+    /// the one env.py configures (and no alembix.toml). --server-version
+    /// applies to the mysql rendering, --online-scratch fills the
+    /// placeholders of its server's dialect.
+    #[arg(long = "dialect", value_name = "DIALECT", value_parser = crate::scaffold::dialect_name)]
+    dialects: Vec<SqlDialect>,
     /// Render what offline mode cannot (revisions that inspect the live schema:
     /// `sa.inspect(bind)`, `has_table`, reflection; or that run SQL through the
     /// connection) by running the history with Alembic online against a scratch
@@ -128,6 +152,19 @@ pub(crate) fn import_alembic(args: &ImportAlembic, context: &Context<'_>) -> Res
         .as_deref()
         .map(ScratchServer::parse)
         .transpose()?;
+    let shown_out = PathBuf::from(context.show(&hints.out));
+    let folder_settings =
+        import_output::settings_plan(&hints.out, &shown_out, &[], context.program, TOOL)?
+            .settings();
+    let dialects = import_dialects::chosen(
+        &args.dialects,
+        &folder_settings,
+        &shown_out.join(SETTINGS_FILE),
+    )?;
+    // Refused before Alembic runs: alembix.toml declaring other dialects.
+    let settings_plan =
+        import_output::settings_plan(&hints.out, &shown_out, &dialects, context.program, TOOL)?;
+    let online_target = check_dialect_options(args, &dialects, scratch.as_ref())?;
     let project = locate(&cwd, args, &hints)?;
     let files = list_revision_files(&project)?;
     if files.is_empty() {
@@ -143,7 +180,7 @@ pub(crate) fn import_alembic(args: &ImportAlembic, context: &Context<'_>) -> Res
     }
     let sources: Vec<Source> = files.iter().map(|f| Source::read(&project, f)).collect();
 
-    let rendered = run_alembic(args, &project, scratch.as_ref())?;
+    let rendered = run_alembic(args, &project, scratch.as_ref(), &dialects)?;
     let mut server_version = args.server_version.clone();
     if let (Ok(rendered), Some(server)) = (&rendered, &scratch) {
         match &rendered.probed_version {
@@ -163,71 +200,90 @@ pub(crate) fn import_alembic(args: &ImportAlembic, context: &Context<'_>) -> Res
             None => {}
         }
     }
-    let (revisions, mut sql) = match rendered {
+    // One rendering per dialect (without --dialect: env.py's one).
+    let targets = dialects.len().max(1);
+    let unavailable = |why: String| -> Vec<SqlSource> {
+        (0..targets)
+            .map(|_| SqlSource::Unavailable(why.clone()))
+            .collect()
+    };
+    let (revisions, sql) = match rendered {
         Ok(rendered) => match &rendered.scripts {
             Some(Ok(scripts)) => {
                 let revisions = revisions_from_alembic(&project, scripts, &sources)?;
+                let each = if dialects.is_empty() {
+                    String::new()
+                } else {
+                    format!(" for each of {}", import_dialects::names(&dialects))
+                };
                 println!(
-                    "Alembic loaded {} revision script(s) and rendered them in offline mode, in {} Python process(es) ({})",
+                    "Alembic loaded {} revision script(s) and rendered them in offline mode{each}, in {} Python process(es) ({})",
                     scripts.len(),
                     rendered.launches,
                     rendered.versions.as_deref().unwrap_or("versions unknown")
                 );
-                let generated = generated(&rendered, &revisions);
-                (revisions, SqlSource::Generated(Box::new(generated)))
+                check_rendered_dialects(&rendered, &dialects)?;
+                let sql = (0..targets)
+                    .map(|target| {
+                        SqlSource::Generated(Box::new(generated(&rendered, target, &revisions)))
+                    })
+                    .collect();
+                (revisions, sql)
             }
             Some(Err(why)) => {
                 let why = format!("Alembic could not load the revision scripts: {why}");
-                (
-                    revisions_from_text(&sources, &why)?,
-                    SqlSource::Unavailable(why),
-                )
+                (revisions_from_text(&sources, &why)?, unavailable(why))
             }
             None => {
                 let why = format!(
                     "Alembic did not finish loading the revision scripts: {}",
                     rendered.crashed.as_deref().unwrap_or("no report")
                 );
-                (
-                    revisions_from_text(&sources, &why)?,
-                    SqlSource::Unavailable(why),
-                )
+                (revisions_from_text(&sources, &why)?, unavailable(why))
             }
         },
-        Err(why) => (
-            revisions_from_text(&sources, &why)?,
-            SqlSource::Unavailable(why),
-        ),
+        Err(why) => (revisions_from_text(&sources, &why)?, unavailable(why)),
     };
     let graph = validate(&revisions)?;
-    if let (SqlSource::Generated(g), Some(version)) = (&sql, &server_version) {
-        if let Some(why) = &g.server_version_error {
-            return Err(format!(
-                "--server-version {version}: {why}; nothing was written. It applies to MySQL and MariaDB (a `mysql://` URL); drop it for other databases"
-            ));
+    if let Some(version) = &server_version {
+        for source in &sql {
+            if let SqlSource::Generated(g) = source {
+                if let Some(why) = &g.server_version_error {
+                    return Err(format!(
+                        "--server-version {version}: {why}; nothing was written. It applies to MySQL and MariaDB (a `mysql://` URL); drop it for other databases"
+                    ));
+                }
+            }
         }
     }
 
-    let online = match (&scratch, &mut sql) {
-        (Some(server), SqlSource::Generated(g)) => {
+    let online = match (&scratch, online_target.and_then(|t| sql.get(t))) {
+        (Some(server), Some(SqlSource::Generated(g))) => {
             render_online(args, &project, server, g, &revisions)?
         }
-        (Some(_), SqlSource::Unavailable(why)) => {
+        (Some(_), Some(SqlSource::Unavailable(why))) => {
             println!(
                 "note: --online-scratch was not used: Alembic did not render the history here ({})",
                 why.trim_end_matches('.')
             );
             None
         }
-        (None, _) => None,
+        _ => None,
     };
+    let online_of = |target: usize| online.as_ref().filter(|_| online_target == Some(target));
 
     let prefixes = name_prefixes(&revisions, &graph);
     let mut imported = Vec::with_capacity(revisions.len());
     let mut statuses = Vec::with_capacity(revisions.len());
     for (rev, prefix) in revisions.iter().zip(prefixes.needed) {
-        let (upgrade, downgrade, transaction, status) = bodies(rev, &sql, online.as_ref());
-        statuses.push(status);
+        let per_target: Vec<Sections> = sql
+            .iter()
+            .enumerate()
+            .map(|(target, source)| bodies(rev, source, online_of(target)))
+            .collect();
+        let sections = Sections::combined(&dialects, per_target)
+            .ok_or_else(|| format!("{}: no rendering to import", rev.revision))?;
+        statuses.push(sections.status);
         imported.push(ImportedRevision {
             source: rev.file.clone(),
             revision: rev.revision.clone(),
@@ -236,13 +292,16 @@ pub(crate) fn import_alembic(args: &ImportAlembic, context: &Context<'_>) -> Res
             depends_on: rev.depends_on.clone(),
             message: rev.message.clone(),
             create_date: rev.create_date.clone(),
-            transaction,
+            transaction: sections.transaction,
             name_prefix: prefix,
-            upgrade,
-            downgrade,
+            upgrade: sections.upgrade,
+            upgrade_variants: sections.upgrade_variants,
+            downgrade: sections.downgrade,
+            downgrade_variants: sections.downgrade_variants,
         });
     }
-    let written = import_output::write_all(context, args.out.as_deref(), &imported, TOOL)?;
+    let written =
+        import_output::write_all(context, args.out.as_deref(), &imported, &dialects, TOOL)?;
 
     println!(
         "imported {} Alembic revision(s) from {} into {}:",
@@ -276,21 +335,47 @@ pub(crate) fn import_alembic(args: &ImportAlembic, context: &Context<'_>) -> Res
         ),
         None => String::new(),
     };
+    let variants_summary = if dialects.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; {} file(s) with dialect variants",
+            imported.iter().filter(|r| r.has_variants()).count()
+        )
+    };
     println!(
-        "summary: {} revision(s); {filled} section(s) filled from Alembic's offline SQL{online_summary}; {placeholders} file(s) with placeholders",
+        "summary: {} revision(s); {filled} section(s) filled from Alembic's offline SQL{online_summary}; {placeholders} file(s) with placeholders{variants_summary}",
         imported.len()
     );
+    match (&settings_plan, &written.settings_written) {
+        (_, Some(file)) => println!(
+            "wrote {}: the history declares {}; a database of another dialect is refused",
+            file.display(),
+            import_dialects::names(&dialects)
+        ),
+        (SettingsPlan::Keep(s), None) if !dialects.is_empty() => println!(
+            "note: {} already declares {}",
+            shown_out.join(SETTINGS_FILE).display(),
+            s.dialects
+        ),
+        _ => {}
+    }
     if online_sections > 0 {
         println!(
             "note: the {online_sections} section(s) rendered online are what a fresh install runs; each is marked `-- NOTE({TOOL}): rendered online against an empty …` in its file: review them for databases in another state"
         );
     }
-    let offline_failures = match &sql {
-        SqlSource::Generated(g) if g.environment_failure.is_none() => {
-            needs_online(&revisions, g).len()
-        }
-        _ => 0,
-    };
+    let offline_failures = sql
+        .iter()
+        .filter_map(|source| match source {
+            SqlSource::Generated(g) if g.environment_failure.is_none() => {
+                Some(needs_online(&revisions, g))
+            }
+            _ => None,
+        })
+        .flatten()
+        .collect::<HashSet<_>>()
+        .len();
     if scratch.is_none() && offline_failures > 0 {
         println!(
             "note: offline mode could not render {offline_failures} section(s) (e.g. revisions that inspect the live schema); `--online-scratch URL` renders them by running Alembic against an empty scratch database on a server of your kind, which the import creates and drops"
@@ -301,18 +386,36 @@ pub(crate) fn import_alembic(args: &ImportAlembic, context: &Context<'_>) -> Res
             "note: the file names start with a sequence number in Alembic's load order, because sorting by create date would reorder revisions on independent branches (the order is the tie-breaker when both are applied)"
         );
     }
-    let not_generated = match &sql {
+    let not_generated = sql.iter().find_map(|source| match source {
         SqlSource::Unavailable(why) => Some(why),
         SqlSource::Generated(g) => g.environment_failure.as_ref(),
-    };
+    });
     if let Some(why) = not_generated.filter(|_| placeholders > 0) {
         println!(
             "note: the SQL was not generated: {}. To fill the placeholders from Alembic, delete the imported files and run again with `--python <venv>/bin/python` (a Python with alembic and your project's packages)",
             why.trim_end_matches('.')
         );
     }
-    if let SqlSource::Generated(g) = &sql {
-        print_rendering_notes(g, server_version.as_deref());
+    let mut notes: Vec<String> = Vec::new();
+    for (target, source) in sql.iter().enumerate() {
+        if let SqlSource::Generated(g) = source {
+            let dialect = dialects.get(target).copied();
+            // Said once when renderings agree (the version table).
+            for note in rendering_notes(g, server_version.as_deref(), dialect) {
+                if !notes.contains(&note) {
+                    notes.push(note);
+                }
+            }
+        }
+    }
+    if !dialects.is_empty() && sql.iter().any(|s| matches!(s, SqlSource::Generated(_))) {
+        notes.push(format!(
+            "note: the SQL is rendered for each of {} in turn (env.py's migration context made for that dialect, the rest of its configuration kept); where a dialect's rendering differs from the default, its variant holds it, and the runtime runs each database's own",
+            import_dialects::names(&dialects)
+        ));
+    }
+    for note in notes {
+        println!("{note}");
     }
     for (rev, status) in imported.iter().zip(&statuses) {
         if rev.transaction == TransactionMode::None {
@@ -347,13 +450,19 @@ pub(crate) fn import_alembic(args: &ImportAlembic, context: &Context<'_>) -> Res
 }
 
 /// What the import says about how Alembic rendered: the version table (name and
-/// schema) env.py configures, the dialect, the `%` escaping undone.
-fn print_rendering_notes(g: &Generated, server_version: Option<&str>) {
+/// schema) env.py configures, the dialect, the `%` escaping undone. `dialect`:
+/// the `--dialect` rendered for, if any.
+fn rendering_notes(
+    g: &Generated,
+    server_version: Option<&str>,
+    dialect: Option<SqlDialect>,
+) -> Vec<String> {
+    let mut notes = Vec::new();
     if g.environment_failure.is_some() {
-        return;
+        return notes;
     }
     match (server_version, g.dialect_name.as_deref()) {
-        (Some(given), _) => {
+        (Some(given), Some(name)) if Family::of(name) == Family::Mysql => {
             let server = if g.is_mariadb { "MariaDB" } else { "MySQL" };
             let version = g
                 .server_version_info
@@ -361,39 +470,40 @@ fn print_rendering_notes(g: &Generated, server_version: Option<&str>) {
                 .map(u64::to_string)
                 .collect::<Vec<_>>()
                 .join(".");
-            println!(
+            notes.push(format!(
                 "note: the SQL is rendered as Alembic renders it online against {server} {version} (--server-version {given})"
-            );
+            ));
         }
-        (None, Some("mysql")) => println!(
-            "note: the mysql dialect rendered for MySQL; for a MariaDB server, import again with --server-version set to what `SELECT VERSION()` prints there (e.g. `10.11.6-MariaDB`), so that the SQL is what Alembic runs online on it (MariaDB needs `DROP CONSTRAINT` where MySQL has `DROP CHECK`)"
+        (None, Some("mysql")) => notes.push(
+            "note: the mysql dialect rendered for MySQL; for a MariaDB server, import again with --server-version set to what `SELECT VERSION()` prints there (e.g. `10.11.6-MariaDB`), so that the SQL is what Alembic runs online on it (MariaDB needs `DROP CONSTRAINT` where MySQL has `DROP CHECK`)".to_string()
         ),
-        (None, Some("mariadb")) => println!(
-            "note: the mariadb dialect (a `mariadb://` URL) rendered this SQL: code that tests `dialect.name == \"mysql\"` took its other branch, and column types differ from what Alembic online makes on MariaDB through a MySQL driver (`mysql+pymysql://`); if that is how Alembic runs against your database, import with that URL and --server-version"
+        (None, Some("mariadb")) => notes.push(
+            "note: the mariadb dialect (a `mariadb://` URL) rendered this SQL: code that tests `dialect.name == \"mysql\"` took its other branch, and column types differ from what Alembic online makes on MariaDB through a MySQL driver (`mysql+pymysql://`); if that is how Alembic runs against your database, import with that URL and --server-version".to_string()
         ),
         _ => {}
     }
     if g.version_table != "alembic_version" {
-        println!(
+        notes.push(format!(
             "note: env.py names the version table `{}`; configure the runtime with the same table (`Config {{ version_table: \"{}\".into(), .. }}`) when it takes over the database",
             g.version_table, g.version_table
-        );
+        ));
     }
     if let Some(schema) = &g.version_table_schema {
-        println!(
+        notes.push(format!(
             "note: env.py keeps the version table in schema `{schema}` (`version_table_schema`); configure the runtime with the same schema (`Config {{ version_table_schema: Some(\"{schema}\".into()), .. }}`) when it takes over the database, or it looks for `{}` in the connection's default schema",
             g.version_table
-        );
+        ));
     }
-    if let Some(dialect) = &g.dialect {
-        println!("note: the SQL is for the dialect in alembic.ini (Alembic used {dialect}); the runtime must run it on that database");
+    if let Some(used) = g.dialect.as_ref().filter(|_| dialect.is_none()) {
+        notes.push(format!("note: the SQL is for the dialect in alembic.ini (Alembic used {used}); the runtime must run it on that database"));
     }
     if let Some(r) = g.rendering.as_ref().filter(|r| r.double_percents) {
-        println!(
+        notes.push(format!(
             "note: SQLAlchemy wrote each `%` as `%%` for the {} paramstyle (its driver turns `%%` back into `%`); the imported SQL has `%` as the database must see it",
             r.paramstyle
-        );
+        ));
     }
+    notes
 }
 
 /// Runs the driver: `Ok(Err(why))` when Alembic cannot run here (placeholders
@@ -404,6 +514,7 @@ fn run_alembic(
     args: &ImportAlembic,
     project: &Project,
     scratch: Option<&ScratchServer>,
+    dialects: &[SqlDialect],
 ) -> Result<Result<Rendered, String>, String> {
     if args.skip_sql {
         return Ok(Err("--skip-sql was given".to_string()));
@@ -416,18 +527,28 @@ fn run_alembic(
     };
     let (candidates, named) = pythons(args)?;
     let mut tried = Vec::new();
+    let each = if dialects.is_empty() {
+        String::new()
+    } else {
+        format!(" for each of {}", import_dialects::names(dialects))
+    };
+    // MySQL's dialect renders per server version; with --dialect, only the
+    // mysql rendering takes it.
+    let mysql_rendered = dialects.is_empty() || dialects.contains(&SqlDialect::Mysql);
     for python in candidates {
         println!(
-            "loading the revisions with Alembic and rendering them in offline mode, as `{} -m alembic -c {} upgrade heads --sql` does (and the downgrades), in one process…",
+            "loading the revisions with Alembic and rendering them in offline mode{each}, as `{} -m alembic -c {} upgrade heads --sql` does (and the downgrades), in one process…",
             python.display(),
             project.show_user(ini)
         );
-        let probe = scratch.filter(|s| s.renders_per_version() && args.server_version.is_none());
+        let probe = scratch
+            .filter(|s| s.renders_per_version() && args.server_version.is_none() && mysql_rendered);
         let job = Job {
             python: &python,
             ini,
             name: &args.name,
             x_args: &args.x_args,
+            dialects,
             server_version: args.server_version.as_deref(),
             server_url: probe.map(ScratchServer::driver_url),
             probe: probe.is_some(),
@@ -451,6 +572,56 @@ fn run_alembic(
         "Alembic is not available here ({})",
         tried.join("; ")
     )))
+}
+
+/// Checks `--server-version` and `--online-scratch` against the dialects
+/// rendered, before Alembic runs; returns the rendering `--online-scratch`
+/// fills (the one of its server's dialect; without --dialect, the only one).
+fn check_dialect_options(
+    args: &ImportAlembic,
+    dialects: &[SqlDialect],
+    scratch: Option<&ScratchServer>,
+) -> Result<Option<usize>, String> {
+    if dialects.is_empty() {
+        return Ok(scratch.map(|_| 0));
+    }
+    let names = import_dialects::names(dialects);
+    if let Some(version) = &args.server_version {
+        if !dialects.contains(&SqlDialect::Mysql) {
+            return Err(format!(
+                "--server-version {version}: it applies to MySQL and MariaDB, and the SQL is rendered for {names}; drop it, or add --dialect mysql; nothing was written"
+            ));
+        }
+    }
+    let Some(server) = scratch else {
+        return Ok(None);
+    };
+    let dialect = server.family().sql_dialect();
+    match dialects.iter().position(|&d| d == dialect) {
+        Some(target) => Ok(Some(target)),
+        None => Err(format!(
+            "--online-scratch {}: a {dialect} server, and the SQL is rendered for {names}; it fills the placeholders of its own dialect's rendering: give a server of one of those, or add --dialect {dialect}; nothing was written",
+            server.shown
+        )),
+    }
+}
+
+/// With `--dialect`, every migration context of a rendering must be of its
+/// dialect: the import makes the one env.py configures for it.
+fn check_rendered_dialects(rendered: &Rendered, dialects: &[SqlDialect]) -> Result<(), String> {
+    for context in &rendered.contexts {
+        let Some(&dialect) = dialects.get(context.target) else {
+            continue;
+        };
+        let family = Family::of(&context.dialect);
+        if family == Family::Other || family.sql_dialect() != dialect {
+            return Err(format!(
+                "--dialect {dialect}: Alembic rendered for the {} dialect instead; the import makes the migration context that env.py's `context.configure(…)` creates for each dialect, and env.py seems to make another; nothing was written",
+                context.dialect
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The Pythons to try, and the option that named them (its failure is an error).
@@ -1436,9 +1607,10 @@ enum SqlSource {
 /// Each revision's SQL both ways from what the driver reported: a step that
 /// raised, or whose SQL cannot be taken as it is, is a failure naming why; a
 /// step compared with its second rendering notes its frozen values.
-fn generated(rendered: &Rendered, revisions: &[AlembicRevision]) -> Generated {
-    let first = rendered.contexts.first();
-    let rendering = Rendering::from_contexts(&rendered.contexts);
+fn generated(rendered: &Rendered, target: usize, revisions: &[AlembicRevision]) -> Generated {
+    let contexts = rendered.contexts_of(target);
+    let first = contexts.first();
+    let rendering = Rendering::from_contexts(&contexts);
     let family = match (&rendering, first) {
         (Some(r), _) => r.family,
         (None, Some(c)) => Family::of(&c.dialect),
@@ -1457,18 +1629,17 @@ fn generated(rendered: &Rendered, revisions: &[AlembicRevision]) -> Generated {
         server_version_info: first
             .and_then(|c| c.server_version_info.clone())
             .unwrap_or_default(),
-        server_version_error: rendered
-            .contexts
-            .iter()
-            .find_map(|c| c.server_version_error.clone()),
+        server_version_error: contexts.iter().find_map(|c| c.server_version_error.clone()),
         rendering,
         ..Generated::default()
     };
-    let upgraded_any = revisions
-        .iter()
-        .any(|r| rendered.step(Direction::Upgrade, &r.revision).is_some());
+    let upgraded_any = revisions.iter().any(|r| {
+        rendered
+            .step(target, Direction::Upgrade, &r.revision)
+            .is_some()
+    });
     if !upgraded_any {
-        g.environment_failure = Some(match (rendered.run_failure(Direction::Upgrade), &rendered.crashed) {
+        g.environment_failure = Some(match (rendered.run_failure(target, Direction::Upgrade), &rendered.crashed) {
             (Some(f), _) => format!("Alembic's `upgrade heads --sql` failed before any revision: {}", f.message),
             (None, Some(crash)) => format!("Alembic's `upgrade heads --sql` stopped before any revision: {crash}"),
             (None, None) => "env.py ran no migration in offline mode (does it call `context.run_migrations()` when `context.is_offline_mode()`?)".to_string(),
@@ -1482,8 +1653,8 @@ fn generated(rendered: &Rendered, revisions: &[AlembicRevision]) -> Generated {
                 Direction::Downgrade => (&mut g.downgrades, &mut g.downgrade_failures),
             };
             let id = rev.revision.clone();
-            let Some(step) = rendered.step(direction, &rev.revision) else {
-                let why = match (rendered.run_failure(direction), &rendered.crashed) {
+            let Some(step) = rendered.step(target, direction, &rev.revision) else {
+                let why = match (rendered.run_failure(target, direction), &rendered.crashed) {
                     (Some(f), _) => format!("Alembic failed: {}", f.message),
                     (None, Some(crash)) => format!("Alembic stopped: {crash}"),
                     (None, None) => {
@@ -1505,7 +1676,7 @@ fn generated(rendered: &Rendered, revisions: &[AlembicRevision]) -> Generated {
             match clean(&step.sql) {
                 Ok(mut cleaned) => {
                     let second = rendered
-                        .second(direction, &rev.revision)
+                        .second(target, direction, &rev.revision)
                         .filter(|s| s.error.is_none())
                         .and_then(|s| clean(&s.sql).ok());
                     if let Some(second) = second {
@@ -1602,18 +1773,137 @@ struct Status {
     downgrade_online: bool,
     /// Where its `autocommit_block` was seen, when it runs without a transaction.
     autocommit_seen: &'static str,
-    /// The values frozen into each section.
-    frozen: Vec<(&'static str, Frozen)>,
+    /// The values frozen into each section, by the section's name
+    /// (`upgrade`, or `upgrade (mysql)` for one dialect's rendering).
+    frozen: Vec<(String, Frozen)>,
+}
+
+impl Status {
+    /// What the report says about a section rendered for several dialects:
+    /// each dialect's `parts`, the dialects of its `variants`.
+    fn merged(
+        parts: &[(SqlDialect, Status)],
+        upgrade_variants: &[SqlDialect],
+        downgrade_variants: &[SqlDialect],
+    ) -> Status {
+        let said = |which: fn(&Status) -> &String, variants: &[SqlDialect]| {
+            let first = parts.first().map(|(_, s)| which(s));
+            let mut text = if parts.iter().all(|(_, s)| Some(which(s)) == first) {
+                first.cloned().unwrap_or_default()
+            } else {
+                parts
+                    .iter()
+                    .map(|(d, s)| format!("{d}: {}", which(s)))
+                    .collect::<Vec<_>>()
+                    .join(" / ")
+            };
+            if !variants.is_empty() {
+                text.push_str(&format!(
+                    ", variant for {}",
+                    import_dialects::names(variants)
+                ));
+            }
+            text
+        };
+        Status {
+            upgrade: said(|s| &s.upgrade, upgrade_variants),
+            downgrade: said(|s| &s.downgrade, downgrade_variants),
+            upgrade_filled: parts.iter().all(|(_, s)| s.upgrade_filled),
+            downgrade_filled: parts.iter().all(|(_, s)| s.downgrade_filled),
+            upgrade_online: parts.iter().any(|(_, s)| s.upgrade_online),
+            downgrade_online: parts.iter().any(|(_, s)| s.downgrade_online),
+            autocommit_seen: parts
+                .iter()
+                .map(|(_, s)| s.autocommit_seen)
+                .find(|seen| !seen.is_empty())
+                .unwrap_or(""),
+            frozen: parts
+                .iter()
+                .flat_map(|(d, s)| {
+                    s.frozen
+                        .iter()
+                        .map(move |(section, f)| (format!("{section} ({d})"), f.clone()))
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A revision's sections as one rendering gave them, or, once
+/// [`Sections::combined`], as its file holds them for every dialect.
+struct Sections {
+    upgrade: Upgrade,
+    upgrade_variants: Vec<(SqlDialect, Upgrade)>,
+    downgrade: Downgrade,
+    downgrade_variants: Vec<(SqlDialect, Downgrade)>,
+    transaction: TransactionMode,
+    status: Status,
+}
+
+impl Sections {
+    /// The sections of a file from each rendering's (one per dialect of
+    /// `dialects`, in order; without dialects, the one rendering's): the
+    /// default each section's most common rendering, a variant per dialect
+    /// whose rendering differs; without a transaction when any rendering
+    /// needs none.
+    fn combined(dialects: &[SqlDialect], per_target: Vec<Sections>) -> Option<Sections> {
+        if dialects.is_empty() {
+            return per_target.into_iter().next();
+        }
+        let mut upgrades = Vec::with_capacity(dialects.len());
+        let mut downgrades = Vec::with_capacity(dialects.len());
+        let mut statuses = Vec::with_capacity(dialects.len());
+        let mut transaction = TransactionMode::PerMigration;
+        for (&dialect, sections) in dialects.iter().zip(per_target) {
+            upgrades.push((dialect, sections.upgrade));
+            downgrades.push((dialect, sections.downgrade));
+            statuses.push((dialect, sections.status));
+            if sections.transaction == TransactionMode::None {
+                transaction = TransactionMode::None;
+            }
+        }
+        let (upgrade, mut upgrade_variants) = import_dialects::upgrades(upgrades)?;
+        let (downgrade, mut downgrade_variants) = import_dialects::downgrades(downgrades)?;
+        // A variant's placeholder beside a default that rendered says so.
+        if !matches!(upgrade, Upgrade::Placeholder(_)) {
+            for (dialect, variant) in &mut upgrade_variants {
+                if let Upgrade::Placeholder(todo) = variant {
+                    todo.push('\n');
+                    todo.push_str(&import_dialects::variant_placeholder_note(*dialect));
+                }
+            }
+        }
+        if !matches!(downgrade, Downgrade::Placeholder(_)) {
+            for (dialect, variant) in &mut downgrade_variants {
+                if let Downgrade::Placeholder(todo) = variant {
+                    todo.push('\n');
+                    todo.push_str(&import_dialects::variant_placeholder_note(*dialect));
+                }
+            }
+        }
+        let status = Status::merged(
+            &statuses,
+            &upgrade_variants.iter().map(|(d, _)| *d).collect::<Vec<_>>(),
+            &downgrade_variants
+                .iter()
+                .map(|(d, _)| *d)
+                .collect::<Vec<_>>(),
+        );
+        Some(Sections {
+            upgrade,
+            upgrade_variants,
+            downgrade,
+            downgrade_variants,
+            transaction,
+            status,
+        })
+    }
 }
 
 /// Chooses each section's content: Alembic's offline SQL, a statically known
 /// no-op or irreversible downgrade, the SQL the online run executed (marked),
 /// or a placeholder saying why and what to do.
-fn bodies(
-    rev: &AlembicRevision,
-    sql: &SqlSource,
-    online: Option<&Online>,
-) -> (Upgrade, Downgrade, TransactionMode, Status) {
+fn bodies(rev: &AlembicRevision, sql: &SqlSource, online: Option<&Online>) -> Sections {
     let file = &rev.file;
     let (generated, unavailable) = match sql {
         SqlSource::Generated(g) => (Some(g), g.environment_failure.clone()),
@@ -1675,7 +1965,7 @@ fn bodies(
             status.upgrade_filled = true;
             status
                 .frozen
-                .extend(c.frozen.iter().map(|f| ("upgrade", f.clone())));
+                .extend(c.frozen.iter().map(|f| ("upgrade".to_string(), f.clone())));
             Upgrade::Sql(c.sql(TOOL))
         }
         (Some(_), Body::Empty, _) | (None, Body::Empty, _) => {
@@ -1732,9 +2022,11 @@ fn bodies(
         (Some(c), _, _) if c.statements > 0 => {
             status.downgrade = format!("SQL from Alembic ({} statement(s))", c.statements);
             status.downgrade_filled = true;
-            status
-                .frozen
-                .extend(c.frozen.iter().map(|f| ("downgrade", f.clone())));
+            status.frozen.extend(
+                c.frozen
+                    .iter()
+                    .map(|f| ("downgrade".to_string(), f.clone())),
+            );
             Downgrade::Sql(c.sql(TOOL))
         }
         (_, Body::Raises, _) => {
@@ -1814,7 +2106,14 @@ fn bodies(
     } else {
         TransactionMode::None
     };
-    (upgrade, downgrade, transaction, status)
+    Sections {
+        upgrade,
+        upgrade_variants: Vec::new(),
+        downgrade,
+        downgrade_variants: Vec::new(),
+        transaction,
+        status,
+    }
 }
 
 /// `PLACEHOLDER`, with the reason when it is this revision's own (a reason shared by

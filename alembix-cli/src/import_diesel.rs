@@ -130,7 +130,7 @@ pub(crate) fn import_diesel(args: &ImportDiesel, context: &Context<'_>) -> Resul
             problems.join("\n")
         ));
     }
-    let written = import_output::write_all(context, args.out.as_deref(), &imported, TOOL)?;
+    let written = import_output::write_all(context, args.out.as_deref(), &imported, &[], TOOL)?;
 
     println!(
         "imported {} diesel migration(s) from {} into {}, in diesel's order (a linear chain):",
@@ -390,7 +390,9 @@ fn convert(m: &DieselMigration, parent: Option<String>) -> Result<ImportedRevisi
         transaction,
         name_prefix: prefix,
         upgrade,
+        upgrade_variants: Vec::new(),
         downgrade,
+        downgrade_variants: Vec::new(),
     })
 }
 

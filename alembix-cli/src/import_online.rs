@@ -275,6 +275,7 @@ pub(crate) fn render(
         ini: alembic.ini,
         name: alembic.name,
         x_args: alembic.x_args,
+        dialects: &[],
         server_version: None,
         server_url: Some(server_url),
         probe: false,
@@ -400,7 +401,7 @@ fn taken(
     let family = rendering.as_ref().map_or(server.family(), |r| r.family);
     for (direction, revision) in needed {
         let key = (*direction, revision.clone());
-        let step = rendered.step(*direction, revision);
+        let step = rendered.step(0, *direction, revision);
         let why = match (&mismatch, step) {
             (Some(mismatch), _) => Err(format!("not taken: {mismatch}")),
             (None, Some(step)) => match &step.error {

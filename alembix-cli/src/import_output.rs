@@ -7,9 +7,17 @@
 //! section marker (naming the file and line) in any section, the upgrade of a merge
 //! and a downgrade included, where a comment alone would be valid. The folder-mode
 //! commands that only read the history read past it, with a warning.
+//!
+//! An import for several dialects writes each section's dialect variants
+//! (`-- migrate:upgrade postgresql`) and declares the dialects in the folder's
+//! `alembix.toml` ([`SettingsPlan`]): written when missing, or already
+//! declaring exactly those dialects; the folder is checked, and verified,
+//! under the settings it ends up with.
 
 use crate::folder::Context;
-use alembix_core::scan::scan_folder;
+use alembix_core::scan::{read_settings, scan_folder};
+use alembix_core::settings::{Dialects, Settings, SETTINGS_FILE};
+use alembix_core::sql::SqlDialect;
 use alembix_core::{GraphOptions, HeadPolicy, MigrationSet, SourceFile, TransactionMode};
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -65,17 +73,34 @@ pub struct ImportedRevision {
     pub transaction: TransactionMode,
     /// The file name is `<name_prefix>_<slug of message>_<revision>.sql`.
     pub name_prefix: String,
-    /// The upgrade section.
+    /// The upgrade section: what every dialect without a variant runs.
     pub upgrade: Upgrade,
-    /// The downgrade section.
+    /// The upgrade's dialect variants (`-- migrate:upgrade postgresql`), in
+    /// the order written.
+    pub upgrade_variants: Vec<(SqlDialect, Upgrade)>,
+    /// The downgrade section: what every dialect without a variant runs.
     pub downgrade: Downgrade,
+    /// The downgrade's dialect variants; none when the default is
+    /// [`Downgrade::Irreversible`] (a migration is irreversible everywhere).
+    pub downgrade_variants: Vec<(SqlDialect, Downgrade)>,
 }
 
 impl ImportedRevision {
-    /// Whether either section is a placeholder.
+    /// Whether any section or variant is a placeholder.
     pub fn has_placeholder(&self) -> bool {
-        matches!(self.upgrade, Upgrade::Placeholder(_))
+        std::iter::once(&self.upgrade)
+            .chain(self.upgrade_variants.iter().map(|(_, u)| u))
+            .any(|u| matches!(u, Upgrade::Placeholder(_)))
             || matches!(self.downgrade, Downgrade::Placeholder(_))
+            || self
+                .downgrade_variants
+                .iter()
+                .any(|(_, d)| matches!(d, Downgrade::Placeholder(_) | Downgrade::Irreversible(_)))
+    }
+
+    /// Whether either section has dialect variants.
+    pub fn has_variants(&self) -> bool {
+        !self.upgrade_variants.is_empty() || !self.downgrade_variants.is_empty()
     }
 
     /// The file name this revision is written to.
@@ -128,38 +153,75 @@ impl ImportedRevision {
         );
         let merge = self.down_revisions.len() > 1;
         text.push_str("\n-- migrate:upgrade\n");
-        match &self.upgrade {
-            Upgrade::Sql(sql) => push_sql(&mut text, sql),
-            Upgrade::Nothing(why) if merge => {
-                let _ = writeln!(text, "-- {}", one_line(why));
-            }
-            Upgrade::Nothing(why) => {
-                let _ = writeln!(
-                    text,
-                    "-- {}\n-- `SELECT 1` keeps the section valid: an upgrade needs a statement.\nSELECT 1;",
-                    one_line(why)
-                );
-            }
-            Upgrade::Placeholder(todo) => push_placeholder(&mut text, tool, "upgrade", todo),
+        push_upgrade(&mut text, &self.upgrade, None, merge, tool);
+        for (dialect, upgrade) in &self.upgrade_variants {
+            let _ = writeln!(text, "\n-- migrate:upgrade {dialect}");
+            push_upgrade(&mut text, upgrade, Some(*dialect), merge, tool);
         }
         text.push('\n');
         match &self.downgrade {
-            Downgrade::Sql(sql) => {
-                text.push_str("-- migrate:downgrade\n");
-                push_sql(&mut text, sql);
-            }
-            Downgrade::Nothing(why) => {
-                let _ = writeln!(text, "-- migrate:downgrade\n-- {}", one_line(why));
-            }
             Downgrade::Irreversible(why) => {
                 let _ = writeln!(text, "-- migrate:irreversible\n-- {}", one_line(why));
             }
-            Downgrade::Placeholder(todo) => {
+            downgrade => {
                 text.push_str("-- migrate:downgrade\n");
-                push_placeholder(&mut text, tool, "downgrade", todo);
+                push_downgrade(&mut text, downgrade, None, tool);
             }
         }
+        for (dialect, downgrade) in &self.downgrade_variants {
+            let _ = writeln!(text, "\n-- migrate:downgrade {dialect}");
+            push_downgrade(&mut text, downgrade, Some(*dialect), tool);
+        }
         text
+    }
+}
+
+/// One upgrade part's body (`dialect`: the variant's, `None` for the default).
+fn push_upgrade(
+    text: &mut String,
+    upgrade: &Upgrade,
+    dialect: Option<SqlDialect>,
+    merge: bool,
+    tool: &str,
+) {
+    match upgrade {
+        Upgrade::Sql(sql) => push_sql(text, sql),
+        Upgrade::Nothing(why) if merge => {
+            let _ = writeln!(text, "-- {}", one_line(why));
+        }
+        Upgrade::Nothing(why) => {
+            let _ = writeln!(
+                text,
+                "-- {}\n-- `SELECT 1` keeps the section valid: an upgrade needs a statement.\nSELECT 1;",
+                one_line(why)
+            );
+        }
+        Upgrade::Placeholder(todo) => push_placeholder(text, tool, "upgrade", dialect, todo),
+    }
+}
+
+/// One downgrade part's body; an irreversible one is only ever the whole
+/// downgrade (see [`ImportedRevision::downgrade_variants`]).
+fn push_downgrade(
+    text: &mut String,
+    downgrade: &Downgrade,
+    dialect: Option<SqlDialect>,
+    tool: &str,
+) {
+    match downgrade {
+        Downgrade::Sql(sql) => push_sql(text, sql),
+        Downgrade::Nothing(why) => {
+            let _ = writeln!(text, "-- {}", one_line(why));
+        }
+        // Never a variant's by construction; if it were, a person decides.
+        Downgrade::Irreversible(why) => push_placeholder(
+            text,
+            tool,
+            "downgrade",
+            dialect,
+            &format!("{why}\nA migration is irreversible on every database or on none: write the SQL that reverts it here,\nor make the whole downgrade `-- migrate:irreversible`."),
+        ),
+        Downgrade::Placeholder(todo) => push_placeholder(text, tool, "downgrade", dialect, todo),
     }
 }
 
@@ -168,13 +230,20 @@ fn push_sql(text: &mut String, sql: &str) {
     text.push('\n');
 }
 
-fn push_placeholder(text: &mut String, tool: &str, section: &str, todo: &str) {
+fn push_placeholder(
+    text: &mut String,
+    tool: &str,
+    section: &str,
+    dialect: Option<SqlDialect>,
+    todo: &str,
+) {
     for line in todo.lines() {
         let _ = writeln!(text, "-- TODO({tool}): {}", line.trim_end());
     }
+    let for_dialect = dialect.map_or(String::new(), |d| format!(" for {d}"));
     let _ = writeln!(
         text,
-        "{PLACEHOLDER_MARKER} ({tool}) write the {section} SQL here, then delete this line"
+        "{PLACEHOLDER_MARKER} ({tool}) write the {section} SQL{for_dialect} here, then delete this line"
     );
 }
 
@@ -246,6 +315,89 @@ pub fn check_sql_body(sql: &str) -> Result<(), String> {
     }
 }
 
+/// What becomes of the output folder's `alembix.toml`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum SettingsPlan {
+    /// Nothing to write: no dialects were asked for, or the file declares
+    /// exactly them. The folder is checked under these settings.
+    Keep(Settings),
+    /// The file is missing: written with this text, declaring these dialects.
+    Write(Settings, String),
+}
+
+impl SettingsPlan {
+    /// The settings the folder has once written.
+    pub(crate) fn settings(&self) -> Settings {
+        match self {
+            SettingsPlan::Keep(s) | SettingsPlan::Write(s, _) => *s,
+        }
+    }
+}
+
+/// What to do with the `alembix.toml` of the folder `dir` (shown as
+/// `shown_dir`) for an import that declares `dialects` (none: the folder's
+/// own settings stay as they are): `Err` when the file cannot be read, or
+/// declares other dialects, or exists without declaring any (it is never
+/// rewritten). `tool` and `program` name the command in the written file.
+pub(crate) fn settings_plan(
+    dir: &Path,
+    shown_dir: &Path,
+    dialects: &[SqlDialect],
+    program: &str,
+    tool: &str,
+) -> Result<SettingsPlan, String> {
+    let shown_file = shown_dir.join(SETTINGS_FILE);
+    let existing = match (dir.parent(), dir.file_name()) {
+        // Not a folder (yet): nothing to read; `write_all` says what is wrong.
+        _ if !dir.is_dir() => Settings::default(),
+        (Some(root), Some(rel)) => read_settings(root, &rel.to_string_lossy()).map_err(|p| {
+            format!(
+                "{} cannot be read:\n{p}\nnothing was written",
+                shown_file.display()
+            )
+        })?,
+        _ => Settings::default(),
+    };
+    if dialects.is_empty() {
+        return Ok(SettingsPlan::Keep(existing));
+    }
+    let wanted = Dialects::of(dialects);
+    let asked: Vec<&str> = dialects.iter().map(|d| d.name()).collect();
+    if existing.dialects.is_declared() {
+        if existing.dialects == wanted {
+            return Ok(SettingsPlan::Keep(existing));
+        }
+        return Err(format!(
+            "{} declares the dialects {}, and the import is for {}: the imported files must have SQL for exactly the dialects the folder declares. Import for those (`--dialect` for each of them, or no --dialect to render for what it declares), or into another folder with --out; nothing was written",
+            shown_file.display(),
+            existing.dialects,
+            asked.join(", ")
+        ));
+    }
+    if dir.join(SETTINGS_FILE).exists() {
+        return Err(format!(
+            "{} declares no dialects, and the import is for {}: add `dialects = [{}]` to it (this command never rewrites a file), or import into another folder with --out; nothing was written",
+            shown_file.display(),
+            asked.join(", "),
+            toml_list(dialects)
+        ));
+    }
+    let text = format!(
+        "# The databases this history is written for (`{program} {tool} --dialect …`):\n# every migration has SQL for each, its default section or a variant.\ndialects = [{}]\n",
+        toml_list(dialects)
+    );
+    Ok(SettingsPlan::Write(Settings::with_dialects(wanted), text))
+}
+
+/// `"postgresql", "mysql"`.
+fn toml_list(dialects: &[SqlDialect]) -> String {
+    dialects
+        .iter()
+        .map(|d| format!("\"{d}\""))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// What the folder looked like after writing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verification {
@@ -271,17 +423,21 @@ pub struct Written {
     /// Set when the build's default rule (one head, or one per branch label)
     /// refuses the history that Alembic's rule (any heads) accepts.
     pub heads_problem: Option<String>,
+    /// The `alembix.toml` written, as shown, when one was.
+    pub settings_written: Option<PathBuf>,
 }
 
 /// Writes `revisions` into `out` (default: the migrations folder found from the
 /// current directory, or a new `migrations/` beside the nearest `Cargo.toml`):
 /// checks first that no file or revision id is already there and that the history
-/// loads with them (placeholders aside), then creates every file, then loads the
-/// folder.
+/// loads with them (placeholders aside) under the folder's settings (with
+/// `dialects`, declaring them: see [`settings_plan`]), then writes `alembix.toml`
+/// if it is to be written, creates every file, then loads the folder.
 pub(crate) fn write_all(
     context: &Context<'_>,
     out: Option<&Path>,
     revisions: &[ImportedRevision],
+    dialects: &[SqlDialect],
     tool: &str,
 ) -> Result<Written, String> {
     let target = context.folder_to_write(out)?;
@@ -298,12 +454,15 @@ pub(crate) fn write_all(
     if let Some(why) = target.created_because.filter(|_| !dir.exists()) {
         println!("{why}");
     }
+    let plan = settings_plan(&dir, &shown_dir, dialects, context.program, tool)?;
+    let settings = plan.settings();
     std::fs::create_dir_all(&dir)
         .map_err(|e| format!("cannot create the folder {}: {e}", shown_dir.display()))?;
     let (root, rel) = match (dir.parent(), dir.file_name()) {
         (Some(parent), Some(name)) => (parent.to_path_buf(), name.to_string_lossy().into_owned()),
         _ => return Err(format!("`{}` is not a folder path", dir.display())),
     };
+    let folder_settings = read_settings(&root, &rel).unwrap_or_default();
     let options = GraphOptions {
         heads: HeadPolicy::Any,
     };
@@ -322,7 +481,7 @@ pub(crate) fn write_all(
             name: s.name,
         })
         .collect();
-    let existing_set = MigrationSet::from_sources(&existing, &options).map_err(|p| {
+    let existing_set = MigrationSet::from_sources_with_settings(&existing, &options, &folder_settings).map_err(|p| {
         format!(
             "the output folder {} already holds migrations that do not load:\n{p}\nfix them first, or import into another folder with --out",
             shown_dir.display()
@@ -361,11 +520,30 @@ pub(crate) fn write_all(
     if !errors.is_empty() {
         return Err(format!("nothing was written:\n{}", errors.join("\n")));
     }
-    if let Err(problems) = MigrationSet::from_sources(&sources, &options) {
+    if let Err(problems) = MigrationSet::from_sources_with_settings(&sources, &options, &settings) {
         return Err(format!(
             "nothing was written: the imported history would not load:\n{problems}"
         ));
     }
+
+    let settings_written = match &plan {
+        SettingsPlan::Keep(_) => None,
+        SettingsPlan::Write(_, text) => {
+            let path = dir.join(SETTINGS_FILE);
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+                .and_then(|mut f| f.write_all(text.as_bytes()))
+                .map_err(|e| {
+                    format!(
+                        "cannot write {}: {e}\nno file was written",
+                        shown_dir.join(SETTINGS_FILE).display()
+                    )
+                })?;
+            Some(shown_dir.join(SETTINGS_FILE))
+        }
+    };
 
     let mut files = Vec::with_capacity(names.len());
     for (name, text) in &names {
@@ -376,10 +554,15 @@ pub(crate) fn write_all(
             .open(&path)
             .and_then(|mut f| f.write_all(text.as_bytes()));
         if let Err(e) = result {
-            let done = if files.is_empty() {
+            let done_files: Vec<&str> = settings_written
+                .iter()
+                .map(|_| SETTINGS_FILE)
+                .chain(files.iter().map(String::as_str))
+                .collect();
+            let done = if done_files.is_empty() {
                 "no file was written".to_string()
             } else {
-                format!("already written: {}", files.join(", "))
+                format!("already written: {}", done_files.join(", "))
             };
             return Err(format!(
                 "cannot write {}: {e}\n{done}",
@@ -409,6 +592,7 @@ pub(crate) fn write_all(
         existing: existing.len(),
         verification,
         heads_problem,
+        settings_written,
     })
 }
 
@@ -427,7 +611,7 @@ fn probe(text: &str) -> String {
         .join("\n")
 }
 
-/// Loads the folder with the core, as the macro will; when that fails, loads it
+/// Loads the folder with the core and its `alembix.toml`, as the macro will; when that fails, loads it
 /// again with the placeholder lines probed, to tell placeholders from real problems
 /// (a file that fails to parse also drops out of the graph, so its children would
 /// report a gap).
@@ -439,7 +623,11 @@ fn verify(root: &Path, rel: &str) -> Verification {
         Ok(s) => s,
         Err(p) => return Verification::Problems(p.to_string()),
     };
-    if MigrationSet::from_sources(&sources, &options).is_ok() {
+    let settings = match read_settings(root, rel) {
+        Ok(s) => s,
+        Err(p) => return Verification::Problems(p.to_string()),
+    };
+    if MigrationSet::from_sources_with_settings(&sources, &options, &settings).is_ok() {
         return Verification::Valid;
     }
     let files: Vec<String> = sources
@@ -454,7 +642,7 @@ fn verify(root: &Path, rel: &str) -> Verification {
             name: s.name,
         })
         .collect();
-    match MigrationSet::from_sources(&probed, &options) {
+    match MigrationSet::from_sources_with_settings(&probed, &options, &settings) {
         Ok(_) if !files.is_empty() => Verification::OnlyPlaceholders(files),
         Ok(_) => Verification::Problems("the folder loads only when probed".to_string()),
         Err(problems) => Verification::Problems(problems.to_string()),
@@ -472,7 +660,10 @@ fn heads_problem(root: &Path, rel: &str) -> Option<String> {
             name: s.name,
         })
         .collect();
-    let problems = MigrationSet::from_sources(&probed, &GraphOptions::default()).err()?;
+    let settings = read_settings(root, rel).ok()?;
+    let problems =
+        MigrationSet::from_sources_with_settings(&probed, &GraphOptions::default(), &settings)
+            .err()?;
     let text: Vec<String> = problems
         .iter()
         .filter(|p| p.kind == alembix_core::ProblemKind::MultipleHeads)
@@ -531,7 +722,9 @@ mod tests {
             transaction: TransactionMode::PerMigration,
             name_prefix: "2024-01-02".into(),
             upgrade,
+            upgrade_variants: Vec::new(),
             downgrade,
+            downgrade_variants: Vec::new(),
         }
     }
 
@@ -639,6 +832,93 @@ mod tests {
             "{text}"
         );
         assert_eq!(r.file_name(), "2024-01-02_add_users_abc123.sql");
+    }
+
+    #[test]
+    fn variants_follow_their_default_and_placeholders_stay_in_theirs() {
+        let mut r = rev(
+            Upgrade::Sql("CREATE TABLE t (id SERIAL);".into()),
+            Downgrade::Sql("DROP TABLE t;".into()),
+            &[],
+        );
+        r.upgrade_variants = vec![(
+            SqlDialect::Mysql,
+            Upgrade::Sql("CREATE TABLE t (id INT AUTO_INCREMENT);".into()),
+        )];
+        r.downgrade_variants = vec![(
+            SqlDialect::Sqlite,
+            Downgrade::Placeholder("sqlite failed".into()),
+        )];
+        assert!(r.has_placeholder() && r.has_variants());
+        let text = r.render("alembix", "import-test");
+        assert!(
+            text.contains("-- migrate:upgrade\nCREATE TABLE t (id SERIAL);\n\n-- migrate:upgrade mysql\nCREATE TABLE t (id INT AUTO_INCREMENT);\n\n-- migrate:downgrade\nDROP TABLE t;\n\n-- migrate:downgrade sqlite\n-- TODO(import-test): sqlite failed\n-- migrate:todo (import-test) write the downgrade SQL for sqlite here, then delete this line\n"),
+            "{text}"
+        );
+        let problems = parse(&r).unwrap_err();
+        assert!(problems.iter().all(is_placeholder_problem), "{problems:?}");
+        let f = alembix_core::file::parse("m/x_abc123.sql", &probe(&text)).unwrap();
+        assert_eq!(
+            f.upgrade.text(SqlDialect::Mysql).map(str::trim),
+            Some("CREATE TABLE t (id INT AUTO_INCREMENT);")
+        );
+        assert_eq!(
+            f.upgrade.text(SqlDialect::Postgres).map(str::trim),
+            Some("CREATE TABLE t (id SERIAL);")
+        );
+        let down = f.downgrade.unwrap();
+        assert_eq!(down.statements(SqlDialect::Sqlite)[0].sql, "SELECT 1");
+        assert_eq!(down.statements(SqlDialect::Mysql)[0].sql, "DROP TABLE t");
+    }
+
+    #[test]
+    fn alembix_toml_is_written_when_missing_and_must_agree_when_present() {
+        use SqlDialect::{Mysql, Postgres};
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("m");
+        let shown = Path::new("m");
+        let plan = |dialects: &[SqlDialect]| settings_plan(&dir, shown, dialects, "alembix", "t");
+        assert_eq!(plan(&[]).unwrap(), SettingsPlan::Keep(Settings::default()));
+        let wanted = Settings::with_dialects(Dialects::of(&[Postgres, Mysql]));
+        match plan(&[Postgres, Mysql]).unwrap() {
+            SettingsPlan::Write(settings, text) => {
+                assert_eq!(settings, wanted);
+                assert!(
+                    text.ends_with("dialects = [\"postgresql\", \"mysql\"]\n"),
+                    "{text}"
+                );
+                assert_eq!(
+                    alembix_core::settings::parse("m/alembix.toml", &text).unwrap(),
+                    wanted
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join(SETTINGS_FILE),
+            "dialects = [\"mysql\", \"postgresql\"]\n",
+        )
+        .unwrap();
+        assert_eq!(
+            plan(&[Postgres, Mysql]).unwrap(),
+            SettingsPlan::Keep(wanted)
+        );
+        assert_eq!(plan(&[]).unwrap(), SettingsPlan::Keep(wanted));
+        let err = plan(&[Postgres]).unwrap_err();
+        assert!(
+            err.starts_with("m/alembix.toml declares the dialects postgresql, mysql, and the import is for postgresql:"),
+            "{err}"
+        );
+        std::fs::write(dir.join(SETTINGS_FILE), "# nothing yet\n").unwrap();
+        let err = plan(&[Postgres]).unwrap_err();
+        assert!(
+            err.starts_with("m/alembix.toml declares no dialects, and the import is for postgresql: add `dialects = [\"postgresql\"]` to it"),
+            "{err}"
+        );
+        std::fs::write(dir.join(SETTINGS_FILE), "dialect = 1\n").unwrap();
+        let err = plan(&[]).unwrap_err();
+        assert!(err.contains("unknown setting `dialect`"), "{err}");
     }
 
     #[test]

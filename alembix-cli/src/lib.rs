@@ -70,6 +70,7 @@
 mod alembic_driver;
 mod folder;
 mod import_alembic;
+mod import_dialects;
 mod import_diesel;
 mod import_online;
 mod import_output;

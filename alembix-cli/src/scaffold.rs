@@ -48,7 +48,7 @@ pub struct NewMigration {
 }
 
 /// `--variant`: a dialect name as section markers write it.
-fn dialect_name(value: &str) -> Result<SqlDialect, String> {
+pub(crate) fn dialect_name(value: &str) -> Result<SqlDialect, String> {
     SqlDialect::from_name(value.trim()).ok_or_else(|| {
         format!(
             "unknown dialect `{value}`: the dialects are {}{}",

@@ -24,7 +24,7 @@ use std::path::Path;
 /// rows written through the connection into a reflected table (values with
 /// `%`, a quote, an expanding `IN`); a check that emits nothing on an empty
 /// database; and an offline-renderable revision on the table made online.
-const REVISIONS: [(&str, Option<&str>, &str, &str); 5] = [
+pub(crate) const REVISIONS: [(&str, Option<&str>, &str, &str); 5] = [
     (
         "on01",
         None,
@@ -83,7 +83,7 @@ const REVISIONS: [(&str, Option<&str>, &str, &str); 5] = [
 ];
 
 /// The start of the comment above a section rendered online.
-const MARKER: &str = "-- NOTE(import-alembic): rendered online against an empty ";
+pub(crate) const MARKER: &str = "-- NOTE(import-alembic): rendered online against an empty ";
 
 /// What the tables the history makes hold (constraints, columns, rows), and the
 /// other tables there (Alembic's and the runtime's own left out).
@@ -103,7 +103,7 @@ fn schema(python: &Path, kind: &str, url: &str) -> String {
 }
 
 /// The downgrade statements of an imported folder, children first.
-fn downgrade_statements(out: &Path, dialect: SqlDialect) -> Vec<String> {
+pub(crate) fn downgrade_statements(out: &Path, dialect: SqlDialect) -> Vec<String> {
     let set = load(out).unwrap();
     apply_order(&set)
         .into_iter()

@@ -1,6 +1,6 @@
 //! Running the `alembix` binary and reading what it wrote.
 
-use alembix_core::scan::scan_folder;
+use alembix_core::scan::{read_settings, scan_folder};
 use alembix_core::{GraphOptions, HeadPolicy, MigrationSet, Problems};
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
@@ -57,16 +57,19 @@ where
     alembix_in(&fixture(""), args)
 }
 
-/// Loads a folder the way the build does (scan + core), tolerating several heads.
+/// Loads a folder the way the build does (scan, its `alembix.toml`, core),
+/// tolerating several heads.
 pub fn load(dir: &Path) -> Result<MigrationSet, Problems> {
     let root = dir.parent().unwrap();
     let rel = dir.file_name().unwrap().to_str().unwrap();
     let sources = scan_folder(root, rel)?;
-    MigrationSet::from_sources(
+    let settings = read_settings(root, rel)?;
+    MigrationSet::from_sources_with_settings(
         &sources,
         &GraphOptions {
             heads: HeadPolicy::Any,
         },
+        &settings,
     )
 }
 
