@@ -548,13 +548,23 @@ impl<'a> Parser<'a> {
             "downgrade" => Marker::Downgrade,
             "irreversible" if dialect.is_none() => Marker::Irreversible,
             "irreversible" => {
+                // Reported, and read as the plain marker so that the
+                // sections around it are still checked.
+                markers.push(MarkerLine {
+                    marker: Marker::Irreversible,
+                    dialect: None,
+                    unknown_dialect: false,
+                    line,
+                    start,
+                    body,
+                });
                 self.problem(
                     ProblemKind::MalformedSections,
                     line,
                     format!("`{IRREVERSIBLE_MARKER}` names a dialect"),
                     "a migration is irreversible on every database: write `-- migrate:irreversible` alone; to revert on some dialects only, write their `-- migrate:downgrade <dialect>` variants and a default `-- migrate:downgrade` that says why the others cannot (a comment alone is a no-op)",
                 );
-                return false;
+                return true;
             }
             _ => {
                 self.problem(

@@ -1,4 +1,5 @@
-//! Variant markers: an unknown dialect, a variant given twice.
+//! Variant markers: an unknown dialect, a variant given twice, an irreversible
+//! marker naming a dialect, a variant with no statement.
 //! The static is used below: the placeholder keeps it from causing a second error.
 
 use alembix_runtime::EmbeddedMigrations;
