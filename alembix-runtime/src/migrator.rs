@@ -336,6 +336,15 @@ impl Migrator {
         self.locked_run(db, &sql, Request::Upgrade(target), started)
     }
 
+    /// The version rows when the database is at the heads and its newest
+    /// history row vouches for every applied checksum (the launch's one
+    /// read, no lock); `None` when a run has something to do or check.
+    #[cfg(feature = "cli")]
+    pub(crate) fn at_heads(&self, db: &mut Database) -> Result<Option<Vec<String>>> {
+        let sql = self.sql(db)?;
+        Ok(self.at_heads_fast(db, &sql))
+    }
+
     /// What a binary calls on launch: `upgrade heads`.
     pub fn launch(&self, db: &mut Database) -> Result<Report> {
         self.upgrade(db, "heads")

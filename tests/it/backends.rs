@@ -48,6 +48,37 @@ fn launch_migrates_then_serves(db: &TestDb) {
     assert!(!second.stdout.contains("Running upgrade"));
     assert!(!second.stdout.contains("registered"));
 
+    // The pre-deploy `migrate upgrade heads` at the heads takes the launch's
+    // path: one read, no run lock. Another session holds the lock: without
+    // that path the command would wait the lock timeout (60 s) and fail.
+    let holder = match db.kind {
+        Kind::Postgres => {
+            let mut holder = db.oracle();
+            holder.exec(
+                "SELECT pg_advisory_lock(1835624306, (('x' || substr(encode(sha256('migrate:alembic_version'), 'hex'), 1, 8))::bit(32)::int & 2147483647))",
+            );
+            Some(holder)
+        }
+        Kind::Mysql => {
+            let mut holder = db.oracle();
+            holder.exec(&format!(
+                "DO GET_LOCK('migrate:{}.alembic_version', 0)",
+                db.name
+            ));
+            Some(holder)
+        }
+        Kind::Sqlite => None,
+    };
+    let pre_deploy = db.migrate(&["upgrade", "heads"]).ok();
+    assert_eq!(
+        pre_deploy.stdout,
+        "nothing to do: the database is at f6a7b8c9d0e1\n"
+    );
+    let json = db.migrate(&["upgrade", "heads", "--json"]).ok().json();
+    assert_eq!(strs(&json["rows_after"]), [HEAD]);
+    assert_eq!(json["steps"], serde_json::json!([]));
+    drop(holder);
+
     let mut oracle = db.oracle();
     assert_eq!(oracle.rows(), [HEAD]);
     assert_eq!(oracle.count("guilds"), 1);

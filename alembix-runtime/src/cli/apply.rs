@@ -20,9 +20,24 @@ pub(super) fn apply(
     db_arg: &DatabaseArg,
 ) -> Result<Exit, Failure> {
     let mut db = ctx.connect(db_arg)?;
+    // `upgrade heads` on a database already there (a pre-deploy step, every
+    // tenant of a fleet at head): the launch's one read, no lock, no graph.
+    if direction == Direction::Upgrade && target == "heads" {
+        let started = std::time::Instant::now();
+        if let Some(rows) = ctx.migrator.at_heads(&mut db)? {
+            let report = Report {
+                rows_before: rows.clone(),
+                rows_after: rows,
+                duration: started.elapsed(),
+                ..Report::default()
+            };
+            print(ctx, direction, target, &db, &report);
+            return Ok(Exit::Success);
+        }
+    }
     // The progress lines go to stdout directly: nothing of ours before them.
     ctx.out.flush();
-    let progress = Progress::new(ctx.set, !ctx.json);
+    let progress = Progress::new(ctx.set()?, !ctx.json);
     if !ctx.json && std::io::stdout().is_terminal() {
         progress.expect(expected_steps(ctx, &mut db, direction, target));
     }
@@ -32,17 +47,22 @@ pub(super) fn apply(
     });
     progress.finish(result.as_ref().ok());
     let report = result?;
+    print(ctx, direction, target, &db, &report);
+    Ok(Exit::Success)
+}
+
+/// The run's summary line, or its JSON document.
+fn print(ctx: &Context<'_>, direction: Direction, target: &str, db: &Database, report: &Report) {
     if ctx.json {
         ctx.out.json(&RunDocument {
             command: ctx.name,
             database: db.redacted_url(),
             target,
-            report: ReportJson::new(&report),
+            report: ReportJson::new(report),
         });
     } else {
-        ctx.out.line(summary(direction, &report));
+        ctx.out.line(summary(direction, report));
     }
-    Ok(Exit::Success)
 }
 
 /// The document of `upgrade` and `downgrade`.
@@ -64,10 +84,10 @@ fn expected_steps(
     direction: Direction,
     target: &str,
 ) -> Vec<(String, Direction)> {
-    let Ok(current) = ctx.migrator.current(db) else {
+    let (Ok(current), Ok(set)) = (ctx.migrator.current(db), ctx.set()) else {
         return Vec::new();
     };
-    let graph = ctx.set.graph();
+    let graph = set.graph();
     let rows: Vec<&str> = current.rows.iter().map(String::as_str).collect();
     let plan = match direction {
         Direction::Upgrade => alembix_core::plan_upgrade(graph, &rows, target),

@@ -17,8 +17,6 @@ use serde::Serialize;
 pub(super) struct Context<'a> {
     /// The migrator over the history (the library does the work).
     pub migrator: &'a Migrator,
-    /// The history.
-    pub set: &'a MigrationSet,
     /// Where results (stdout) and errors (stderr) go.
     pub out: &'a Out,
     /// Whether `--json` was given: one document on stdout instead of text.
@@ -33,6 +31,12 @@ pub(super) struct Context<'a> {
 }
 
 impl Context<'_> {
+    /// The history, its graph built on first use (an embedded history's
+    /// `upgrade heads` at the heads never builds it).
+    pub fn set(&self) -> Result<&MigrationSet, Failure> {
+        Ok(self.migrator.set()?)
+    }
+
     /// The database URL: `--db`, `DATABASE_URL`, or the runner's default
     /// (the precedence the launch uses: [`Migrations::database_url`](crate::Migrations::database_url)).
     pub fn url(&self, arg: &DatabaseArg) -> Result<String, Failure> {

@@ -143,7 +143,6 @@ impl Runner {
     ) -> Result<Exit, Failure> {
         let ctx = Context {
             migrator,
-            set: migrator.set()?,
             out,
             json: command.json(),
             name: command.name(),

@@ -29,14 +29,14 @@ struct Document<'a> {
 
 /// Prints each branch point and, under it, ` -> child` for each child.
 pub(super) fn run(ctx: &Context<'_>, args: &BranchesArgs) -> Result<Exit, Failure> {
-    let graph = ctx.set.graph();
+    let graph = ctx.set()?.graph();
     // History order (newest first), as Alembic walks it.
     let order = alembix_core::history(graph, None, &[])?;
     let points: Vec<RevIdx> = order
         .into_iter()
         .filter(|&i| graph.rev(i).is_branch_point())
         .collect();
-    let view = View::new(ctx.set);
+    let view = View::new(ctx.set()?);
     if ctx.json {
         ctx.out.json(&Document {
             command: ctx.name,

@@ -47,7 +47,7 @@ struct Document<'a> {
 
 /// Prints the database's revisions; with `--check-heads`, fails unless at head.
 pub(super) fn run(ctx: &Context<'_>, args: &CurrentArgs) -> Result<Exit, Failure> {
-    let graph = ctx.set.graph();
+    let graph = ctx.set()?.graph();
     let mut db = ctx.connect(&args.db)?;
     let current = ctx.migrator.current(&mut db)?;
     let unknown: Vec<&String> = current
@@ -72,7 +72,7 @@ pub(super) fn run(ctx: &Context<'_>, args: &CurrentArgs) -> Result<Exit, Failure
                 .collect(),
         });
     } else {
-        let view = View::new(ctx.set);
+        let view = View::new(ctx.set()?);
         if current.revisions.is_empty() {
             ctx.out.line("<base> (no revision applied)");
         }

@@ -30,13 +30,13 @@ struct Document<'a> {
 
 /// Prints the heads, one a line (`rev (labels) (head)`), or their entries.
 pub(super) fn run(ctx: &Context<'_>, args: &HeadsArgs) -> Result<Exit, Failure> {
-    let graph = ctx.set.graph();
+    let graph = ctx.set()?.graph();
     let heads = if args.resolve_dependencies {
         graph.real_heads()
     } else {
         graph.heads()
     };
-    let view = View::new(ctx.set);
+    let view = View::new(ctx.set()?);
     if ctx.json {
         ctx.out.json(&Document {
             command: ctx.name,

@@ -64,7 +64,7 @@ struct Document<'a> {
 
 /// Prints the revisions in the range, a line each (`down -> rev (…), message`).
 pub(super) fn run(ctx: &Context<'_>, args: &HistoryArgs) -> Result<Exit, Failure> {
-    let graph = ctx.set.graph();
+    let graph = ctx.set()?.graph();
     let needs_db =
         args.indicate_current || args.range.as_deref().is_some_and(|r| r.contains("current"));
     let (order, current, applied) = if needs_db {
@@ -96,7 +96,7 @@ pub(super) fn run(ctx: &Context<'_>, args: &HistoryArgs) -> Result<Exit, Failure
         } else {
             None
         },
-        ..View::new(ctx.set)
+        ..View::new(ctx.set()?)
     };
     if ctx.json {
         ctx.out.json(&Document {

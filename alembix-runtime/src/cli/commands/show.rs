@@ -32,7 +32,7 @@ struct Document<'a> {
 
 /// Prints the revisions `args.revision` names.
 pub(super) fn run(ctx: &Context<'_>, args: &ShowArgs) -> Result<Exit, Failure> {
-    let graph = ctx.set.graph();
+    let graph = ctx.set()?.graph();
     let mut current_mask = None;
     let revs = if args.revision == "current" {
         let mut db = ctx.connect(&args.db)?;
@@ -61,7 +61,7 @@ pub(super) fn run(ctx: &Context<'_>, args: &ShowArgs) -> Result<Exit, Failure> {
     };
     let view = View {
         current: current_mask.as_deref(),
-        ..View::new(ctx.set)
+        ..View::new(ctx.set()?)
     };
     if ctx.json {
         ctx.out.json(&Document {
