@@ -252,7 +252,7 @@ struct Row {
 }
 
 impl Bench {
-    /// Both tools at size `n`, their runs interleaved; rows in `Tool::ALL` order.
+    /// Every tool at size `n`, their runs interleaved; rows in `Tool::ALL` order.
     fn measure(&self, n: usize, runs: usize) -> Result<Vec<Row>> {
         let mut crates = Vec::new();
         for tool in Tool::ALL {
@@ -265,8 +265,10 @@ impl Bench {
         let mut clean = vec![Vec::with_capacity(runs); crates.len()];
         let mut rebuild = vec![Vec::with_capacity(runs); crates.len()];
         for run in 0..runs {
-            // Alternate which tool goes first.
-            let order: Vec<usize> = if run % 2 == 0 { vec![0, 1] } else { vec![1, 0] };
+            // Rotate which tool goes first.
+            let order: Vec<usize> = (0..crates.len())
+                .map(|k| (k + run) % crates.len())
+                .collect();
             for i in order {
                 let (tool, krate, _) = &crates[i];
                 eprintln!("== {} with {n} migrations, run {}", tool.name(), run + 1);
