@@ -60,6 +60,8 @@ pub use plan::{
 };
 pub use problem::{Origin, Problem, ProblemKind, Problems};
 pub use resolve::{parse_relative, resolve, resolve_many, RevArg};
+#[cfg(feature = "sql-check")]
+pub use set::SqlCheckKey;
 pub use set::{MigrationSet, SourceFile};
 pub use settings::{Dialects, Settings};
 pub use sql::{SqlDialect, Statement};

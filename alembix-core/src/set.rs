@@ -162,15 +162,29 @@ impl MigrationSet {
     /// problem, or is refused on that database at run time).
     #[cfg(feature = "sql-check")]
     pub fn check_sql(&self) -> Result<(), Problems> {
+        self.check_sql_cached(&|_| false).1
+    }
+
+    /// [`MigrationSet::check_sql`], skipping the sections `passed` says
+    /// passed before: each (section text, dialect, transaction mode) has a
+    /// [`SqlCheckKey`], which also covers the checker's version. Returns the
+    /// keys of every section that passes now (checked or skipped), for the
+    /// caller to remember.
+    #[cfg(feature = "sql-check")]
+    pub fn check_sql_cached(
+        &self,
+        passed: &(dyn Fn(&SqlCheckKey) -> bool + Sync),
+    ) -> (Vec<SqlCheckKey>, Result<(), Problems>) {
         let dialects = self.settings.dialects;
         if !dialects.is_declared() {
-            return Ok(());
+            return (Vec::new(), Ok(()));
         }
         let checked = Workers::available().map_in_order(
             &self.files,
             || (),
             |(), f| {
                 let mut problems: Vec<Problem> = Vec::new();
+                let mut good: Vec<SqlCheckKey> = Vec::new();
                 for section in std::iter::once(&f.upgrade).chain(&f.downgrade) {
                     // One problem for the dialects that find the same one in
                     // the same text: "as sqlite, postgresql SQL".
@@ -182,13 +196,22 @@ impl MigrationSet {
                         if section.unterminated(dialect).is_some() {
                             continue;
                         }
-                        for p in crate::sql_check::check_section(
+                        let key = SqlCheckKey::of(dialect, f.transaction, text);
+                        if passed(&key) {
+                            good.push(key);
+                            continue;
+                        }
+                        let found = crate::sql_check::check_section(
                             &f.file,
                             dialect,
                             f.transaction,
                             text,
                             section.statements(dialect),
-                        ) {
+                        );
+                        if found.is_empty() {
+                            good.push(key);
+                        }
+                        for p in found {
                             let key =
                                 p.message
                                     .replacen(&format!(" as {dialect} SQL"), " as {} SQL", 1);
@@ -217,15 +240,21 @@ impl MigrationSet {
                     }
                 }
                 problems.sort_by_key(|p| p.line);
-                problems
+                (good, problems)
             },
         );
-        let problems: Vec<Problem> = checked.flatten().collect();
-        if problems.is_empty() {
+        let mut good = Vec::new();
+        let mut problems = Vec::new();
+        for (g, p) in checked {
+            good.extend(g);
+            problems.extend(p);
+        }
+        let result = if problems.is_empty() {
             Ok(())
         } else {
             Err(Problems(problems))
-        }
+        };
+        (good, result)
     }
 
     /// The validated graph.
@@ -241,6 +270,33 @@ impl MigrationSet {
     /// The file of revision `idx`.
     pub fn file(&self, idx: RevIdx) -> &MigrationFile {
         &self.files[idx]
+    }
+}
+
+/// What decides whether a section passes the SQL check: the checker's
+/// version, the dialect, the transaction mode and the text, hashed. Equal
+/// keys have equal outcomes, so a build may skip a section whose key passed
+/// before.
+#[cfg(feature = "sql-check")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SqlCheckKey(pub [u8; 32]);
+
+#[cfg(feature = "sql-check")]
+impl SqlCheckKey {
+    /// The key of `text` checked for `dialect` in a migration run `transaction`.
+    pub fn of(dialect: SqlDialect, transaction: crate::TransactionMode, text: &str) -> SqlCheckKey {
+        use sha2::{Digest, Sha256};
+        let mut hasher = Sha256::new();
+        for part in [
+            crate::sql_check::CHECKER_VERSION,
+            dialect.name(),
+            transaction.as_str(),
+            text,
+        ] {
+            hasher.update(part.as_bytes());
+            hasher.update([0]);
+        }
+        SqlCheckKey(hasher.finalize().into())
     }
 }
 
@@ -518,6 +574,87 @@ impl Workers {
         // Each thread returns the blocks it claimed; put them back in order.
         done.sort_unstable_by_key(|(index, _)| *index);
         done.into_iter().map(|(_, result)| result).collect()
+    }
+}
+
+#[cfg(all(test, feature = "sql-check"))]
+mod sql_check_cache_tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
+    use super::*;
+    use crate::settings::Dialects;
+
+    fn set(upgrade: &str) -> MigrationSet {
+        let source = SourceFile {
+            name: "m/0001_a_aaaaaaaaaaa1.sql".to_string(),
+            text: format!(
+                "-- revision: aaaaaaaaaaa1\n-- down_revision: none\n\n-- migrate:upgrade\n{upgrade}\n\n-- migrate:downgrade\nDROP TABLE t;\n"
+            ),
+        };
+        let settings =
+            Settings::with_dialects(Dialects::of(&[SqlDialect::Sqlite, SqlDialect::Postgres]));
+        MigrationSet::from_sources_with_settings(&[source], &GraphOptions::default(), &settings)
+            .unwrap()
+    }
+
+    #[test]
+    fn a_section_that_passed_is_skipped_and_only_passing_keys_come_back() {
+        let good = set("CREATE TABLE t (id INTEGER);");
+        let (keys, result) = good.check_sql_cached(&|_| false);
+        assert!(result.is_ok());
+        // Two sections, two dialects.
+        assert_eq!(keys.len(), 4);
+        let bad = set("CREAT TABLE t (id INTEGER);");
+        let (bad_keys, result) = bad.check_sql_cached(&|_| false);
+        assert!(result.is_err());
+        // Only the downgrades passed.
+        assert_eq!(bad_keys.len(), 2);
+        assert!(bad_keys.iter().all(|k| keys.contains(k)));
+        // A key that passed is not checked again (here: a verdict forced
+        // through the cache, which a real cache could only hold for text that
+        // passed).
+        let (_, forced) = bad.check_sql_cached(&|_| true);
+        assert!(forced.is_ok());
+    }
+
+    #[test]
+    fn the_key_covers_dialect_transaction_and_text() {
+        let key = SqlCheckKey::of(
+            SqlDialect::Postgres,
+            crate::TransactionMode::PerMigration,
+            "SELECT 1;",
+        );
+        assert_eq!(
+            key,
+            SqlCheckKey::of(
+                SqlDialect::Postgres,
+                crate::TransactionMode::PerMigration,
+                "SELECT 1;"
+            )
+        );
+        assert_ne!(
+            key,
+            SqlCheckKey::of(
+                SqlDialect::Mysql,
+                crate::TransactionMode::PerMigration,
+                "SELECT 1;"
+            )
+        );
+        assert_ne!(
+            key,
+            SqlCheckKey::of(
+                SqlDialect::Postgres,
+                crate::TransactionMode::None,
+                "SELECT 1;"
+            )
+        );
+        assert_ne!(
+            key,
+            SqlCheckKey::of(
+                SqlDialect::Postgres,
+                crate::TransactionMode::PerMigration,
+                "SELECT 2;"
+            )
+        );
     }
 }
 

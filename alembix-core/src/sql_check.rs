@@ -145,6 +145,15 @@ pub const UNCHECKED_MARKER: &str = "alembix:unchecked";
 /// How many characters of a statement's first line a message quotes.
 const SHOWN_CHARS: usize = 60;
 
+/// What a cached verdict of [`check_section`] depends on besides its input:
+/// this crate's version and the parser's. A build skips a section only when
+/// the key, which includes this, matched one that passed.
+pub const CHECKER_VERSION: &str = concat!(
+    "alembix-core ",
+    env!("CARGO_PKG_VERSION"),
+    " sqlparser 0.64"
+);
+
 /// Checks the statements one section runs on `dialect`: each must parse, and
 /// must be able to run in the way the migration runs them (`transaction`).
 /// Returns problems located at `file`, ordered by line.

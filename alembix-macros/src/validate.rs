@@ -4,7 +4,8 @@
 //! own check, which the runtime does not repeat).
 
 use crate::read::Folder;
-use alembix_core::{Dialects, GraphOptions, HeadPolicy, MigrationSet, Problems};
+use alembix_core::{Dialects, GraphOptions, HeadPolicy, MigrationSet, Problems, SqlCheckKey};
+use std::collections::HashSet;
 use std::path::PathBuf;
 
 /// A history that passed every check; the only input code generation accepts.
@@ -31,7 +32,7 @@ pub(crate) fn validate(folder: Folder) -> Result<Validated, Problems> {
         MigrationSet::from_sources_with_settings(&folder.sources, &options, &folder.settings)?;
     // The SQL of every declared dialect parses, and can run as the migration
     // runs it (a history that declares no dialect is not parsed).
-    set.check_sql()?;
+    check_sql(&set)?;
     Ok(Validated {
         root: folder.root,
         set,
@@ -39,4 +40,38 @@ pub(crate) fn validate(folder: Folder) -> Result<Validated, Problems> {
         dialects: folder.settings.dialects,
         settings_file: folder.settings_file,
     })
+}
+
+/// The file in the crate's `OUT_DIR` (set when the crate has a build script,
+/// as `new-migration` gives it one) where the build remembers the sections
+/// that passed the SQL check, so that a rebuild after adding a migration
+/// parses only what is new.
+const SQL_CHECK_CACHE: &str = "alembix-sql-check.cache";
+
+/// [`MigrationSet::check_sql`], skipping the sections that passed in an
+/// earlier build of this crate (same text, dialect, transaction mode and
+/// checker version: see `SqlCheckKey`). The cache is only ever an
+/// optimisation: unreadable or missing, everything is checked.
+fn check_sql(set: &MigrationSet) -> Result<(), Problems> {
+    let cache = std::env::var_os("OUT_DIR").map(|dir| PathBuf::from(dir).join(SQL_CHECK_CACHE));
+    let known: HashSet<[u8; 32]> = cache
+        .as_ref()
+        .and_then(|path| std::fs::read(path).ok())
+        .map(|bytes| {
+            bytes
+                .chunks_exact(32)
+                .filter_map(|c| <[u8; 32]>::try_from(c).ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    let (passed, result) = set.check_sql_cached(&|key: &SqlCheckKey| known.contains(&key.0));
+    if let Some(path) = cache {
+        let bytes: Vec<u8> = passed.iter().flat_map(|k| k.0).collect();
+        // Written aside and renamed, so a concurrent build never reads half a file.
+        let aside = path.with_extension(format!("{}.tmp", std::process::id()));
+        if std::fs::write(&aside, bytes).is_ok() && std::fs::rename(&aside, &path).is_err() {
+            let _ = std::fs::remove_file(&aside);
+        }
+    }
+    result
 }
