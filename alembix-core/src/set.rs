@@ -185,18 +185,36 @@ impl MigrationSet {
             |(), f| {
                 let mut problems: Vec<Problem> = Vec::new();
                 let mut good: Vec<SqlCheckKey> = Vec::new();
-                for section in std::iter::once(&f.upgrade).chain(&f.downgrade) {
+                for (index, section) in std::iter::once(&f.upgrade).chain(&f.downgrade).enumerate()
+                {
                     // One problem for the dialects that find the same one in
                     // the same text: "as sqlite, postgresql SQL".
                     let mut seen: Vec<(Problem, String, Vec<&str>)> = Vec::new();
+                    // Each part's text hashed once, whatever the dialects
+                    // that run it (an upgrade's is its checksum, computed).
+                    let mut digests: Vec<(Option<SqlDialect>, crate::Checksum)> = Vec::new();
                     for dialect in dialects.allowed() {
-                        let Some(text) = section.text(dialect) else {
+                        let (Some(text), Some(part)) =
+                            (section.text(dialect), section.part(dialect))
+                        else {
                             continue;
                         };
                         if section.unterminated(dialect).is_some() {
                             continue;
                         }
-                        let key = SqlCheckKey::of(dialect, f.transaction, text);
+                        let digest = match digests.iter().find(|(d, _)| *d == part.dialect) {
+                            Some((_, digest)) => digest.clone(),
+                            None => {
+                                let digest = if index == 0 {
+                                    f.checksum(dialect).clone()
+                                } else {
+                                    crate::Checksum::of_sql(text)
+                                };
+                                digests.push((part.dialect, digest.clone()));
+                                digest
+                            }
+                        };
+                        let key = SqlCheckKey::of(dialect, f.transaction, digest.as_str());
                         if passed(&key) {
                             good.push(key);
                             continue;
@@ -283,15 +301,20 @@ pub struct SqlCheckKey(pub [u8; 32]);
 
 #[cfg(feature = "sql-check")]
 impl SqlCheckKey {
-    /// The key of `text` checked for `dialect` in a migration run `transaction`.
-    pub fn of(dialect: SqlDialect, transaction: crate::TransactionMode, text: &str) -> SqlCheckKey {
+    /// The key of the text whose checksum ([`crate::Checksum::of_sql`]) is
+    /// `text_checksum`, checked for `dialect` in a migration run `transaction`.
+    pub fn of(
+        dialect: SqlDialect,
+        transaction: crate::TransactionMode,
+        text_checksum: &str,
+    ) -> SqlCheckKey {
         use sha2::{Digest, Sha256};
         let mut hasher = Sha256::new();
         for part in [
             crate::sql_check::CHECKER_VERSION,
             dialect.name(),
             transaction.as_str(),
-            text,
+            text_checksum,
         ] {
             hasher.update(part.as_bytes());
             hasher.update([0]);
