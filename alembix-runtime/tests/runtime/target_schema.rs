@@ -241,7 +241,68 @@ crate::on_all_backends!(
     upgrade_runs_in_the_target_schema_created_if_missing,
     a_lent_connection_gets_its_own_schema_back,
     the_schema_flag_runs_the_command_set_there,
+    the_offline_script_through_its_client_lands_in_the_target_schema,
+    replicas_starting_together_create_the_schema_once,
 );
+
+/// Several processes launching at once into a missing schema: each creates
+/// it if missing before the run lock (a concurrent `CREATE SCHEMA IF NOT
+/// EXISTS` may fail on PostgreSQL's catalog key; the loser finds it made),
+/// then the lock lets one of them migrate.
+fn replicas_starting_together_create_the_schema_once(t: &TestDb) {
+    if t.kind == Kind::Sqlite {
+        return;
+    }
+    let target = Target::new(t, "tenant_race");
+    let barrier = std::sync::Barrier::new(6);
+    let reports: Vec<_> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..6)
+            .map(|_| {
+                scope.spawn(|| {
+                    let m = migrator("linear", config(&target.name));
+                    let mut db = t.connect();
+                    barrier.wait();
+                    m.launch(&mut db)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let steps: usize = reports
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|e| panic!("{e}")).steps.len())
+        .sum();
+    assert_eq!(steps, 3);
+    assert_eq!(tables_in(&mut t.oracle(), &target.name), ALL_TABLES);
+}
+
+/// The `--sql` script, run by the dialect's own client (`psql`, `mariadb`),
+/// creates the schema and builds everything there; the next online launch
+/// with the same setting has nothing to do.
+fn the_offline_script_through_its_client_lands_in_the_target_schema(t: &TestDb) {
+    if t.kind == Kind::Sqlite {
+        return;
+    }
+    let target = Target::new(t, "tenant_sql");
+    let m = migrator("linear", config(&target.name));
+    let dialect = match t.kind {
+        Kind::Mysql => Dialect::Mysql,
+        _ => Dialect::Postgres,
+    };
+    let script = m
+        .offline_sql(dialect, OfflineCommand::Upgrade("heads"))
+        .unwrap();
+    if crate::sql_client::run_script(&t.url, &script).is_none() {
+        return;
+    }
+    let mut oracle = t.oracle();
+    let home = default_schema(&mut oracle);
+    assert_eq!(tables_in(&mut oracle, &target.name), ALL_TABLES, "{script}");
+    assert!(tables_in(&mut oracle, &home).is_empty(), "{script}");
+    assert_eq!(version_rows(&mut oracle, &target), [C]);
+    let mut db = t.connect();
+    assert!(m.launch(&mut db).unwrap().is_empty());
+}
 
 #[test]
 fn offline_scripts_start_in_the_target_schema() {
