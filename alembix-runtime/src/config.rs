@@ -64,7 +64,7 @@ pub enum DieselTakeover {
 /// use std::time::Duration;
 ///
 /// let config = Config {
-///     version_table_schema: Some("ops".into()),
+///     target_schema: Some("tenant_a".into()),
 ///     lock_timeout: Duration::from_secs(10),
 ///     ..Config::default()
 /// };
@@ -76,9 +76,36 @@ pub struct Config {
     /// is this name plus `_history`. Must match `^[A-Za-z_][A-Za-z0-9_]{0,54}$`
     /// (so that the history table's name fits 63 characters).
     pub version_table: String,
-    /// Schema (PostgreSQL) or database (MySQL/MariaDB) of the version table;
-    /// `None` uses the connection's default. Not supported on SQLite.
+    /// Schema (PostgreSQL) or database (MySQL/MariaDB) of the version table
+    /// and the history table; `None` puts them in [`Config::target_schema`],
+    /// or without one in the connection's default. Not supported on SQLite.
     pub version_table_schema: Option<String>,
+    /// Schema (PostgreSQL) or database (MySQL/MariaDB) the migrations run in
+    /// (default `None`: the connection's default, `public` on PostgreSQL
+    /// unless the role or URL sets another `search_path`, the URL's database
+    /// on MySQL). Also where the two tables live unless
+    /// [`Config::version_table_schema`] says otherwise.
+    ///
+    /// Before its first statement, an operation points the session at it:
+    /// PostgreSQL `SET search_path TO "<schema>"`, MySQL/MariaDB
+    /// `` USE `<schema>` ``, so that a migration's unqualified names land
+    /// there. An operation that writes (`upgrade`, `downgrade`, `stamp`,
+    /// `repair`, …) first creates it when it does not exist (`CREATE SCHEMA`
+    /// / `CREATE DATABASE`, which needs that privilege only then); one that
+    /// only reads (`current`, `check`, `history`, …) never creates it and
+    /// reads a missing schema as a database without a version table. A lent
+    /// connection (`Database::from(&mut conn)`) gets its own `search_path` /
+    /// database back when the `Database` is dropped. `--sql` scripts start
+    /// with the same statements. Refused on SQLite ([`Error::Unsupported`]).
+    ///
+    /// Without it, an operation that finds no version table in the default
+    /// schema but a table of the version table's name in another schema
+    /// (an Alembic database whose migrations ran there) refuses before
+    /// writing anything, naming that schema: set this to it to take the
+    /// database over where it is, or to the default schema (`public`) to
+    /// start a new history there on purpose. With it set, a version table in
+    /// another schema is taken for another tenant's and not looked for.
+    pub target_schema: Option<String>,
     /// How long to wait for the migration lock before giving up with an error
     /// that names the holder (default 60 s). It also bounds every lock wait
     /// of every statement the runtime sends, a migration's own included:
@@ -103,6 +130,7 @@ impl Default for Config {
         Config {
             version_table: DEFAULT_VERSION_TABLE.to_string(),
             version_table_schema: None,
+            target_schema: None,
             lock_timeout: Duration::from_secs(60),
             transaction: RunTransaction::PerMigration,
             when_ahead: AheadPolicy::Refuse,
@@ -114,7 +142,10 @@ impl Default for Config {
 /// Table names derived from a validated [`Config`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Tables {
+    /// Where the two tables are: `version_table_schema`, else `target_schema`.
     pub schema: Option<Identifier>,
+    /// Where the migrations run (`target_schema`).
+    pub target: Option<Identifier>,
     pub version: Identifier,
     pub history: Identifier,
     /// Alembic's primary key constraint name: `<table>_pkc`.
@@ -125,11 +156,15 @@ impl Config {
     /// Checks the identifiers; called when a `Migrator` is built, before any SQL.
     pub(crate) fn tables(&self) -> Result<Tables, Error> {
         let version = Identifier::new(&self.version_table, "version_table")?;
-        let schema = self
-            .version_table_schema
+        let target = self
+            .target_schema
             .as_deref()
-            .map(|s| Identifier::new(s, "version_table_schema"))
+            .map(|s| Identifier::new(s, "target_schema"))
             .transpose()?;
+        let schema = match self.version_table_schema.as_deref() {
+            Some(s) => Some(Identifier::new(s, "version_table_schema")?),
+            None => target.clone(),
+        };
         let history = Identifier::new(
             &format!("{}{HISTORY_SUFFIX}", self.version_table),
             "version_table (plus `_history`)",
@@ -140,6 +175,7 @@ impl Config {
         )?;
         Ok(Tables {
             schema,
+            target,
             version,
             history,
             version_pk,

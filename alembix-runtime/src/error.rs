@@ -281,6 +281,20 @@ pub enum Error {
     /// `repair`, `resume` or `accept_edit` was called for a revision that
     /// has nothing of the kind, or with arguments that do not fit.
     Repair(String),
+
+    /// No target schema is configured, the connection's default schema has
+    /// no version table, but another schema has one of its name: the
+    /// database's migrations ran there (Alembic with a `search_path`), and
+    /// running them again in the default schema would build a second copy.
+    /// Refused before anything was written.
+    VersionTableElsewhere {
+        /// The version table's name.
+        version_table: String,
+        /// Where it was looked for (the connection's default schema).
+        looked_in: String,
+        /// The schemas (PostgreSQL) or databases (MySQL/MariaDB) that have it.
+        found_in: Vec<String>,
+    },
 }
 
 impl Error {
@@ -403,6 +417,27 @@ impl fmt::Display for Message<'_> {
                 naming.invite(&NextCommand::AdoptDiesel)
             ),
             Error::Repair(text) => write!(f, "cannot repair: {text}"),
+            Error::VersionTableElsewhere {
+                version_table,
+                looked_in,
+                found_in,
+            } => {
+                let first = found_in.first().map_or("SCHEMA", String::as_str);
+                let setting = format!("`Config {{ target_schema: Some(\"{first}\".into()), .. }}`");
+                let fix = if naming.is_command_line() {
+                    format!("run again with `--schema {first}` (or set {setting} in the program)")
+                } else {
+                    format!("set {setting}")
+                };
+                write!(
+                    f,
+                    "no version table '{version_table}' in {looked_in}, where this run looks without a target schema, but {} has one: this database's migrations ran there, and running them here would build the schema a second time. Nothing was run. To migrate it where it is, {fix}; to start a new history in {looked_in} on purpose, name it as the target schema",
+                    match found_in.as_slice() {
+                        [one] => format!("schema {one}"),
+                        many => format!("each of the schemas {}", many.join(", ")),
+                    }
+                )
+            }
         }
     }
 }

@@ -288,12 +288,33 @@ impl Migrator {
         ok.then_some(rows)
     }
 
-    /// The SQL for this database; first bounds the session's lock waits by
-    /// the configured `lock_timeout` ([`Database::bound_lock_waits`]), so
-    /// that no statement of the operation waits forever.
+    /// The SQL for this database, for an operation that only reads (or
+    /// repairs what exists); see [`Self::prepared`].
     fn sql(&self, db: &mut Database) -> Result<Sql> {
+        self.prepared(db, false)
+    }
+
+    /// The SQL for this database, for a run (`upgrade`, `downgrade`,
+    /// `stamp`, `adopt_diesel`): the target schema is created if missing.
+    fn sql_to_run(&self, db: &mut Database) -> Result<Sql> {
+        self.prepared(db, true)
+    }
+
+    /// Prepares the session before the operation's first statement: bounds
+    /// its lock waits by the configured `lock_timeout`
+    /// ([`Database::bound_lock_waits`]), so that no statement of the
+    /// operation waits forever, then points it at the target schema
+    /// ([`Database::enter_schema`]; created first when `create`), so that
+    /// nothing runs in another. Without a target schema, a session an
+    /// earlier operation pointed elsewhere is given its own back.
+    fn prepared(&self, db: &mut Database, create: bool) -> Result<Sql> {
         self.check_dialect(db.dialect())?;
+        if self.tables.target.is_some() && db.dialect() == Dialect::Sqlite {
+            // Before any statement: SQLite has no schema to point at.
+            db.enter_schema(self.tables.target.as_ref(), false)?;
+        }
         db.bound_lock_waits(self.config.lock_timeout)?;
+        db.enter_schema(self.tables.target.as_ref(), create)?;
         Ok(Sql::new(db.dialect(), &self.tables))
     }
 
@@ -321,7 +342,7 @@ impl Migrator {
     /// returns an empty report after that single round trip.
     pub fn upgrade(&self, db: &mut Database, target: &str) -> Result<Report> {
         let started = Instant::now();
-        let sql = self.sql(db)?;
+        let sql = self.sql_to_run(db)?;
         if target == "heads" {
             if let Some(rows) = self.at_heads_fast(db, &sql) {
                 return Ok(Report {
@@ -353,7 +374,7 @@ impl Migrator {
     /// Reverts to `target` (`-1`, `<rev>`, `base`, `<label>@-1`, …), as Alembic's `downgrade`.
     pub fn downgrade(&self, db: &mut Database, target: &str) -> Result<Report> {
         let started = Instant::now();
-        let sql = self.sql(db)?;
+        let sql = self.sql_to_run(db)?;
         self.locked_run(db, &sql, Request::Downgrade(target), started)
     }
 
@@ -361,7 +382,7 @@ impl Migrator {
     /// no migration (for a database whose schema already exists).
     pub fn stamp(&self, db: &mut Database, targets: &[&str], mode: StampMode) -> Result<Report> {
         let started = Instant::now();
-        let sql = self.sql(db)?;
+        let sql = self.sql_to_run(db)?;
         self.locked_run(db, &sql, Request::Stamp(targets, mode), started)
     }
 

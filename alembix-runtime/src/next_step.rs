@@ -73,7 +73,8 @@ pub struct Naming {
 struct CommandLine {
     /// `myapp migrate`, `cargo xtask`, `alembix`.
     program: String,
-    /// ` --db '…'`, password masked; empty when the URL came from elsewhere.
+    /// ` --db '…'`, password masked, then ` --schema …`; empty when
+    /// neither was given.
     db: String,
     /// Whether the program has the authoring commands (`merge`, `new-migration`, importers).
     authoring: bool,
@@ -113,6 +114,25 @@ impl Naming {
                 authoring,
             }),
         }
+    }
+
+    /// Adds the `--schema` the operator passed to every command line
+    /// (`… --db … --schema tenant_a`); nothing for library calls.
+    ///
+    /// ```
+    /// use alembix_runtime::{Naming, NextCommand};
+    /// let naming = Naming::binary("myapp migrate", None).with_schema(Some("tenant_a"));
+    /// assert_eq!(
+    ///     naming.command(&NextCommand::UpgradeHeads),
+    ///     "`myapp migrate upgrade heads --schema tenant_a`"
+    /// );
+    /// ```
+    pub fn with_schema(mut self, schema: Option<&str>) -> Naming {
+        if let (Some(line), Some(schema)) = (self.command_line.as_mut(), schema) {
+            line.db
+                .push_str(&format!(" --schema {}", shell_word(schema)));
+        }
+        self
     }
 
     /// Whether this names command lines (not library calls).

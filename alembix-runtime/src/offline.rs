@@ -14,6 +14,11 @@
 //! `IF NOT EXISTS` (the script may be run against an Alembic-only database) and
 //! gets one row per step, without a duration.
 //!
+//! With a target schema ([`Config::target_schema`](crate::Config::target_schema)) the script
+//! then creates it if missing and points the session at it (`CREATE SCHEMA IF
+//! NOT EXISTS` + `SET search_path TO`, `CREATE DATABASE IF NOT EXISTS` + `USE`),
+//! before anything else.
+//!
 //! What differs from the online run: no lock is taken, nothing is checked
 //! against the database (drift, unknown revisions), and on MySQL/MariaDB the
 //! per-statement progress rows are not written.
@@ -86,6 +91,26 @@ impl Migrator {
             Dialect::Postgres => script.statement("SET client_encoding = 'UTF8'"),
             Dialect::Mysql => script.statement("SET NAMES utf8mb4"),
             Dialect::Sqlite => {}
+        }
+        // The target schema, as the online run points its session at it
+        // (created there only if missing; here always `IF NOT EXISTS`).
+        if let Some(target) = &self.tables().target {
+            let quoted = dialect.quote(target);
+            match dialect {
+                Dialect::Postgres => {
+                    script.statement(&format!("CREATE SCHEMA IF NOT EXISTS {quoted}"));
+                    script.statement(&format!("SET search_path TO {quoted}"));
+                }
+                Dialect::Mysql => {
+                    script.statement(&format!("CREATE DATABASE IF NOT EXISTS {quoted}"));
+                    script.statement(&format!("USE {quoted}"));
+                }
+                Dialect::Sqlite => {
+                    return Err(Error::Unsupported(format!(
+                        "target_schema ({target}) is a PostgreSQL schema or a MySQL/MariaDB database; a SQLite script has neither: leave target_schema unset"
+                    )))
+                }
+            }
         }
         if whole_run {
             script.statement("BEGIN");

@@ -112,7 +112,7 @@ impl Migrator {
     /// # Ok(()) }
     /// ```
     pub fn adopt_diesel(&self, db: &mut Database) -> Result<DieselAdoption> {
-        let sql = self.sql(db)?;
+        let sql = self.sql_to_run(db)?;
         let mut guard = LockGuard::acquire(db, &sql, self.config.lock_timeout)?;
         match self.adopt_diesel_locked(&mut guard, &sql) {
             Ok(adoption) => {

@@ -10,8 +10,8 @@
 //! and how long. It never holds credentials: error texts are scrubbed.
 
 use crate::backend::Database;
-use crate::dialect::{state, Sql};
-use crate::error::Result;
+use crate::dialect::{state, Dialect, Sql};
+use crate::error::{Error, Result};
 use crate::timestamp::Timestamp;
 use diesel::sql_types::{BigInt, Integer, Nullable, Text};
 use diesel::QueryableByName;
@@ -202,9 +202,60 @@ pub(crate) fn read_launch(db: &mut Database, sql: &Sql) -> Option<(Vec<String>, 
 }
 
 /// Which of the two tables exist; an error when one of that name is not of
-/// the shape this tool reads and writes (see [`crate::table_shape`]).
+/// the shape this tool reads and writes (see [`crate::table_shape`]), and
+/// when the version table is missing where a run without a target schema
+/// looks but is in another schema ([`refuse_if_elsewhere`]).
 pub(crate) fn tables_exist(db: &mut Database, sql: &Sql) -> Result<(bool, bool)> {
-    crate::table_shape::read(db, sql)
+    let found = crate::table_shape::read(db, sql)?;
+    if !found.0 {
+        refuse_if_elsewhere(db, sql)?;
+    }
+    Ok(found)
+}
+
+#[derive(QueryableByName)]
+struct Elsewhere {
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = Text)]
+    here: String,
+}
+
+/// On PostgreSQL, with neither `target_schema` nor `version_table_schema`
+/// set: refuses ([`Error::VersionTableElsewhere`]) when a table of the
+/// version table's name exists in a schema the session's `search_path` does
+/// not reach. That is a database whose migrations ran in another schema
+/// (Alembic with a `search_path` in its URL); running them again here would
+/// build a second copy of it in `public`, and succeed. Called before anything
+/// is written.
+///
+/// Not on MySQL/MariaDB: there the schema is the database the URL names, and
+/// the other databases of a server with a version table are other tenants'
+/// (a database per tenant is the common way), not a misplaced one. Not on
+/// SQLite, which has one schema per file.
+fn refuse_if_elsewhere(db: &mut Database, sql: &Sql) -> Result<()> {
+    if sql.dialect != Dialect::Postgres || sql.tables.schema.is_some() {
+        return Ok(());
+    }
+    let query = format!(
+        "SELECT CAST(table_schema AS TEXT) AS name, CAST(COALESCE(current_schema(), '') AS TEXT) AS here FROM information_schema.tables WHERE table_name = {} AND table_schema NOT IN ('pg_catalog', 'information_schema') ORDER BY table_schema",
+        sql.dialect.literal(sql.tables.version.as_str())
+    );
+    let found: Vec<Elsewhere> =
+        db.load_or(&query, "looking for the version table in other schemas")?;
+    let Some(first) = found.first() else {
+        return Ok(());
+    };
+    let looked_in = if first.here.is_empty() {
+        "the session's search_path (none of its schemas exists)".to_string()
+    } else {
+        format!("schema {}", first.here)
+    };
+    Err(Error::VersionTableElsewhere {
+        version_table: sql.tables.version.to_string(),
+        looked_in,
+        found_in: found.into_iter().map(|r| r.name).collect(),
+    })
 }
 
 /// Reads the state without creating anything (missing tables read as empty).

@@ -471,3 +471,63 @@ fn password_never_printed(db: &TestDb) {
         assert!(current.json()["error"]["message"].is_string());
     }
 }
+
+/// `--schema` through the service's own `migrate` commands on PostgreSQL:
+/// the whole history runs in the schema named (created), nothing in
+/// `public`; a command without the flag is refused, naming the flag; hints
+/// repeat it.
+#[cfg(feature = "postgres")]
+#[test]
+fn schema_flag_on_postgres() {
+    crate::support::on(Kind::Postgres, "schema_flag_on_postgres", schema_flag);
+}
+
+#[cfg(feature = "postgres")]
+fn schema_flag(db: &TestDb) {
+    let pending = db.migrate(&["check", "--schema", "tenant_a"]).code(3);
+    assert!(
+        pending.stdout.contains("upgrade heads --db ")
+            && pending.stdout.contains(" --schema tenant_a`"),
+        "{pending:#?}"
+    );
+    let mut oracle = db.oracle();
+    let schemas =
+        "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM pg_namespace WHERE nspname = 'tenant_a'";
+    assert_eq!(oracle.number(schemas), 0, "check created the schema");
+
+    let upgraded = db
+        .migrate(&["upgrade", "heads", "--schema", "tenant_a"])
+        .ok();
+    assert!(
+        upgraded.stdout.contains("upgraded to f6a7b8c9d0e1"),
+        "{upgraded:#?}"
+    );
+    let in_schema = |oracle: &mut crate::support::Oracle, schema: &str| {
+        oracle.number(&format!(
+            "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM information_schema.tables WHERE table_schema = '{schema}'"
+        ))
+    };
+    assert!(in_schema(&mut oracle, "tenant_a") > 2);
+    assert_eq!(in_schema(&mut oracle, "public"), 0, "public got tables");
+    assert_eq!(
+        oracle.strings("SELECT version_num AS s FROM tenant_a.alembic_version"),
+        [HEAD]
+    );
+
+    // Without the flag: the version table is only in tenant_a.
+    let refused = db.migrate(&["upgrade", "heads"]).code(1);
+    assert!(
+        refused
+            .stderr
+            .contains("run again with `--schema tenant_a`"),
+        "{refused:#?}"
+    );
+    assert_eq!(in_schema(&mut oracle, "public"), 0, "public got tables");
+
+    let json = db
+        .migrate(&["current", "--json", "--schema", "tenant_a"])
+        .ok()
+        .json();
+    assert_eq!(strs(&json["rows"]), [HEAD]);
+    db.migrate(&["check", "--schema", "tenant_a"]).ok();
+}

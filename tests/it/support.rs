@@ -414,7 +414,8 @@ impl Oracle {
         rows.into_iter().map(|r| r.s).collect()
     }
 
-    fn number(&mut self, sql: &str) -> i64 {
+    /// A query returning one BIGINT column named `n`.
+    pub fn number(&mut self, sql: &str) -> i64 {
         let rows: Vec<N> = oracle!(self, c => diesel::sql_query(sql).load(c))
             .unwrap_or_else(|e| panic!("{sql}: {e}"));
         rows.first().map_or(0, |r| r.n)

@@ -15,6 +15,7 @@
 
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
+use crate::ident::Identifier;
 use crate::redact::{redact_url, Scrubber};
 use diesel::connection::SimpleConnection;
 use diesel::deserialize::QueryableByName;
@@ -165,6 +166,12 @@ pub struct Database<'c> {
     /// For a lent connection whose lock waits we bounded: the statement that
     /// restores the application's own setting, run on drop.
     restore: Option<String>,
+    /// The schema this session was pointed at ([`Database::enter_schema`]);
+    /// `None` while it is at the connection's own.
+    entered: Option<String>,
+    /// The statement that gives the session its own `search_path` /
+    /// database back, read before it was first pointed elsewhere.
+    own_schema: Option<String>,
 }
 
 impl fmt::Debug for Database<'_> {
@@ -224,6 +231,8 @@ impl Database<'static> {
             scrubber,
             lock_waits: None,
             restore: None,
+            entered: None,
+            own_schema: None,
         })
     }
 
@@ -279,6 +288,11 @@ impl<'c> From<&'c mut diesel::MysqlConnection> for Database<'c> {
 
 impl Drop for Database<'_> {
     fn drop(&mut self) {
+        if self.is_lent() && self.entered.is_some() {
+            if let Err(e) = self.leave_schema() {
+                tracing::warn!(error = %e, "giving the lent connection its own search path / database back failed");
+            }
+        }
         if let Some(statement) = self.restore.take() {
             if let Err(message) = self.batch(&statement) {
                 tracing::warn!(error = %message, "restoring the lent connection's lock-wait setting failed");
@@ -297,6 +311,8 @@ impl<'c> Database<'c> {
             scrubber: Scrubber::default(),
             lock_waits: None,
             restore: None,
+            entered: None,
+            own_schema: None,
         }
     }
 
@@ -330,6 +346,126 @@ impl<'c> Database<'c> {
         )?;
         self.lock_waits = Some(timeout);
         Ok(())
+    }
+
+    /// Points the session at `target` (PostgreSQL `SET search_path`,
+    /// MySQL/MariaDB `USE`), so that a migration's unqualified names land
+    /// there; with `create`, first creates it when it does not exist.
+    /// `Ok(false)`: it does not exist and was not created (the session is
+    /// left at the connection's own). `None` gives the session its own back
+    /// if an earlier call moved it. The session's own setting is read before
+    /// the first move, in the same query that asks whether `target` exists,
+    /// and a lent connection gets it back on drop. Refused on SQLite.
+    pub(crate) fn enter_schema(
+        &mut self,
+        target: Option<&Identifier>,
+        create: bool,
+    ) -> Result<bool> {
+        let Some(target) = target else {
+            self.leave_schema()?;
+            return Ok(true);
+        };
+        if self.dialect == Dialect::Sqlite {
+            return Err(Error::Unsupported(format!(
+                "target_schema ({target}) is a PostgreSQL schema or a MySQL/MariaDB database; SQLite has neither (one file is one schema): point the URL at the database file instead and leave target_schema unset"
+            )));
+        }
+        if self.entered.as_deref() == Some(target.as_str()) {
+            return Ok(true);
+        }
+        let (own, mut exists) = self.probe_schema(target)?;
+        if self.entered.is_none() {
+            self.own_schema = Some(own);
+        }
+        let quoted = self.dialect.quote(target);
+        if !exists {
+            if !create {
+                self.leave_schema()?;
+                return Ok(false);
+            }
+            let statement = match self.dialect {
+                Dialect::Mysql => format!("CREATE DATABASE IF NOT EXISTS {quoted}"),
+                _ => format!("CREATE SCHEMA IF NOT EXISTS {quoted}"),
+            };
+            if let Err(message) = self.batch(&statement) {
+                // Another process may have created it at the same moment
+                // (PostgreSQL's `IF NOT EXISTS` can then fail on its catalog's key).
+                exists = self.probe_schema(target)?.1;
+                if !exists {
+                    return Err(self.fail(&format!("creating the target schema {target}"), message));
+                }
+            } else {
+                tracing::info!(schema = %target, "created the target schema");
+            }
+        }
+        let statement = match self.dialect {
+            Dialect::Mysql => format!("USE {quoted}"),
+            _ => format!("SET search_path TO {quoted}"),
+        };
+        self.batch_or(
+            &statement,
+            &format!("pointing the session at the target schema {target}"),
+        )?;
+        self.entered = Some(target.as_str().to_string());
+        Ok(true)
+    }
+
+    /// Gives the session its own `search_path` / database back, if
+    /// [`Database::enter_schema`] moved it.
+    fn leave_schema(&mut self) -> Result<()> {
+        if self.entered.is_none() {
+            return Ok(());
+        }
+        if let Some(statement) = self.own_schema.clone() {
+            self.batch_or(
+                &statement,
+                "giving the session its own search path / database back",
+            )?;
+        }
+        self.entered = None;
+        Ok(())
+    }
+
+    /// Whether `target` exists, and the statement that gives the session
+    /// its current `search_path` / database back (one query).
+    fn probe_schema(&mut self, target: &Identifier) -> Result<(String, bool)> {
+        #[derive(diesel::QueryableByName)]
+        struct Probe {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            value: String,
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let name = self.dialect.literal(target.as_str());
+        let query = match self.dialect {
+            Dialect::Mysql => format!(
+                "SELECT COALESCE(DATABASE(), '') AS value, CAST((SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = {name}) AS SIGNED) AS n"
+            ),
+            _ => format!(
+                "SELECT current_setting('search_path') AS value, CAST((SELECT COUNT(*) FROM pg_namespace WHERE nspname = {name}) AS BIGINT) AS n"
+            ),
+        };
+        let rows: Vec<Probe> =
+            self.load_or(&query, "reading the session's search path / database")?;
+        let Some(row) = rows.into_iter().next() else {
+            return Err(self.fail(
+                "reading the session's search path / database",
+                "no row".to_string(),
+            ));
+        };
+        let restore = match self.dialect {
+            Dialect::Mysql if row.value.is_empty() => {
+                // No database was selected, and MySQL cannot unselect one:
+                // our statements all name theirs, so this one stays.
+                "DO 0".to_string()
+            }
+            Dialect::Mysql => format!("USE `{}`", row.value.replace('`', "``")),
+            _ => format!(
+                "SELECT set_config('search_path', {}, false)",
+                Dialect::Postgres.literal(&row.value)
+            ),
+        };
+        Ok((restore, row.n > 0))
     }
 
     /// The statement that sets this session's lock waits back to what they are now.

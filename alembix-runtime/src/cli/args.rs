@@ -1,10 +1,10 @@
-//! The options several commands share: `--db`, `--json`, `--sql` and
-//! `--dialect`. Each command's own arguments are in its file under `commands/`.
+//! The options several commands share: `--db` and `--schema`, `--json`,
+//! `--sql` and `--dialect`. Each command's own arguments are in its file under `commands/`.
 
 use crate::dialect::Dialect;
 use clap::{Args, ValueEnum};
 
-/// `--db URL`.
+/// `--db URL` and `--schema NAME`.
 #[derive(Debug, Clone, Default, Args)]
 pub struct DatabaseArg {
     /// Database URL: sqlite://FILE (or a file path), postgres://USER@HOST/DB, mysql://USER@HOST/DB
@@ -16,6 +16,12 @@ pub struct DatabaseArg {
         hide_env_values = true
     )]
     pub url: Option<String>,
+    /// Schema (PostgreSQL) or database (MySQL/MariaDB) the migrations run in, created by
+    /// upgrade/downgrade/stamp if missing; the version tables live there too unless the program
+    /// sets version_table_schema [default: the program's target_schema, else the connection's
+    /// default schema].
+    #[arg(long = "schema", value_name = "NAME")]
+    pub schema: Option<String>,
 }
 
 /// `--json`.

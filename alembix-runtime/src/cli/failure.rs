@@ -80,6 +80,7 @@ impl From<Error> for Failure {
                 ("version_table", Exit::Failure)
             }
             Error::Repair(_) => ("repair", Exit::Failure),
+            Error::VersionTableElsewhere { .. } => ("version_table_elsewhere", Exit::Failure),
             _ => ("error", Exit::Failure),
         };
         let mut message = String::new();

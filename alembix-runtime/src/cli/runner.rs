@@ -8,6 +8,7 @@ use super::failure::Failure;
 use super::source;
 use super::stdio::Out;
 use super::{Command, Exit};
+use crate::config::Config;
 use crate::migrations::{Migrations, Source as MigrationSource};
 use crate::migrator::Migrator;
 use crate::next_step::Naming;
@@ -103,7 +104,7 @@ impl Runner {
     }
 
     /// How `command`'s messages name what to run next: this runner's
-    /// program, and the `--db` URL the operator passed (not one from
+    /// program, the `--schema` the operator passed, and the `--db` URL the operator passed (not one from
     /// `DATABASE_URL` or the default database, which the next command finds
     /// the same way).
     fn naming(&self, command: &Command) -> Naming {
@@ -112,18 +113,32 @@ impl Runner {
             .database()
             .and_then(|arg| arg.url.as_deref())
             .filter(|url| from_env.as_deref() != Some(*url));
+        let schema = command.database().and_then(|arg| arg.schema.as_deref());
         match self.migrations.source() {
             MigrationSource::Folder(_) => Naming::tool(self.program.clone(), db),
             MigrationSource::Embedded(_) => Naming::binary(self.program.clone(), db),
         }
+        .with_schema(schema)
     }
 
     fn execute(&self, command: &Command, out: &Out, naming: &Naming) -> Result<Exit, Failure> {
-        let migrator =
-            source::migrator(&self.migrations, command.reads_history_only(), out, |t| {
-                naming.core_text(t)
-            })?;
-        let result = self.dispatch(command, out, &migrator, naming);
+        let with_schema;
+        let migrations = match command.database().and_then(|arg| arg.schema.as_deref()) {
+            Some(schema) => {
+                // `--schema` overrides the program's target schema, nothing else.
+                let config = Config {
+                    target_schema: Some(schema.to_string()),
+                    ..self.migrations.configuration().clone()
+                };
+                with_schema = self.migrations.clone().config(config);
+                &with_schema
+            }
+            None => &self.migrations,
+        };
+        let migrator = source::migrator(migrations, command.reads_history_only(), out, |t| {
+            naming.core_text(t)
+        })?;
+        let result = self.dispatch(command, out, &migrator, naming, migrations);
         if let MigrationSource::Folder(_) = self.migrations.source() {
             // A folder runner serves a process that runs one command (`cargo
             // xtask`): freeing a large history's millions of small allocations
@@ -140,6 +155,7 @@ impl Runner {
         out: &Out,
         migrator: &Migrator,
         naming: &Naming,
+        migrations: &Migrations,
     ) -> Result<Exit, Failure> {
         let ctx = Context {
             migrator,
@@ -147,7 +163,7 @@ impl Runner {
             json: command.json(),
             name: command.name(),
             naming,
-            migrations: &self.migrations,
+            migrations,
         };
         commands::run(command, &ctx)
     }

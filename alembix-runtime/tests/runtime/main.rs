@@ -21,3 +21,5 @@ mod recovery;
 mod safety;
 mod sql_client;
 mod state_tables;
+#[cfg(feature = "cli")]
+mod target_schema;
