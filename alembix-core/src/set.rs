@@ -291,35 +291,30 @@ impl MigrationSet {
     }
 }
 
-/// What decides whether a section passes the SQL check: the checker's
-/// version, the dialect, the transaction mode and the text, hashed. Equal
-/// keys have equal outcomes, so a build may skip a section whose key passed
-/// before.
+/// What decides whether a section passes the SQL check, besides the
+/// checker's version ([`crate::sql_check::CHECKER_VERSION`], which a cache
+/// of keys must record beside them): the dialect, the transaction mode and
+/// the text (by its checksum). Equal keys have equal outcomes, so a build may
+/// skip a section whose key passed before.
 #[cfg(feature = "sql-check")]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct SqlCheckKey(pub [u8; 32]);
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SqlCheckKey(pub String);
 
 #[cfg(feature = "sql-check")]
 impl SqlCheckKey {
     /// The key of the text whose checksum ([`crate::Checksum::of_sql`]) is
-    /// `text_checksum`, checked for `dialect` in a migration run `transaction`.
+    /// `text_checksum`, checked for `dialect` in a migration run `transaction`:
+    /// `<dialect> <transaction> <checksum>`.
     pub fn of(
         dialect: SqlDialect,
         transaction: crate::TransactionMode,
         text_checksum: &str,
     ) -> SqlCheckKey {
-        use sha2::{Digest, Sha256};
-        let mut hasher = Sha256::new();
-        for part in [
-            crate::sql_check::CHECKER_VERSION,
+        SqlCheckKey(format!(
+            "{} {} {text_checksum}",
             dialect.name(),
-            transaction.as_str(),
-            text_checksum,
-        ] {
-            hasher.update(part.as_bytes());
-            hasher.update([0]);
-        }
-        SqlCheckKey(hasher.finalize().into())
+            transaction.as_str()
+        ))
     }
 }
 

@@ -4,6 +4,7 @@
 //! own check, which the runtime does not repeat).
 
 use crate::read::Folder;
+use alembix_core::sql_check::CHECKER_VERSION;
 use alembix_core::{Dialects, GraphOptions, HeadPolicy, MigrationSet, Problems, SqlCheckKey};
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -50,26 +51,34 @@ const SQL_CHECK_CACHE: &str = "alembix-sql-check.cache";
 
 /// [`MigrationSet::check_sql`], skipping the sections that passed in an
 /// earlier build of this crate (same text, dialect, transaction mode and
-/// checker version: see `SqlCheckKey`). The cache is only ever an
-/// optimisation: unreadable or missing, everything is checked.
+/// checker version: see `SqlCheckKey`). The cache is a text file: the
+/// checker's version, then a key per line; it is only ever an optimisation:
+/// unreadable, missing or of another version, everything is checked.
 fn check_sql(set: &MigrationSet) -> Result<(), Problems> {
     let cache = std::env::var_os("OUT_DIR").map(|dir| PathBuf::from(dir).join(SQL_CHECK_CACHE));
-    let known: HashSet<[u8; 32]> = cache
+    let text = cache
         .as_ref()
-        .and_then(|path| std::fs::read(path).ok())
-        .map(|bytes| {
-            bytes
-                .chunks_exact(32)
-                .filter_map(|c| <[u8; 32]>::try_from(c).ok())
-                .collect()
-        })
+        .and_then(|path| std::fs::read_to_string(path).ok())
         .unwrap_or_default();
-    let (passed, result) = set.check_sql_cached(&|key: &SqlCheckKey| known.contains(&key.0));
+    let mut lines = text.lines();
+    let known: HashSet<&str> = if lines.next() == Some(CHECKER_VERSION) {
+        lines.collect()
+    } else {
+        HashSet::new()
+    };
+    let (passed, result) =
+        set.check_sql_cached(&|key: &SqlCheckKey| known.contains(key.0.as_str()));
     if let Some(path) = cache {
-        let bytes: Vec<u8> = passed.iter().flat_map(|k| k.0).collect();
+        let mut out = String::with_capacity(text.len().max(64));
+        out.push_str(CHECKER_VERSION);
+        out.push('\n');
+        for key in &passed {
+            out.push_str(&key.0);
+            out.push('\n');
+        }
         // Written aside and renamed, so a concurrent build never reads half a file.
         let aside = path.with_extension(format!("{}.tmp", std::process::id()));
-        if std::fs::write(&aside, bytes).is_ok() && std::fs::rename(&aside, &path).is_err() {
+        if std::fs::write(&aside, out).is_ok() && std::fs::rename(&aside, &path).is_err() {
             let _ = std::fs::remove_file(&aside);
         }
     }
