@@ -10,7 +10,13 @@
 // helpers and their imports are unused.
 #![cfg_attr(
     not(all(feature = "postgres", feature = "mysql")),
-    allow(dead_code, unused_imports, unused_variables, unused_mut, unreachable_code)
+    allow(
+        dead_code,
+        unused_imports,
+        unused_variables,
+        unused_mut,
+        unreachable_code
+    )
 )]
 
 use crate::support::{fixtures, migrator, Kind, Oracle, TestDb};
