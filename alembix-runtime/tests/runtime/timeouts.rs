@@ -322,3 +322,121 @@ fn offline_scripts_set_the_timeouts_around_the_migration() {
     assert!(pg.contains("SET LOCAL lock_timeout = 5000;"), "{pg}");
     assert!(pg.contains("SET LOCAL lock_timeout = 200;"), "{pg}");
 }
+
+/// A history: `guarded` created, then `second` with `header` lines and `upgrade`.
+fn history_with(header: &str, upgrade: &str, config: Config) -> alembix_runtime::Migrator {
+    use alembix_runtime::core::SourceFile;
+    let create = SourceFile {
+        name: "f1f1f1f1f1f1.sql".to_string(),
+        text: "-- revision: f1f1f1f1f1f1\n-- down_revision: none\n\n-- migrate:upgrade\nCREATE TABLE guarded (id INTEGER PRIMARY KEY, name VARCHAR(50) NOT NULL);\nINSERT INTO guarded (id, name) VALUES (1, 'ada');\n\n-- migrate:downgrade\nDROP TABLE guarded;\n".to_string(),
+    };
+    let second = SourceFile {
+        name: format!("{NOTE}.sql"),
+        text: format!(
+            "-- revision: {NOTE}\n-- down_revision: f1f1f1f1f1f1\n{header}\n\n-- migrate:upgrade\n{upgrade}\n\n-- migrate:downgrade\n-- nothing to revert\n"
+        ),
+    };
+    crate::support::migrator_of(&[create, second], config)
+}
+
+/// PostgreSQL, `-- transaction: none`: the `SET` is session-level, and the
+/// step is retried because its first statement is the one that timed out.
+#[cfg(feature = "postgres")]
+#[test]
+fn postgres_retries_a_step_outside_a_transaction_when_nothing_ran() {
+    let Some(t) = TestDb::create(Kind::Postgres, "timeouts_no_tx") else {
+        return;
+    };
+    let m = history_with(
+        "-- transaction: none\n-- lock_timeout: 200ms",
+        "CREATE INDEX CONCURRENTLY guarded_name ON guarded (name);",
+        config(20),
+    );
+    let mut db = t.connect();
+    m.upgrade(&mut db, CREATE).unwrap();
+    let holder = hold_guarded(&t);
+    let release = std::thread::spawn(move || {
+        let mut holder = holder;
+        std::thread::sleep(Duration::from_millis(1000));
+        holder.exec("COMMIT");
+    });
+    let report = m.upgrade(&mut db, "heads");
+    release.join().unwrap();
+    assert_eq!(report.unwrap().rows_after, [NOTE]);
+    let mut oracle = t.oracle();
+    let tries = tries_of_note(&mut oracle);
+    let (last, before) = tries.split_last().unwrap();
+    assert!(!before.is_empty(), "it waited: {tries:?}");
+    assert_eq!(before, retried(before.len()));
+    assert_eq!(last, &("upgrade".to_string(), "applied".to_string()));
+    assert_eq!(
+        oracle.number("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = 'guarded_name' AND i.indisvalid"),
+        1
+    );
+}
+
+/// One transaction around the whole run: the step's `SET LOCAL` bounds its
+/// statements, and a timeout fails the run (rolled back whole, no retry).
+#[cfg(feature = "postgres")]
+#[test]
+fn postgres_whole_run_bounds_each_step_without_retrying() {
+    let Some(t) = TestDb::create(Kind::Postgres, "timeouts_whole_run") else {
+        return;
+    };
+    let whole_run = Config {
+        transaction: alembix_runtime::RunTransaction::WholeRun,
+        ..config(5)
+    };
+    let m = migrator("timeouts", whole_run);
+    let mut db = t.connect();
+    m.upgrade(&mut db, CREATE).unwrap();
+    let mut holder = hold_guarded(&t);
+    let started = Instant::now();
+    let error = m.upgrade(&mut db, "heads").unwrap_err();
+    holder.exec("COMMIT");
+    assert!(started.elapsed() < Duration::from_secs(5), "{error}");
+    assert!(error.to_string().contains("lock timeout"), "{error}");
+    let mut oracle = t.oracle();
+    assert!(tries_of_note(&mut oracle).is_empty());
+    assert!(!has_note(&mut oracle));
+    assert_eq!(oracle.rows("alembic_version"), [CREATE]);
+    assert_eq!(m.upgrade(&mut db, "heads").unwrap().rows_after, [NOTE]);
+}
+
+/// MySQL/MariaDB: DDL commits as it goes, so a timeout after the first
+/// statement is not retried: the step is recorded `failed` as any failure.
+#[cfg(feature = "mysql")]
+#[test]
+fn mysql_does_not_retry_after_the_first_statement() {
+    let Some(t) = TestDb::create(Kind::Mysql, "timeouts_later") else {
+        return;
+    };
+    let m = history_with(
+        "-- lock_timeout: 200ms",
+        "CREATE TABLE beside (id INTEGER PRIMARY KEY);\nALTER TABLE guarded ADD COLUMN note VARCHAR(100);",
+        config(5),
+    );
+    let mut db = t.connect();
+    m.upgrade(&mut db, CREATE).unwrap();
+    let mut holder = hold_guarded(&t);
+    let error = m.upgrade(&mut db, "heads").unwrap_err();
+    holder.exec("COMMIT");
+    match &error {
+        Error::Migration {
+            statement,
+            outcome,
+            hint,
+            ..
+        } => {
+            assert_eq!(*statement, 2);
+            assert_eq!(*outcome, FailureOutcome::RecordedFailed);
+            assert_eq!(*hint, None);
+        }
+        other => panic!("{other:?}"),
+    }
+    let mut oracle = t.oracle();
+    assert_eq!(
+        tries_of_note(&mut oracle),
+        [("upgrade".to_string(), "failed".to_string())]
+    );
+}
