@@ -120,8 +120,10 @@ pub struct Config {
     /// `busy_timeout` (SQLite) are set to it, so that neither a read of the
     /// version table behind another session's lock nor a migration's DDL
     /// behind a long transaction waits forever (and blocks every query queued
-    /// behind it). A migration that must wait longer sets its own
-    /// (`SET lock_timeout = 0` on PostgreSQL, as its first statement).
+    /// behind it). A migration that must wait longer, or should give up
+    /// sooner, says so in its header (`-- lock_timeout: 10min`), or every
+    /// migration does through [`Config::ddl_lock_timeout`]; those bound its
+    /// statements only, and a step that times out under them is retried.
     pub lock_timeout: Duration,
     /// How long each statement of a migration may wait for a lock before it
     /// gives up (default `None`: only [`Config::lock_timeout`], the session's
