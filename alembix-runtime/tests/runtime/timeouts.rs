@@ -440,3 +440,41 @@ fn mysql_does_not_retry_after_the_first_statement() {
         [("upgrade".to_string(), "failed".to_string())]
     );
 }
+
+/// The first migration on a database new to the runtime: the tables it
+/// would create in its transaction are rolled back with each try, so the
+/// first `retried` row creates them on its own.
+#[cfg(feature = "postgres")]
+#[test]
+fn postgres_retries_the_first_migration_of_a_new_database() {
+    use alembix_runtime::core::SourceFile;
+    let Some(t) = TestDb::create(Kind::Postgres, "timeouts_first") else {
+        return;
+    };
+    let mut oracle = t.oracle();
+    oracle.exec("CREATE TABLE guarded (id INTEGER PRIMARY KEY, name VARCHAR(50) NOT NULL)");
+    oracle.exec("INSERT INTO guarded (id, name) VALUES (1, 'ada')");
+    let only = SourceFile {
+        name: format!("{NOTE}.sql"),
+        text: format!(
+            "-- revision: {NOTE}\n-- down_revision: none\n-- lock_timeout: 200ms\n\n-- migrate:upgrade\nALTER TABLE guarded ADD COLUMN note VARCHAR(100);\n\n-- migrate:downgrade\nALTER TABLE guarded DROP COLUMN note;\n"
+        ),
+    };
+    let m = crate::support::migrator_of(&[only], config(20));
+    let holder = hold_guarded(&t);
+    let release = std::thread::spawn(move || {
+        let mut holder = holder;
+        std::thread::sleep(Duration::from_millis(800));
+        holder.exec("COMMIT");
+    });
+    let mut db = t.connect();
+    let report = m.upgrade(&mut db, "heads");
+    release.join().unwrap();
+    assert_eq!(report.unwrap().rows_after, [NOTE]);
+    let tries = tries_of_note(&mut oracle);
+    let (last, before) = tries.split_last().unwrap();
+    assert!(!before.is_empty(), "it waited: {tries:?}");
+    assert_eq!(before, retried(before.len()));
+    assert_eq!(last, &("upgrade".to_string(), "applied".to_string()));
+    assert!(has_note(&mut oracle));
+}
