@@ -468,3 +468,30 @@ fn hints_repeat_the_folder_given() {
         "{heads:?}"
     );
 }
+
+#[test]
+fn show_says_a_migrations_timeouts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    write(
+        root,
+        "migrations/2026-01-01_m_aaaaaaaaaaa1.sql",
+        "-- revision: aaaaaaaaaaa1\n-- down_revision: none\n-- lock_timeout: 2s\n-- statement_timeout: 90000ms\n\n-- migrate:upgrade\nCREATE TABLE t (id INTEGER);\n\n-- migrate:downgrade\nDROP TABLE t;\n",
+    );
+    let text = alembix(root, &["--dir", "migrations", "show", "aaaaaaaaaaa1"]);
+    assert_eq!(text.code, 0, "{text:?}");
+    assert!(
+        text.stdout
+            .contains("Transaction: per-migration\nLock Timeout: 2s\nStatement Timeout: 90s\n"),
+        "{text:?}"
+    );
+    let json = alembix(
+        root,
+        &["--dir", "migrations", "show", "aaaaaaaaaaa1", "--json"],
+    );
+    assert_eq!(json.code, 0, "{json:?}");
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let revision = &doc["revisions"][0];
+    assert_eq!(revision["lock_timeout"], "2s", "{doc}");
+    assert_eq!(revision["statement_timeout"], "90s", "{doc}");
+}

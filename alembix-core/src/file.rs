@@ -8,6 +8,8 @@
 //! -- message: add invoices table
 //! -- create_date: 2026-11-22 10:31:00
 //! -- transaction: per-migration
+//! -- lock_timeout: 5s
+//! -- statement_timeout: 2min
 //!
 //! -- migrate:upgrade
 //! CREATE TABLE invoices (id INTEGER PRIMARY KEY, total_cents INTEGER NOT NULL);
@@ -24,6 +26,11 @@
 //!   `message`, `create_date` are free text; `transaction` is `per-migration`
 //!   (the default: the migration and its bookkeeping commit together) or `none`
 //!   (for statements such as `CREATE INDEX CONCURRENTLY`).
+//! - `lock_timeout` and `statement_timeout` are optional durations: a whole
+//!   number and a unit, `ms`, `s`, `min` or `h` (`200ms`, `5s`, `2min`), more
+//!   than zero and at most 24 hours. They bound how long the migration's
+//!   statements wait for a lock and run, and override the runtime's
+//!   configuration for this migration (see the runtime's `Config`).
 //! - Header values hold no control character other than tab (no terminal
 //!   escapes, no bidi overrides): they are printed by the commands.
 //! - Plain comments may stand in the header, but a comment that looks like a
@@ -68,6 +75,7 @@ use crate::sql::{
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::ops::Range;
+use std::time::Duration;
 
 /// The marker line that starts the upgrade section.
 pub const UPGRADE_MARKER: &str = "-- migrate:upgrade";
@@ -83,7 +91,7 @@ pub const MAX_LABEL_LEN: usize = 64;
 pub const RESERVED_WORDS: &[&str] = &["base", "head", "heads", "current", "none"];
 
 /// The header keys, as written, with the field each one fills.
-const KEYS: [(&str, Key); 7] = [
+const KEYS: [(&str, Key); 9] = [
     ("revision", Key::Revision),
     ("down_revision", Key::DownRevision),
     ("branch_labels", Key::BranchLabels),
@@ -91,10 +99,12 @@ const KEYS: [(&str, Key); 7] = [
     ("message", Key::Message),
     ("create_date", Key::CreateDate),
     ("transaction", Key::Transaction),
+    ("lock_timeout", Key::LockTimeout),
+    ("statement_timeout", Key::StatementTimeout),
 ];
 
 /// The longest header key, in characters.
-const LONGEST_KEY: usize = 13;
+const LONGEST_KEY: usize = 17;
 
 /// The most edits between a key part and a known key that still read as a
 /// misspelling of it.
@@ -110,6 +120,8 @@ enum Key {
     Message,
     CreateDate,
     Transaction,
+    LockTimeout,
+    StatementTimeout,
 }
 
 /// Whether a migration runs inside a transaction with its bookkeeping.
@@ -130,6 +142,70 @@ impl TransactionMode {
             TransactionMode::None => "none",
         }
     }
+}
+
+/// The longest `lock_timeout` or `statement_timeout` a header may give.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// How long a migration's statements may wait for a lock and run, as its
+/// header says (`-- lock_timeout: 5s`, `-- statement_timeout: 2min`); `None`
+/// where the header is silent (the runtime's configuration then applies).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Timeouts {
+    /// `lock_timeout`: the longest a statement waits for a lock.
+    pub lock: Option<Duration>,
+    /// `statement_timeout`: the longest a statement runs.
+    pub statement: Option<Duration>,
+}
+
+impl Timeouts {
+    /// Whether the header gives neither.
+    pub fn is_empty(&self) -> bool {
+        self.lock.is_none() && self.statement.is_none()
+    }
+}
+
+/// Reads a header duration: a whole number and a unit (`ms`, `s`, `min`,
+/// `h`), more than zero and at most [`MAX_TIMEOUT`]; `Err` says why not.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let digits = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(digits);
+    if number.is_empty() {
+        return Err("does not start with a number".to_string());
+    }
+    let unit_ms: u64 = match unit.trim() {
+        "ms" => 1,
+        "s" => 1_000,
+        "min" => 60_000,
+        "h" => 3_600_000,
+        "" => return Err("has no unit".to_string()),
+        _ => return Err(format!("has the unit `{}`", shown(unit.trim()))),
+    };
+    let ms = number
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(unit_ms))
+        .map(Duration::from_millis)
+        .filter(|d| *d <= MAX_TIMEOUT)
+        .ok_or_else(|| "is longer than 24 hours".to_string())?;
+    if ms.is_zero() {
+        return Err("is zero".to_string());
+    }
+    Ok(ms)
+}
+
+/// Writes `duration` as a header would (`200ms`, `5s`, `2min`, `1h`): the
+/// largest unit that divides it.
+pub fn format_duration(duration: Duration) -> String {
+    let ms = duration.as_millis();
+    for (unit, size) in [("h", 3_600_000), ("min", 60_000), ("s", 1_000)] {
+        if ms > 0 && ms % size == 0 {
+            return format!("{}{unit}", ms / size);
+        }
+    }
+    format!("{ms}ms")
 }
 
 /// One section (upgrade or downgrade) of a migration file, with its dialect
@@ -276,6 +352,8 @@ pub struct MigrationFile {
     pub create_date: Option<String>,
     /// Transaction mode.
     pub transaction: TransactionMode,
+    /// `lock_timeout` and `statement_timeout`, where the header gives them.
+    pub timeouts: Timeouts,
     /// Where each header field was written.
     pub lines: HeaderLines,
     /// The upgrade section.
@@ -325,6 +403,8 @@ struct Fields<'t> {
     message: Option<(&'t str, u32)>,
     create_date: Option<(&'t str, u32)>,
     transaction: Option<(&'t str, u32)>,
+    lock_timeout: Option<(&'t str, u32)>,
+    statement_timeout: Option<(&'t str, u32)>,
 }
 
 impl<'t> Fields<'t> {
@@ -337,6 +417,8 @@ impl<'t> Fields<'t> {
             Key::Message => &mut self.message,
             Key::CreateDate => &mut self.create_date,
             Key::Transaction => &mut self.transaction,
+            Key::LockTimeout => &mut self.lock_timeout,
+            Key::StatementTimeout => &mut self.statement_timeout,
         }
     }
 }
@@ -515,6 +597,7 @@ impl<'a> Parser<'a> {
                     message: h.message,
                     create_date: h.create_date,
                     transaction: h.transaction,
+                    timeouts: h.timeouts,
                     lines: h.lines,
                     upgrade,
                     downgrade,
@@ -792,6 +875,29 @@ impl<'a> Parser<'a> {
             },
         };
         ok &= transaction.is_some();
+        let mut timeouts = Timeouts::default();
+        for (key, field, slot) in [
+            ("lock_timeout", f.lock_timeout, &mut timeouts.lock),
+            (
+                "statement_timeout",
+                f.statement_timeout,
+                &mut timeouts.statement,
+            ),
+        ] {
+            let Some((value, line)) = field else { continue };
+            match parse_duration(value) {
+                Ok(d) => *slot = Some(d),
+                Err(why) => {
+                    self.problem(
+                        ProblemKind::MalformedHeader,
+                        line,
+                        format!("the `{key}` value `{}` {why}", shown(value)),
+                        &format!("write a whole number and a unit, `ms`, `s`, `min` or `h`: `-- {key}: 500ms`, `-- {key}: 5s`, `-- {key}: 2min` (more than zero, at most 24h); leave the line out to use the runtime's configuration"),
+                    );
+                    ok = false;
+                }
+            }
+        }
         // The other values are words a control character already fails; free
         // text is checked here.
         for (key, field) in [("message", f.message), ("create_date", f.create_date)] {
@@ -814,6 +920,7 @@ impl<'a> Parser<'a> {
                 .filter(|d| !d.is_empty())
                 .map(str::to_string),
             transaction: transaction?,
+            timeouts,
             lines,
         })
     }
@@ -1102,6 +1209,7 @@ struct Header {
     message: String,
     create_date: Option<String>,
     transaction: TransactionMode,
+    timeouts: Timeouts,
     lines: HeaderLines,
 }
 
@@ -1688,6 +1796,35 @@ mod tests {
             "lri\u{2066}",
         ] {
             assert!(check_header_text(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn durations_read_and_write_back() {
+        for (text, ms) in [
+            ("200ms", 200),
+            ("5s", 5_000),
+            ("2min", 120_000),
+            ("1h", 3_600_000),
+            ("1500ms", 1_500),
+            ("24h", 86_400_000),
+        ] {
+            let d = parse_duration(text).unwrap();
+            assert_eq!(d, Duration::from_millis(ms), "{text}");
+            assert_eq!(parse_duration(&format_duration(d)), Ok(d), "{text}");
+        }
+        assert_eq!(format_duration(Duration::from_millis(90_000)), "90s");
+        for bad in [
+            "",
+            "5",
+            "0ms",
+            "-1s",
+            "1.5s",
+            "5 sec",
+            "25h",
+            "99999999999999999999s",
+        ] {
+            assert!(parse_duration(bad).is_err(), "{bad:?}");
         }
     }
 

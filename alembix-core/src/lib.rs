@@ -49,7 +49,7 @@ pub mod sql_check;
 pub mod status;
 
 pub use checksum::Checksum;
-pub use file::{MigrationFile, Section, TransactionMode};
+pub use file::{MigrationFile, Section, Timeouts, TransactionMode};
 pub use graph::{Graph, GraphOptions, HeadPolicy, RevIdx, Revision, RevisionSpec};
 pub use order::topological_sort;
 pub use plan::{

@@ -39,6 +39,16 @@ fn render_file(f: &MigrationFile) -> String {
     writeln!(out, "message: {:?}", f.message).unwrap();
     writeln!(out, "create_date: {:?}", f.create_date).unwrap();
     writeln!(out, "transaction: {}", f.transaction.as_str()).unwrap();
+    if !f.timeouts.is_empty() {
+        let show = |d: Option<std::time::Duration>| d.map(file::format_duration);
+        writeln!(
+            out,
+            "timeouts: lock {:?}, statement {:?}",
+            show(f.timeouts.lock),
+            show(f.timeouts.statement)
+        )
+        .unwrap();
+    }
     writeln!(out, "lines: {:?}", f.lines).unwrap();
     writeln!(out, "upgrade (marker line {}):", f.upgrade.line).unwrap();
     render_statements(&mut out, &f.upgrade);

@@ -28,6 +28,8 @@ const DOWNGRADE_VARIES: u64 = 16;
 const UPGRADE_PARTS: u64 = 32;
 /// Flag: the downgrade section has dialect variants.
 const DOWNGRADE_PARTS: u64 = 64;
+/// Flag: the header gives a `lock_timeout` or a `statement_timeout`.
+const HAS_TIMEOUTS: u64 = 128;
 
 /// The two constants of an embedded set.
 pub(crate) struct Layout {
@@ -95,6 +97,9 @@ pub(crate) fn layout(files: &[MigrationFile]) -> Result<Layout, Problem> {
         if file.downgrade.as_ref().is_some_and(Section::has_variants) {
             flags |= DOWNGRADE_PARTS;
         }
+        if !file.timeouts.is_empty() {
+            flags |= HAS_TIMEOUTS;
+        }
         for n in [
             file.file.len(),
             revision_at,
@@ -115,6 +120,17 @@ pub(crate) fn layout(files: &[MigrationFile]) -> Result<Layout, Problem> {
             lines.depends_on,
         ] {
             varint(&mut table, line.into());
+        }
+        if !file.timeouts.is_empty() {
+            for timeout in [file.timeouts.lock, file.timeouts.statement] {
+                // 0 for none, else 1 + milliseconds (the core caps them at a day).
+                let ms = timeout.map_or(0, |d| {
+                    u64::try_from(d.as_millis())
+                        .unwrap_or(u64::MAX)
+                        .saturating_add(1)
+                });
+                varint(&mut table, ms);
+            }
         }
         if file.upgrade.has_variants() {
             for dialect in SqlDialect::ALL {

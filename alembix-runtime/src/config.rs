@@ -10,6 +10,10 @@ pub const DEFAULT_VERSION_TABLE: &str = "alembic_version";
 /// Suffix of the history table kept beside the version table.
 pub const HISTORY_SUFFIX: &str = "_history";
 
+/// The longest pause between two tries of a step that timed out waiting
+/// for a lock (see [`Config::lock_retry_backoff`]).
+pub const MAX_LOCK_RETRY_BACKOFF: Duration = Duration::from_secs(10);
+
 /// How a run groups migrations into transactions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
@@ -66,6 +70,8 @@ pub enum DieselTakeover {
 /// let config = Config {
 ///     target_schema: Some("tenant_a".into()),
 ///     lock_timeout: Duration::from_secs(10),
+///     ddl_lock_timeout: Some(Duration::from_secs(2)),
+///     lock_retries: 10,
 ///     ..Config::default()
 /// };
 /// # let _ = config;
@@ -114,9 +120,59 @@ pub struct Config {
     /// `busy_timeout` (SQLite) are set to it, so that neither a read of the
     /// version table behind another session's lock nor a migration's DDL
     /// behind a long transaction waits forever (and blocks every query queued
-    /// behind it). A migration that must wait longer sets its own
-    /// (`SET lock_timeout = 0` on PostgreSQL, as its first statement).
+    /// behind it). A migration that must wait longer, or should give up
+    /// sooner, says so in its header (`-- lock_timeout: 10min`), or every
+    /// migration does through [`Config::ddl_lock_timeout`]; those bound its
+    /// statements only, and a step that times out under them is retried.
     pub lock_timeout: Duration,
+    /// How long each statement of a migration may wait for a lock before it
+    /// gives up (default `None`: only [`Config::lock_timeout`], the session's
+    /// bound, applies). Not the run lock's wait: this is for DDL that must
+    /// not queue behind a long transaction, where every query that arrives
+    /// after it would queue behind it in turn. A file's `-- lock_timeout:`
+    /// header overrides it for that migration.
+    ///
+    /// When a migration's statement times out waiting for a lock, the step
+    /// is rolled back, a `retried` row is written to the history table (in
+    /// its own transaction, the error in `detail`), and after a pause
+    /// ([`Config::lock_retry_backoff`]) the step runs again, up to
+    /// [`Config::lock_retries`] more times; then the run fails with an error
+    /// that names the timeout and the tries. Per backend:
+    ///
+    /// - PostgreSQL: `SET LOCAL lock_timeout` inside the step's transaction,
+    ///   so nothing is half applied and every try is safe to repeat. A
+    ///   `-- transaction: none` migration gets a session-level `SET` for its
+    ///   statements instead, and is retried only when its first statement
+    ///   is the one that timed out (nothing ran yet).
+    /// - MySQL/MariaDB: `SET SESSION lock_wait_timeout` (metadata locks, what
+    ///   DDL waits for) and `innodb_lock_wait_timeout` (row locks), in whole
+    ///   seconds rounded up, for the step's statements; the session's bound
+    ///   is set back after the step. DDL commits implicitly there, so a step
+    ///   is retried only when its first statement timed out (nothing applied);
+    ///   a later statement's timeout fails as any statement does.
+    /// - SQLite: ignored. One writer holds the database at a time; the
+    ///   wait for it is `busy_timeout`, which [`Config::lock_timeout`] sets.
+    pub ddl_lock_timeout: Option<Duration>,
+    /// How long each statement of a migration may run (default `None`: no
+    /// bound). A file's `-- statement_timeout:` header overrides it. A
+    /// statement that runs longer fails the step as any error does (no
+    /// retry). PostgreSQL: `SET LOCAL statement_timeout` (session-level for
+    /// a `-- transaction: none` migration, reset after it). MariaDB:
+    /// `SET SESSION max_statement_time` (seconds, any statement), reset
+    /// after the step. MySQL has no bound on DDL (`max_execution_time`
+    /// bounds read-only `SELECT`s only): a run that needs one is refused
+    /// before the step starts. SQLite: ignored.
+    pub statement_timeout: Option<Duration>,
+    /// How many times a step that timed out waiting for a lock runs again
+    /// (default 5; 0: fail at the first timeout). Only where a
+    /// `lock_timeout` applies to the step (its header, or
+    /// [`Config::ddl_lock_timeout`]).
+    pub lock_retries: u32,
+    /// The pause before the first retry (default 100 ms); each further one
+    /// doubles it, up to [`MAX_LOCK_RETRY_BACKOFF`], with up to a quarter
+    /// added at random so that replicas starting together do not retry in
+    /// step.
+    pub lock_retry_backoff: Duration,
     /// One transaction per migration (default) or one for the whole run.
     pub transaction: RunTransaction,
     /// What to do with a database that is ahead of the binary.
@@ -132,6 +188,10 @@ impl Default for Config {
             version_table_schema: None,
             target_schema: None,
             lock_timeout: Duration::from_secs(60),
+            ddl_lock_timeout: None,
+            statement_timeout: None,
+            lock_retries: 5,
+            lock_retry_backoff: Duration::from_millis(100),
             transaction: RunTransaction::PerMigration,
             when_ahead: AheadPolicy::Refuse,
             diesel: DieselTakeover::Explicit,
@@ -155,6 +215,16 @@ pub(crate) struct Tables {
 impl Config {
     /// Checks the identifiers; called when a `Migrator` is built, before any SQL.
     pub(crate) fn tables(&self) -> Result<Tables, Error> {
+        for (name, value) in [
+            ("ddl_lock_timeout", self.ddl_lock_timeout),
+            ("statement_timeout", self.statement_timeout),
+        ] {
+            if value.is_some_and(|d| d.is_zero()) {
+                return Err(Error::Unsupported(format!(
+                    "{name} is zero: set a duration of at least a millisecond, or `None` for no bound"
+                )));
+            }
+        }
         let version = Identifier::new(&self.version_table, "version_table")?;
         let target = self
             .target_schema

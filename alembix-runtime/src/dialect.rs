@@ -9,6 +9,8 @@
 
 use crate::config::Tables;
 use crate::ident::Identifier;
+use alembix_core::Timeouts;
+use std::time::Duration;
 
 /// Begins the message of [`Sql::check_rows`]' error.
 pub(crate) const CHECK_ROWS_MARKER: &str =
@@ -165,6 +167,85 @@ impl Dialect {
         }
     }
 
+    /// The statements that bound a migration's statements by `timeouts`
+    /// (its `lock_timeout` and `statement_timeout`; see
+    /// [`Config::ddl_lock_timeout`](crate::Config::ddl_lock_timeout)): with
+    /// `local`, for the open transaction only (PostgreSQL `SET LOCAL`), else
+    /// for the session until [`Dialect::reset_timeouts`]. None on SQLite,
+    /// which has neither.
+    pub(crate) fn set_timeouts(self, timeouts: Timeouts, local: bool) -> Vec<String> {
+        let mut out = Vec::new();
+        match self {
+            Dialect::Postgres => {
+                let scope = if local { "SET LOCAL" } else { "SET" };
+                if let Some(lock) = timeouts.lock {
+                    out.push(format!("{scope} lock_timeout = {}", millis(lock)));
+                }
+                if let Some(statement) = timeouts.statement {
+                    out.push(format!("{scope} statement_timeout = {}", millis(statement)));
+                }
+            }
+            Dialect::Mysql => {
+                if let Some(lock) = timeouts.lock {
+                    out.push(mysql_lock_waits(lock));
+                }
+                if let Some(statement) = timeouts.statement {
+                    // MariaDB's bound on any statement, in seconds.
+                    let ms = millis(statement);
+                    out.push(format!(
+                        "SET SESSION max_statement_time = {}.{:03}",
+                        ms / 1000,
+                        ms % 1000
+                    ));
+                }
+            }
+            Dialect::Sqlite => {}
+        }
+        out
+    }
+
+    /// The statements that undo [`Dialect::set_timeouts`] for `timeouts`:
+    /// the lock waits back to the session's bound `lock_bound` (the
+    /// configured `lock_timeout`; `None`: the server's default, for a
+    /// script), the statement bound back to the server's default for the
+    /// session (`local`: inside the open transaction).
+    pub(crate) fn reset_timeouts(
+        self,
+        timeouts: Timeouts,
+        lock_bound: Option<Duration>,
+        local: bool,
+    ) -> Vec<String> {
+        let mut out = Vec::new();
+        match self {
+            Dialect::Postgres => {
+                let scope = if local { "SET LOCAL" } else { "SET" };
+                if timeouts.lock.is_some() {
+                    let bound =
+                        lock_bound.map_or_else(|| "DEFAULT".to_string(), |b| millis(b).to_string());
+                    out.push(format!("{scope} lock_timeout = {bound}"));
+                }
+                if timeouts.statement.is_some() {
+                    out.push(format!("{scope} statement_timeout = DEFAULT"));
+                }
+            }
+            Dialect::Mysql => {
+                match (timeouts.lock, lock_bound) {
+                    (None, _) => {}
+                    (Some(_), Some(bound)) => out.push(mysql_lock_waits(bound)),
+                    (Some(_), None) => out.push(
+                        "SET SESSION lock_wait_timeout = DEFAULT, SESSION innodb_lock_wait_timeout = DEFAULT"
+                            .to_string(),
+                    ),
+                }
+                if timeouts.statement.is_some() {
+                    out.push("SET SESSION max_statement_time = DEFAULT".to_string());
+                }
+            }
+            Dialect::Sqlite => {}
+        }
+        out
+    }
+
     /// A string literal. Quotes are doubled; on MySQL backslashes are escaped
     /// too (its default `sql_mode` reads them as escapes). NUL is dropped.
     pub fn literal(self, text: &str) -> String {
@@ -274,6 +355,25 @@ pub mod state {
     pub const FAILED: &str = "failed";
     /// A failed step was declared undone by `repair`.
     pub const ROLLED_BACK: &str = "rolled_back";
+    /// A try of a step timed out waiting for a lock (its `lock_timeout`)
+    /// and was rolled back, or stopped before anything ran; the step runs
+    /// again after a pause (`detail` holds the error). Never a revision's
+    /// state: the rows that say whether it is applied skip these.
+    pub const RETRIED: &str = "retried";
+}
+
+/// `duration` in whole milliseconds, at least 1, at most `i32::MAX` (what
+/// PostgreSQL's timeouts take).
+pub(crate) fn millis(duration: Duration) -> u128 {
+    duration.as_millis().clamp(1, i32::MAX as u128)
+}
+
+/// MySQL/MariaDB's two lock-wait bounds, in whole seconds rounded up (at
+/// most a year, their maximum): `lock_wait_timeout` (metadata locks, what
+/// DDL waits for) and `innodb_lock_wait_timeout` (row locks).
+pub(crate) fn mysql_lock_waits(timeout: Duration) -> String {
+    let secs = millis(timeout).div_ceil(1000).min(31_536_000);
+    format!("SET SESSION lock_wait_timeout = {secs}, SESSION innodb_lock_wait_timeout = {secs}")
 }
 
 /// Values of the `operation` column.
@@ -431,8 +531,9 @@ impl Sql {
     /// The latest history row of every revision.
     fn latest_history(&self, kind: &str) -> String {
         format!(
-            "SELECT {kind} AS kind, h.revision AS revision, h.state AS state, h.operation AS operation, h.checksum AS checksum, h.down_revisions AS down_revisions, h.depends_on AS depends_on, h.statements_done AS statements_done, h.statements_total AS statements_total, h.detail AS detail FROM {hist} h JOIN (SELECT MAX(id) AS id FROM {hist} GROUP BY revision) m ON h.id = m.id",
-            hist = self.history
+            "SELECT {kind} AS kind, h.revision AS revision, h.state AS state, h.operation AS operation, h.checksum AS checksum, h.down_revisions AS down_revisions, h.depends_on AS depends_on, h.statements_done AS statements_done, h.statements_total AS statements_total, h.detail AS detail FROM {hist} h JOIN (SELECT MAX(id) AS id FROM {hist} WHERE state <> {retried} GROUP BY revision) m ON h.id = m.id",
+            hist = self.history,
+            retried = self.lit(state::RETRIED)
         )
     }
 
@@ -626,14 +727,15 @@ impl Sql {
     /// as a BIGINT column `n`.
     pub fn count_unfinished(&self) -> String {
         format!(
-            "SELECT CAST(COUNT(*) AS {}) AS n FROM {hist} h JOIN (SELECT MAX(id) AS id FROM {hist} GROUP BY revision) m ON h.id = m.id WHERE h.state IN ({}, {})",
+            "SELECT CAST(COUNT(*) AS {}) AS n FROM {hist} h JOIN (SELECT MAX(id) AS id FROM {hist} WHERE state <> {retried} GROUP BY revision) m ON h.id = m.id WHERE h.state IN ({}, {})",
             match self.dialect {
                 Dialect::Mysql => "SIGNED",
                 _ => "BIGINT",
             },
             self.lit(state::IN_PROGRESS),
             self.lit(state::FAILED),
-            hist = self.history
+            hist = self.history,
+            retried = self.lit(state::RETRIED)
         )
     }
 

@@ -84,9 +84,10 @@ use alembix_core::sql::{Split, Splits, Unclosed, Unterminated};
 use alembix_core::{
     Checksum, Dialects, GraphOptions, MigrationFile, MigrationSet, Problems, Section, Settings,
 };
-use alembix_core::{SqlDialect, Statement, TransactionMode};
+use alembix_core::{SqlDialect, Statement, Timeouts, TransactionMode};
 use std::fmt;
 use std::iter::FusedIterator;
+use std::time::Duration;
 
 /// A validated migration history embedded in the binary by `embed_migrations!`.
 ///
@@ -317,6 +318,7 @@ pub struct EmbeddedMigration {
     create_date: Option<&'static str>,
     file: &'static str,
     transaction: TransactionMode,
+    timeouts: Timeouts,
     header_lines: [u32; 4],
     upgrade: EmbeddedSection,
     downgrade: Option<EmbeddedSection>,
@@ -366,6 +368,11 @@ impl EmbeddedMigration {
         self.transaction
     }
 
+    /// The `lock_timeout` and `statement_timeout` its header gives.
+    pub const fn timeouts(&self) -> Timeouts {
+        self.timeouts
+    }
+
     /// The lines of the header fields in the file, for messages.
     pub const fn header_lines(&self) -> HeaderLines {
         let [revision, down_revision, branch_labels, depends_on] = self.header_lines;
@@ -410,6 +417,7 @@ impl EmbeddedMigration {
             message: self.message.to_string(),
             create_date: self.create_date.map(str::to_string),
             transaction: self.transaction,
+            timeouts: self.timeouts,
             lines: self.header_lines(),
             upgrade: self.upgrade.to_section(),
             downgrade: self.downgrade.map(EmbeddedSection::to_section),
@@ -428,8 +436,11 @@ impl fmt::Debug for EmbeddedMigration {
             .field("message", &self.message)
             .field("create_date", &self.create_date)
             .field("file", &self.file)
-            .field("transaction", &self.transaction)
-            .field("upgrade", &self.upgrade)
+            .field("transaction", &self.transaction);
+        if !self.timeouts.is_empty() {
+            d.field("timeouts", &self.timeouts);
+        }
+        d.field("upgrade", &self.upgrade)
             .field("downgrade", &self.downgrade);
         let [sqlite, postgresql, mysql] = &self.checksums;
         if sqlite == postgresql && sqlite == mysql {
@@ -883,7 +894,8 @@ impl List {
 ///   - the length of the file name, where the revision id starts from the
 ///     start of the migration's text, the lengths of the revision id and the
 ///     message, the flags ([`HAS_CREATE_DATE`], [`HAS_DOWNGRADE`],
-///     [`NO_TRANSACTION`], [`UPGRADE_VARIES`], [`DOWNGRADE_VARIES`]), and
+///     [`NO_TRANSACTION`], [`UPGRADE_VARIES`], [`DOWNGRADE_VARIES`],
+///     [`UPGRADE_PARTS`], [`DOWNGRADE_PARTS`], [`HAS_TIMEOUTS`]), and
 ///     the length of the `create_date` if there is one.
 ///     The migration's text is the file name, then the revision id unless the
 ///     file name holds it (it does when the file is named as the core requires),
@@ -891,6 +903,8 @@ impl List {
 ///     SQL;
 ///   - the four header lines (revision, down_revision, branch_labels,
 ///     depends_on);
+///   - with [`HAS_TIMEOUTS`], the header's `lock_timeout` and
+///     `statement_timeout`: each 0 when absent, else 1 + milliseconds;
 ///   - the checksum: 32 raw bytes of SHA-256;
 ///   - `down_revisions`, `branch_labels` and `depends_on`: each a count, then a
 ///     (start, length) in `text` per name (names are shared: a `down_revision`
@@ -932,6 +946,8 @@ const DOWNGRADE_VARIES: u32 = 16;
 const UPGRADE_PARTS: u32 = 32;
 /// Flag: the downgrade section has dialect variants.
 const DOWNGRADE_PARTS: u32 = 64;
+/// Flag: the header gives a `lock_timeout` or a `statement_timeout`.
+const HAS_TIMEOUTS: u32 = 128;
 
 impl Data {
     const fn len(&self) -> usize {
@@ -988,6 +1004,15 @@ impl Data {
             table.varint(),
             table.varint(),
         ];
+        let mut timeouts = Timeouts::default();
+        if flags & HAS_TIMEOUTS != 0 {
+            let mut read = || match table.varint() {
+                0 => None,
+                ms => Some(Duration::from_millis(u64::from(ms) - 1)),
+            };
+            timeouts.lock = read();
+            timeouts.statement = read();
+        }
         let checksums = if flags & UPGRADE_PARTS != 0 {
             [table.sha256(), table.sha256(), table.sha256()]
         } else {
@@ -1029,6 +1054,7 @@ impl Data {
             } else {
                 TransactionMode::PerMigration
             },
+            timeouts,
             header_lines,
             upgrade,
             downgrade,

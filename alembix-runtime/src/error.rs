@@ -115,6 +115,16 @@ pub enum MigrationHint {
     /// was made before this tool managed it, and nobody recorded (stamped)
     /// the revision it matches.
     NeverStamped,
+    /// Every try of the step timed out waiting for a lock: it ran `tries`
+    /// times under its `lock_timeout` (the file's header, or
+    /// `Config::ddl_lock_timeout`) and was rolled back (or stopped before
+    /// anything ran) each time.
+    LockRetriesExhausted {
+        /// How many times the step ran.
+        tries: u32,
+        /// The step's `lock_timeout`, in milliseconds (at most a day).
+        lock_timeout_ms: u32,
+    },
 }
 
 /// Every error of the runtime.
@@ -462,7 +472,7 @@ const READ_ONLY_HELP: &str = "the database is read-only (a standby or replica, `
 /// bound on lock waits (see `Database::bound_lock_waits`): PostgreSQL's
 /// `lock_timeout`, MySQL's `lock_wait_timeout`/`innodb_lock_wait_timeout`,
 /// SQLite's `busy_timeout`.
-fn is_lock_wait(message: &str) -> bool {
+pub(crate) fn is_lock_wait(message: &str) -> bool {
     const SIGNS: &[&str] = &[
         "due to lock timeout",
         "Lock wait timeout exceeded",
@@ -521,6 +531,16 @@ fn outcome_help(
                 })
             ),
         };
+    }
+    if let Some(MigrationHint::LockRetriesExhausted {
+        tries,
+        lock_timeout_ms,
+    }) = hint
+    {
+        return format!(
+            "each of its {tries} tries waited {} (its lock_timeout) for a lock that another session held, and was rolled back or stopped before anything ran: the database is as it was before it, and the history table has a `retried` row per try. Find the session that holds the lock (PostgreSQL: pg_locks and pg_stat_activity; MySQL/MariaDB: SHOW PROCESSLIST) and let it finish or stop it, then run again; or give the migration longer (`-- lock_timeout:` in its header, or Config::ddl_lock_timeout) or more tries (Config::lock_retries)",
+            alembix_core::file::format_duration(Duration::from_millis(lock_timeout_ms.into()))
+        );
     }
     if is_read_only(message) {
         return READ_ONLY_HELP.to_string();

@@ -168,6 +168,7 @@ mod version_table;
 pub use backend::Database;
 pub use config::{
     AheadPolicy, Config, DieselTakeover, RunTransaction, DEFAULT_VERSION_TABLE, HISTORY_SUFFIX,
+    MAX_LOCK_RETRY_BACKOFF,
 };
 pub use dialect::{operation, state, Dialect, TOOL};
 pub use diesel_source::DieselSource;

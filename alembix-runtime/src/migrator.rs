@@ -13,7 +13,7 @@ use crate::config::{AheadPolicy, Config, RunTransaction, Tables};
 use crate::dialect::{operation, state, Dialect, HistoryInsert, Sql, CHECK_ROWS_MARKER};
 use crate::embedded::EmbeddedMigrations;
 use crate::error::{
-    direction_name, Direction, Drift, Error, FailureOutcome, MigrationHint, Result,
+    direction_name, is_lock_wait, Direction, Drift, Error, FailureOutcome, MigrationHint, Result,
 };
 use crate::failpoint;
 use crate::lock::LockGuard;
@@ -35,6 +35,8 @@ use std::time::{Duration, Instant};
 
 #[path = "recover.rs"]
 mod recover;
+#[path = "retry.rs"]
+mod retry;
 #[path = "takeover.rs"]
 pub mod takeover;
 pub use takeover::{DieselAdoption, ADOPT, ADOPTED};
@@ -744,29 +746,10 @@ impl Migrator {
         let mut done = Vec::new();
         for step in steps {
             let result = match step.revision {
-                Some(idx) => {
-                    let file = self.set()?.file(idx);
-                    let transactional = sql.dialect.transactional_ddl()
-                        && file.transaction == TransactionMode::PerMigration;
-                    if whole_run {
-                        self.run_transactional(db, sql, step, idx, rows, true, false)
-                    } else if transactional {
-                        let create = !*tables_ready;
-                        let result =
-                            self.run_transactional(db, sql, step, idx, rows, false, create);
-                        if create && matches!(result, Ok(Some(_))) {
-                            *tables_ready = true;
-                            version_table::log_created(sql);
-                        }
-                        result
-                    } else {
-                        if !*tables_ready {
-                            self.create_tables(db, sql, &DbState::default())?;
-                            *tables_ready = true;
-                        }
-                        self.run_non_transactional(db, sql, step, idx, rows)
-                    }
+                Some(idx) if whole_run => {
+                    self.run_transactional(db, sql, step, idx, rows, true, false)
                 }
+                Some(idx) => self.run_step_retrying(db, sql, step, idx, rows, tables_ready),
                 None => Err(Error::Plan(alembix_core::plan::PlanError::new(
                     alembix_core::plan::PlanErrorKind::RevisionError,
                     "the plan holds a step without a revision outside `stamp`",
@@ -809,6 +792,38 @@ impl Migrator {
         Ok(Executed::Done)
     }
 
+    /// One step of a per-migration run: in its own transaction where DDL is
+    /// transactional and the file allows it, else claimed and run statement
+    /// by statement. `Ok(None)`: re-plan.
+    fn run_step(
+        &self,
+        db: &mut Database,
+        sql: &Sql,
+        step: &PlannedStep,
+        idx: RevIdx,
+        rows: &mut Vec<String>,
+        tables_ready: &mut bool,
+    ) -> Result<Option<StepReport>> {
+        let file = self.set()?.file(idx);
+        let transactional =
+            sql.dialect.transactional_ddl() && file.transaction == TransactionMode::PerMigration;
+        if transactional {
+            let create = !*tables_ready;
+            let result = self.run_transactional(db, sql, step, idx, rows, false, create);
+            if create && matches!(result, Ok(Some(_))) {
+                *tables_ready = true;
+                version_table::log_created(sql);
+            }
+            result
+        } else {
+            if !*tables_ready {
+                self.create_tables(db, sql, &DbState::default())?;
+                *tables_ready = true;
+            }
+            self.run_non_transactional(db, sql, step, idx, rows)
+        }
+    }
+
     /// A migration inside a transaction with its bookkeeping. `Ok(None)`: re-plan.
     /// `create`: the transaction first creates the tables (the first step on a
     /// database new to the runtime).
@@ -835,8 +850,18 @@ impl Migrator {
             return Ok(None);
         }
         let rows_now: &Vec<String> = rows;
+        // Inside a whole run the step's timeouts are set back after it, so
+        // that they bound its statements only.
+        let timeouts = self.step_timeouts(file, sql.dialect);
+        let set_timeouts = sql.dialect.set_timeouts(timeouts, true);
+        let reset_timeouts =
+            sql.dialect
+                .reset_timeouts(timeouts, Some(self.config.lock_timeout), true);
         let body = (|| -> Result<String> {
             let rows = rows_now;
+            for statement in &set_timeouts {
+                db.batch_or(statement, "setting the migration's timeouts")?;
+            }
             for (i, statement) in statements.iter().enumerate() {
                 if let Err(message) = db.batch(&statement.sql) {
                     return Err(Error::Migration {
@@ -855,6 +880,11 @@ impl Migrator {
                 }
                 if i + 1 < statements.len() {
                     failpoint::hit(failpoint::BETWEEN_STATEMENTS, Some(&file.revision));
+                }
+            }
+            if whole_run {
+                for statement in &reset_timeouts {
+                    db.batch_or(statement, "setting the session's timeouts back")?;
                 }
             }
             self.change_rows(db, sql, step)?;
@@ -997,8 +1027,12 @@ impl Migrator {
         } else {
             Vec::new()
         };
+        let timeouts = sql
+            .dialect
+            .set_timeouts(self.step_timeouts(file, sql.dialect), true);
         let script = [sql.dialect.begin()]
             .into_iter()
+            .chain(timeouts.iter().map(String::as_str))
             .chain(tables.iter().map(String::as_str))
             .chain(statements.iter().map(|s| s.sql.as_str()))
             .chain([
@@ -1074,7 +1108,12 @@ impl Migrator {
         if message.contains(CHECK_ROWS_MARKER) {
             return self.rows_changed_error(&message);
         }
-        if db.batch(sql.dialect.begin()).is_ok() {
+        let timeouts = sql
+            .dialect
+            .set_timeouts(self.step_timeouts(file, sql.dialect), true);
+        let begun = db.batch(sql.dialect.begin()).is_ok()
+            && timeouts.iter().all(|statement| db.batch(statement).is_ok());
+        if begun {
             for (i, statement) in Self::statements(file, step.direction, sql.dialect)
                 .iter()
                 .enumerate()
@@ -1145,13 +1184,35 @@ impl Migrator {
                 )?
                 .borrow(),
         );
+        let timeouts = self.step_timeouts(file, sql.dialect);
+        self.enter_step_timeouts(db, sql, file, timeouts)?;
+        let claimed = self.claim_and_run(db, sql, step, idx, rows, &claim, started, timeouts);
+        self.leave_step_timeouts(db, sql, timeouts);
+        claimed
+    }
+
+    /// Claims a step outside a transaction (its `in_progress` row `claim`)
+    /// and runs it; `Ok(None)`: another process moved the version rows first.
+    #[allow(clippy::too_many_arguments)]
+    fn claim_and_run(
+        &self,
+        db: &mut Database,
+        sql: &Sql,
+        step: &PlannedStep,
+        idx: RevIdx,
+        rows: &mut Vec<String>,
+        claim: &str,
+        started: Instant,
+        timeouts: alembix_core::Timeouts,
+    ) -> Result<Option<StepReport>> {
+        let file = self.set()?.file(idx);
         let claim_id = if sql.dialect == Dialect::Sqlite {
             self.begin(db, sql)?;
             let claimed = (|| -> Result<Option<i64>> {
                 if !verify_rows(db, sql, rows)? || count(db, &sql.count_unfinished())? > 0 {
                     return Ok(None);
                 }
-                db.batch_or(&claim, "recording the migration as in progress")?;
+                db.batch_or(claim, "recording the migration as in progress")?;
                 Ok(Some(count(db, &sql.select_claim_id(&file.revision))?))
             })();
             match claimed {
@@ -1169,7 +1230,7 @@ impl Migrator {
                 }
             }
         } else {
-            db.batch_or(&claim, "recording the migration as in progress")?;
+            db.batch_or(claim, "recording the migration as in progress")?;
             count(db, &sql.select_claim_id(&file.revision))?
         };
         let claim = Claim {
@@ -1178,6 +1239,7 @@ impl Migrator {
             started,
             note: None,
             vouch: true,
+            retry_on_lock: timeouts.lock.is_some(),
         };
         self.run_claimed(db, sql, step, idx, rows, &claim).map(Some)
     }
@@ -1202,6 +1264,7 @@ impl Migrator {
             started,
             note,
             vouch,
+            retry_on_lock,
         } = *claim;
         let file = self.set()?.file(idx);
         let statements = Self::statements(file, step.direction, sql.dialect);
@@ -1211,9 +1274,21 @@ impl Migrator {
                     Some(note) => format!("{message} ({note})"),
                     None => message.clone(),
                 };
+                // A first statement that timed out waiting for a lock under
+                // the step's lock_timeout left nothing applied: the claim
+                // closes `retried`, and the step may run again.
+                let nothing_applied = retry_on_lock && i == 0 && is_lock_wait(&message);
+                let (closed, outcome, detail) = if nothing_applied {
+                    let detail = format!(
+                        "{detail} (the first statement timed out waiting for a lock: nothing ran)"
+                    );
+                    (state::RETRIED, FailureOutcome::RolledBack, detail)
+                } else {
+                    (state::FAILED, FailureOutcome::RecordedFailed, detail)
+                };
                 let record = sql.finish_progress(
                     claim_id,
-                    state::FAILED,
+                    closed,
                     i,
                     started.elapsed().as_millis(),
                     Some(&detail),
@@ -1230,7 +1305,7 @@ impl Migrator {
                     statement_count: statements.len(),
                     line: statement.line,
                     message,
-                    outcome: FailureOutcome::RecordedFailed,
+                    outcome,
                     transaction: file.transaction,
                     hint: None,
                     partial: Box::default(),
@@ -1825,6 +1900,10 @@ struct Claim<'a> {
     /// Whether the closing row may carry the applied-set digest: no other
     /// step is unfinished and no applied migration drifted.
     vouch: bool,
+    /// Whether a first statement that times out waiting for a lock closes
+    /// the row `retried` (nothing ran) for the step to run again: the step
+    /// has a lock_timeout.
+    retry_on_lock: bool,
 }
 
 /// An owned [`HistoryInsert`].

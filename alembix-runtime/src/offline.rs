@@ -19,6 +19,13 @@
 //! NOT EXISTS` + `SET search_path TO`, `CREATE DATABASE IF NOT EXISTS` + `USE`),
 //! before anything else.
 //!
+//! A migration with a `lock_timeout` or `statement_timeout` (its header, or
+//! the `Config`) sets them before its statements as the online run does:
+//! `SET LOCAL` inside its transaction on PostgreSQL; for the session on
+//! MySQL/MariaDB and around a `-- transaction: none` migration, set back to
+//! the server's default after it. A script does not retry: a statement that
+//! times out stops it (`psql -v ON_ERROR_STOP=1`), and it can be run again.
+//!
 //! What differs from the online run: no lock is taken, nothing is checked
 //! against the database (drift, unknown revisions), and on MySQL/MariaDB the
 //! per-statement progress rows are not written.
@@ -191,8 +198,23 @@ impl Migrator {
             (false, _, None) => (String::new(), String::new(), "stamp_revision"),
         };
         script.comment(&format!("-- Running {verb} {from} -> {to}"));
+        // The migration's timeouts: for its transaction (`SET LOCAL`), else
+        // for the session and set back after it.
+        let timeouts = file
+            .filter(|_| !step.stamp)
+            .map(|f| self.step_timeouts(f, sql.dialect))
+            .unwrap_or_default();
+        let local = own_transaction || whole_run;
+        for statement in sql.dialect.set_timeouts(timeouts, local) {
+            script.statement(&statement);
+        }
         for statement in statements {
             script.migration_statement(&statement.sql);
+        }
+        if !own_transaction {
+            for statement in sql.dialect.reset_timeouts(timeouts, None, local) {
+                script.statement(&statement);
+            }
         }
         let (remove, add) = crate::migrator::net_change(step);
         for statement in sql.version_changes(&remove, &add) {

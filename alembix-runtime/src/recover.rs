@@ -183,6 +183,7 @@ impl Migrator {
             started,
             note: Some(&note),
             vouch,
+            retry_on_lock: false,
         };
         let step_report = self.run_claimed(db, sql, &step, idx, &mut rows_after, &claim)?;
         tracing::warn!(revision = %file.revision, done, total, reason, "resumed a failed step");

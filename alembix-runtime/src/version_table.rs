@@ -37,7 +37,8 @@ pub struct HistoryEntry {
     /// (see [`operation`](crate::operation)).
     #[diesel(sql_type = Text)]
     pub operation: String,
-    /// `applied`, `reverted`, `stamped`, `unstamped`, `in_progress`, `failed` or `rolled_back`.
+    /// `applied`, `reverted`, `stamped`, `unstamped`, `in_progress`, `failed`,
+    /// `rolled_back` or `retried` (see [`state`](crate::state)).
     #[diesel(sql_type = Text)]
     pub state: String,
     /// Checksum of the revision's upgrade section when the row was written.

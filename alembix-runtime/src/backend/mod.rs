@@ -330,14 +330,10 @@ impl<'c> Database<'c> {
         if self.lock_waits.is_none() && self.conn.as_ref().is_some_and(Conn::is_lent) {
             self.restore = Some(self.lock_waits_now()?);
         }
-        let ms = timeout.as_millis().clamp(1, i32::MAX as u128);
+        let ms = crate::dialect::millis(timeout);
         let statement = match self.dialect {
             Dialect::Postgres => format!("SET lock_timeout = {ms}"),
-            Dialect::Mysql => {
-                // MySQL's maximum for both is a year.
-                let secs = ms.div_ceil(1000).min(31_536_000);
-                format!("SET SESSION lock_wait_timeout = {secs}, SESSION innodb_lock_wait_timeout = {secs}")
-            }
+            Dialect::Mysql => crate::dialect::mysql_lock_waits(timeout),
             Dialect::Sqlite => format!("PRAGMA busy_timeout = {ms}"),
         };
         self.batch_or(

@@ -10,6 +10,7 @@
 use super::json_writer;
 use crate::error::Direction;
 use crate::report::{AcceptedEdit, Report, StepReport};
+use alembix_core::file::format_duration;
 use alembix_core::{MigrationFile, MigrationSet, RevIdx, Section, SqlDialect, TransactionMode};
 use serde::Serialize;
 use std::time::Duration;
@@ -165,6 +166,14 @@ impl<'a> View<'a> {
                 "Transaction: {}\n",
                 transaction_name(file.transaction)
             ));
+            for (name, timeout) in [
+                ("Lock Timeout", file.timeouts.lock),
+                ("Statement Timeout", file.timeouts.statement),
+            ] {
+                if let Some(timeout) = timeout {
+                    text.push_str(&format!("{name}: {}\n", format_duration(timeout)));
+                }
+            }
             let downgrade = match &file.downgrade {
                 Some(d) => statement_count(d).to_string(),
                 None => "irreversible".to_string(),
@@ -219,6 +228,8 @@ impl<'a> View<'a> {
             },
             variants: variant_dialects(file),
             transaction: transaction_name(file.transaction),
+            lock_timeout: file.timeouts.lock.map(format_duration),
+            statement_timeout: file.timeouts.statement.map(format_duration),
             reversible: file.downgrade.is_some(),
             upgrade_statements: statement_count(&file.upgrade),
             downgrade_statements: file.downgrade.as_ref().map(statement_count),
@@ -268,6 +279,10 @@ pub(super) struct RevisionDetailsJson<'a> {
     /// The dialects with a variant of a section.
     variants: Vec<&'static str>,
     transaction: &'static str,
+    /// The header's `lock_timeout` (`200ms`, `5s`), null when absent.
+    lock_timeout: Option<String>,
+    /// The header's `statement_timeout`, null when absent.
+    statement_timeout: Option<String>,
     reversible: bool,
     upgrade_statements: usize,
     /// Null when the migration is irreversible.

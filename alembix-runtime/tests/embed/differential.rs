@@ -8,12 +8,14 @@ use alembix_runtime::core::scan::{read_settings, scan_folder};
 use alembix_runtime::core::{Checksum, GraphOptions, MigrationSet, SqlDialect};
 use alembix_runtime::EmbeddedMigrations;
 use std::path::Path;
+use std::time::Duration;
 
 static MERGED: EmbeddedMigrations = alembix_runtime::embed_migrations!("tests/ui/fixtures/merged");
 static LABELLED_HEADS: EmbeddedMigrations =
     alembix_runtime::embed_migrations!("tests/ui/fixtures/labelled_heads");
 static DIALECTS: EmbeddedMigrations = alembix_runtime::embed_migrations!("tests/fixtures/dialects");
 static VARIANTS: EmbeddedMigrations = alembix_runtime::embed_migrations!("tests/fixtures/variants");
+static TIMEOUTS: EmbeddedMigrations = alembix_runtime::embed_migrations!("tests/fixtures/timeouts");
 
 fn scanned(folder: &str) -> Result<MigrationSet, Box<dyn std::error::Error>> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -40,6 +42,7 @@ fn assert_same(embedded: &EmbeddedMigrations, folder: &str) -> TestResult {
         assert_eq!(m.create_date(), f.create_date.as_deref());
         assert_eq!(m.file(), f.file);
         assert_eq!(m.transaction(), f.transaction);
+        assert_eq!(m.timeouts(), f.timeouts);
         for dialect in SqlDialect::ALL {
             assert_eq!(
                 m.checksum(dialect).to_string(),
@@ -161,5 +164,19 @@ fn variants_match_the_folder() -> TestResult {
         tags.checksum(SqlDialect::Sqlite),
         tags.checksum(SqlDialect::Mysql)
     );
+    Ok(())
+}
+
+#[test]
+fn timeouts_match_the_folder() -> TestResult {
+    assert_same(&TIMEOUTS, "tests/fixtures/timeouts")?;
+    let create = TIMEOUTS.get("f1f1f1f1f1f1").ok_or("no create")?;
+    assert!(create.timeouts().is_empty());
+    let note = TIMEOUTS.get("f2f2f2f2f2f2").ok_or("no note")?;
+    assert_eq!(note.timeouts().lock, Some(Duration::from_millis(200)));
+    assert_eq!(note.timeouts().statement, Some(Duration::from_secs(30)));
+    // The fields after the timeouts in the record still read right.
+    assert_eq!(note.header_lines().down_revision, 2);
+    assert_eq!(note.upgrade().statements(SqlDialect::Postgres).len(), 2);
     Ok(())
 }

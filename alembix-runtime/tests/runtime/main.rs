@@ -23,3 +23,4 @@ mod sql_client;
 mod state_tables;
 #[cfg(feature = "cli")]
 mod target_schema;
+mod timeouts;
