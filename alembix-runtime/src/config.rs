@@ -61,6 +61,77 @@ pub enum DieselTakeover {
     OnUpgrade,
 }
 
+/// Suffix of the lock table of [`RunLock::Table`], kept beside the version table.
+pub const LOCK_TABLE_SUFFIX: &str = "_lock";
+
+/// The lease of [`RunLock::table`]: how long a lock-table row stays valid
+/// without being renewed.
+pub const DEFAULT_LOCK_EXPIRY: Duration = Duration::from_secs(60);
+
+/// The lock that keeps two runs (replicas launching together, a deploy job
+/// and a launch) from migrating at the same time.
+///
+/// ```
+/// use alembix_runtime::{Config, RunLock};
+/// use std::time::Duration;
+///
+/// // Behind PgBouncer in transaction pooling mode, or on CockroachDB:
+/// let config = Config {
+///     run_lock: RunLock::Table { expiry: Duration::from_secs(120) },
+///     ..Config::default()
+/// };
+/// # let _ = config;
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum RunLock {
+    /// A session lock held by the run's connection (the default):
+    /// PostgreSQL's `pg_try_advisory_lock`, MySQL/MariaDB's `GET_LOCK`,
+    /// SQLite's lock file (or `BEGIN IMMEDIATE`). It cannot outlive its
+    /// session, so a killed process frees it at once; but it needs the same
+    /// server session for the whole run, which PgBouncer in transaction
+    /// pooling mode does not give, and some PostgreSQL-compatible engines
+    /// (CockroachDB) do not have advisory locks.
+    #[default]
+    Advisory,
+    /// A row in the lock table `<version_table>_lock` (beside the version
+    /// table, created when missing): a lease with its owner
+    /// (`host:pid:random`), `acquired_at`, `heartbeat_at` and `expires_at`.
+    /// Each of its statements is a transaction of its own, so it needs no
+    /// session: taking it inserts the row, or takes over a row whose lease
+    /// expired (compare-and-set on `expires_at`), polling until
+    /// [`Config::lock_timeout`], whose error names the owner and when its
+    /// lease expires; the run renews the lease before every step (each
+    /// migration with [`RunTransaction::PerMigration`]; once for a
+    /// [`RunTransaction::WholeRun`]) and deletes the row when it ends,
+    /// errors included.
+    ///
+    /// A process killed while holding it leaves the row: the next run waits
+    /// until the lease expires, then takes over (and finds any step left
+    /// unfinished, as with every lock). So `expiry` must be comfortably
+    /// longer than any single step (a whole run with
+    /// [`RunTransaction::WholeRun`]) can take: a run that finds its lease
+    /// taken over when it renews it stops with an error. A step longer than
+    /// the expiry needs a longer expiry.
+    ///
+    /// PostgreSQL and MySQL/MariaDB only; ignored on SQLite, which keeps
+    /// its own lock (one writer at a time needs no session pooling).
+    Table {
+        /// How long the lease lasts after it is taken or renewed (see
+        /// [`DEFAULT_LOCK_EXPIRY`], which [`RunLock::table`] uses).
+        expiry: Duration,
+    },
+}
+
+impl RunLock {
+    /// [`RunLock::Table`] with the default expiry ([`DEFAULT_LOCK_EXPIRY`]).
+    pub const fn table() -> RunLock {
+        RunLock::Table {
+            expiry: DEFAULT_LOCK_EXPIRY,
+        }
+    }
+}
+
 /// Configuration of a [`Migrator`](crate::Migrator).
 ///
 /// ```
@@ -179,6 +250,10 @@ pub struct Config {
     pub when_ahead: AheadPolicy,
     /// What an upgrade does with a database that diesel_migrations migrated.
     pub diesel: DieselTakeover,
+    /// The lock a run holds: a session's advisory lock (default) or a lease
+    /// row in `<version_table>_lock`, which needs no session (PgBouncer in
+    /// transaction pooling mode, CockroachDB). See [`RunLock`].
+    pub run_lock: RunLock,
 }
 
 impl Default for Config {
@@ -195,6 +270,7 @@ impl Default for Config {
             transaction: RunTransaction::PerMigration,
             when_ahead: AheadPolicy::Refuse,
             diesel: DieselTakeover::Explicit,
+            run_lock: RunLock::Advisory,
         }
     }
 }
@@ -210,6 +286,8 @@ pub(crate) struct Tables {
     pub history: Identifier,
     /// Alembic's primary key constraint name: `<table>_pkc`.
     pub version_pk: Identifier,
+    /// The lock table of [`RunLock::Table`]: `<table>_lock`.
+    pub lock: Identifier,
 }
 
 impl Config {
@@ -243,12 +321,56 @@ impl Config {
             &format!("{}_pkc", self.version_table),
             "version_table (plus `_pkc`)",
         )?;
+        if let RunLock::Table { expiry } = self.run_lock {
+            if expiry < Duration::from_secs(1) {
+                return Err(Error::Unsupported(format!(
+                    "run_lock: RunLock::Table's expiry is {expiry:?}: set at least a second, comfortably longer than any migration takes"
+                )));
+            }
+        }
+        let lock = Identifier::new(
+            &format!("{}{LOCK_TABLE_SUFFIX}", self.version_table),
+            "version_table (plus `_lock`)",
+        )?;
         Ok(Tables {
+            lock,
             schema,
             target,
             version,
             history,
             version_pk,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_lock_table_is_named_after_the_version_table_and_its_expiry_checked() {
+        let config = Config {
+            version_table: "deploys".into(),
+            run_lock: RunLock::table(),
+            ..Config::default()
+        };
+        let tables = config.tables().map_err(|e| e.to_string());
+        assert_eq!(
+            tables.map(|t| t.lock.to_string()),
+            Ok("deploys_lock".to_string())
+        );
+        let short = Config {
+            run_lock: RunLock::Table {
+                expiry: Duration::from_millis(500),
+            },
+            ..Config::default()
+        };
+        let refused = short.tables().map(|_| ()).map_err(|e| e.to_string());
+        assert!(
+            refused
+                .as_ref()
+                .is_err_and(|e| e.contains("at least a second")),
+            "{refused:?}"
+        );
     }
 }

@@ -167,8 +167,8 @@ mod version_table;
 
 pub use backend::Database;
 pub use config::{
-    AheadPolicy, Config, DieselTakeover, RunTransaction, DEFAULT_VERSION_TABLE, HISTORY_SUFFIX,
-    MAX_LOCK_RETRY_BACKOFF,
+    AheadPolicy, Config, DieselTakeover, RunLock, RunTransaction, DEFAULT_LOCK_EXPIRY,
+    DEFAULT_VERSION_TABLE, HISTORY_SUFFIX, LOCK_TABLE_SUFFIX, MAX_LOCK_RETRY_BACKOFF,
 };
 pub use dialect::{operation, state, Dialect, TOOL};
 pub use diesel_source::DieselSource;

@@ -5,6 +5,7 @@
 //! | PostgreSQL | session advisory lock `(k1, k2)` | `pg_try_advisory_lock` polled | pid, user, application, client from `pg_locks` + `pg_stat_activity` |
 //! | MySQL/MariaDB | `GET_LOCK('migrate:<db>.<table>')` | server-side, `GET_LOCK` timeout | connection id, user, host from `IS_USED_LOCK` + `PROCESSLIST` |
 //! | SQLite (a file, on Unix) | `flock` on `<database file>-migrate-lock` ([`file`]) | non-blocking `flock` polled | pid, host, program, for how long, from the lock file |
+//! | PostgreSQL, MySQL/MariaDB with `RunLock::Table` | a lease row in `<version_table>_lock` ([`table`]) | insert / take over an expired lease, polled | owner (host:pid:random) and when its lease expires |
 //! | SQLite (in memory; other platforms) | none for the run: each migration's `BEGIN IMMEDIATE` | `busy_timeout` | (SQLite does not say) |
 //!
 //! [`LockGuard`] releases the lock when dropped, errors and panics included; if
@@ -12,13 +13,17 @@
 //! lock on the server. A killed process frees every one of them the same way:
 //! the server ends the session of a closed connection, and the kernel drops
 //! the `flock` of a dead process. None of these locks can outlive its process,
-//! so there is no stale-lock rule to get wrong.
+//! so there is no stale-lock rule to get wrong. The exception is the lock
+//! table (chosen in `Config::run_lock`, for PgBouncer's transaction pooling
+//! and engines without advisory locks): its row is a lease that a killed
+//! process leaves behind until it expires, renewed between steps.
 //!
 //! Every SQLite transaction still begins with `BEGIN IMMEDIATE` and re-reads
 //! the version rows inside it, so a writer that does not take the run lock
 //! (an older runtime, a script) cannot make a migration run twice either.
 
 use crate::backend::Database;
+use crate::config::RunLock;
 use crate::dialect::{Dialect, Sql};
 use crate::error::{Error, Result};
 use diesel::sql_types::{BigInt, Nullable, Text};
@@ -28,10 +33,11 @@ use std::ops::{Deref, DerefMut};
 use std::time::{Duration, Instant};
 
 pub(crate) mod file;
+pub(crate) mod table;
 
 /// The lock taken for a run.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum RunLock {
+pub(crate) enum Lock {
     /// SQLite database file: an exclusive `flock` on the lock file beside it.
     SqliteFile {
         /// The lock file.
@@ -45,28 +51,35 @@ pub(crate) enum RunLock {
     PgAdvisory { class: i32, object: i32 },
     /// A MySQL/MariaDB named lock.
     MysqlNamed { name: String },
+    /// A row in the lock table (`Config::run_lock` = `RunLock::Table`): a
+    /// lease, taken and released in statements of its own ([`table`]).
+    Table {
+        /// The quoted, qualified lock table.
+        table: String,
+    },
 }
 
-impl RunLock {
+impl Lock {
     /// How the lock is called in messages.
     pub fn describe(&self) -> String {
         match self {
-            RunLock::SqliteFile { path } => {
+            Lock::SqliteFile { path } => {
                 format!("the SQLite migration lock file {}", path.display())
             }
-            RunLock::Sqlite => "the SQLite write lock".to_string(),
-            RunLock::PgAdvisory { class, object } => {
+            Lock::Sqlite => "the SQLite write lock".to_string(),
+            Lock::PgAdvisory { class, object } => {
                 format!("PostgreSQL advisory lock ({class}, {object})")
             }
-            RunLock::MysqlNamed { name } => format!("GET_LOCK('{name}')"),
+            Lock::MysqlNamed { name } => format!("GET_LOCK('{name}')"),
+            Lock::Table { table } => format!("the lock table {table}"),
         }
     }
 
     /// Whether the lock excludes every other migrator for the whole run (all
-    /// but [`RunLock::Sqlite`]): then anything found unfinished inside it was
+    /// but [`Lock::Sqlite`]): then anything found unfinished inside it was
     /// left by a process that died.
     pub fn is_run_wide(&self) -> bool {
-        !matches!(self, RunLock::Sqlite)
+        !matches!(self, Lock::Sqlite)
     }
 }
 
@@ -74,18 +87,18 @@ impl RunLock {
 /// the SQLite lock file's `-migrate-lock` suffix) predate the `alembix` name and
 /// stay: they are the contract that makes replicas of different versions exclude
 /// each other during a rolling deploy.
-pub(crate) fn lock_for(sql: &Sql, database_name: &str) -> RunLock {
+pub(crate) fn lock_for(sql: &Sql, database_name: &str) -> Lock {
     let table = match &sql.tables.schema {
         Some(s) => format!("{s}.{}", sql.tables.version),
         None => sql.tables.version.to_string(),
     };
     match sql.dialect {
-        Dialect::Sqlite => RunLock::Sqlite,
+        Dialect::Sqlite => Lock::Sqlite,
         Dialect::Postgres => {
             let digest = Sha256::digest(format!("migrate:{table}").as_bytes());
             let object =
                 i32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]]) & 0x7fff_ffff;
-            RunLock::PgAdvisory {
+            Lock::PgAdvisory {
                 class: PG_KEY_CLASS,
                 object,
             }
@@ -103,7 +116,7 @@ pub(crate) fn lock_for(sql: &Sql, database_name: &str) -> RunLock {
                 let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
                 format!("migrate:{}", &hex[..56])
             };
-            RunLock::MysqlNamed { name }
+            Lock::MysqlNamed { name }
         }
     }
 }
@@ -141,20 +154,33 @@ struct Holder {
 #[derive(Debug)]
 pub(crate) struct Held {
     /// The lock.
-    pub lock: RunLock,
-    /// The open, locked file of [`RunLock::SqliteFile`].
+    pub lock: Lock,
+    /// The open, locked file of [`Lock::SqliteFile`].
     file: Option<file::FileLock>,
 }
 
 impl Held {
-    fn server(lock: RunLock) -> Held {
+    fn server(lock: Lock) -> Held {
         Held { lock, file: None }
     }
 }
 
 /// Takes the run lock, waiting at most `timeout`.
-pub(crate) fn acquire(db: &mut Database, sql: &Sql, timeout: Duration) -> Result<Held> {
+pub(crate) fn acquire(
+    db: &mut Database,
+    sql: &Sql,
+    timeout: Duration,
+    mode: RunLock,
+) -> Result<Held> {
     let started = Instant::now();
+    if let (RunLock::Table { expiry }, Dialect::Postgres | Dialect::Mysql) = (mode, sql.dialect) {
+        let lease = table::acquire(db, sql, timeout, expiry)?;
+        let lock = Lock::Table {
+            table: lease.table.clone(),
+        };
+        db.lease = Some(lease);
+        return Ok(Held::server(lock));
+    }
     match sql.dialect {
         Dialect::Sqlite => {
             let ms = timeout.as_millis().min(i32::MAX as u128);
@@ -178,7 +204,7 @@ pub(crate) fn acquire(db: &mut Database, sql: &Sql, timeout: Duration) -> Result
         }
         Dialect::Postgres => {
             let lock = lock_for(sql, "");
-            let RunLock::PgAdvisory { class, object } = lock else {
+            let Lock::PgAdvisory { class, object } = lock else {
                 return Ok(Held::server(lock));
             };
             let query = format!(
@@ -215,7 +241,7 @@ pub(crate) fn acquire(db: &mut Database, sql: &Sql, timeout: Duration) -> Result
                 .and_then(|n| n.name)
                 .unwrap_or_default();
             let lock = lock_for(sql, &database);
-            let RunLock::MysqlNamed { name } = &lock else {
+            let Lock::MysqlNamed { name } = &lock else {
                 return Ok(Held::server(lock));
             };
             // GET_LOCK takes whole seconds on MySQL; round up so a short timeout still waits.
@@ -250,20 +276,20 @@ fn acquire_sqlite_file(
     file: &std::path::Path,
     timeout: Duration,
     started: Instant,
-) -> Result<(RunLock, Option<file::FileLock>)> {
+) -> Result<(Lock, Option<file::FileLock>)> {
     if file.as_os_str().is_empty() || !file::AVAILABLE {
         // In memory: private to this connection (or process), nobody to
         // exclude. Without `flock`: each migration's BEGIN IMMEDIATE.
-        return Ok((RunLock::Sqlite, None));
+        return Ok((Lock::Sqlite, None));
     }
     let path = file::lock_path(file);
     match file::FileLock::acquire(&path, timeout) {
         Ok(held) => {
             tracing::debug!(path = %path.display(), waited = ?started.elapsed(), "SQLite migration lock taken");
-            Ok((RunLock::SqliteFile { path }, Some(held)))
+            Ok((Lock::SqliteFile { path }, Some(held)))
         }
         Err(file::AcquireError::TimedOut { waited, holder }) => Err(Error::LockTimeout {
-            lock: RunLock::SqliteFile { path }.describe(),
+            lock: Lock::SqliteFile { path }.describe(),
             waited,
             holder,
         }),
@@ -313,13 +339,19 @@ pub(crate) fn release(db: &mut Database, sql: &Sql, held: Held) -> Result<()> {
     release_server_lock(db, sql, &held.lock)
 }
 
-fn release_server_lock(db: &mut Database, sql: &Sql, lock: &RunLock) -> Result<()> {
+fn release_server_lock(db: &mut Database, sql: &Sql, lock: &Lock) -> Result<()> {
     let query = match lock {
-        RunLock::Sqlite | RunLock::SqliteFile { .. } => return Ok(()),
-        RunLock::PgAdvisory { class, object } => format!(
+        Lock::Sqlite | Lock::SqliteFile { .. } => return Ok(()),
+        Lock::Table { .. } => {
+            return match db.lease.take() {
+                Some(lease) => table::release(db, sql, &lease),
+                None => Ok(()),
+            }
+        }
+        Lock::PgAdvisory { class, object } => format!(
             "SELECT CAST(CASE WHEN pg_advisory_unlock({class}, {object}) THEN 1 ELSE 0 END AS BIGINT) AS flag"
         ),
-        RunLock::MysqlNamed { name } => format!(
+        Lock::MysqlNamed { name } => format!(
             "SELECT CAST(RELEASE_LOCK({}) AS SIGNED) AS flag",
             sql.dialect.literal(name)
         ),
@@ -363,8 +395,9 @@ impl<'a, 'c> LockGuard<'a, 'c> {
         db: &'a mut Database<'c>,
         sql: &Sql,
         timeout: Duration,
+        mode: RunLock,
     ) -> Result<LockGuard<'a, 'c>> {
-        let held = acquire(db, sql, timeout)?;
+        let held = acquire(db, sql, timeout, mode)?;
         let run_wide = held.lock.is_run_wide();
         let guard = LockGuard {
             db,

@@ -401,7 +401,8 @@ impl Migrator {
                 sql.dialect.name()
             )));
         }
-        let mut guard = LockGuard::acquire(db, sql, self.config.lock_timeout)?;
+        let mut guard =
+            LockGuard::acquire(db, sql, self.config.lock_timeout, self.config.run_lock)?;
         let run_wide = guard.is_run_wide();
         match self.run_locked(&mut guard, sql, &request, run_wide) {
             Ok(mut report) => {
@@ -740,11 +741,19 @@ impl Migrator {
         }
         let whole_run = self.config.transaction == RunTransaction::WholeRun;
         let create_in_run = whole_run && !*tables_ready;
+        if whole_run {
+            crate::lock::table::renew(db, sql)?;
+        }
         if whole_run && !self.open_transaction(db, sql, rows, create_in_run)? {
             return Ok(Executed::Replan);
         }
         let mut done = Vec::new();
         for step in steps {
+            // A lock-table lease lasts from one step to the next; in a whole
+            // run's transaction a renewal would not be seen until the commit.
+            if !whole_run {
+                crate::lock::table::renew(db, sql)?;
+            }
             let result = match step.revision {
                 Some(idx) if whole_run => {
                     self.run_transactional(db, sql, step, idx, rows, true, false)
@@ -1775,7 +1784,8 @@ impl Migrator {
     ) -> Result<Report> {
         let started = Instant::now();
         let sql = self.sql(db)?;
-        let mut guard = LockGuard::acquire(db, &sql, self.config.lock_timeout)?;
+        let mut guard =
+            LockGuard::acquire(db, &sql, self.config.lock_timeout, self.config.run_lock)?;
         match work(&mut guard, &sql) {
             Ok(mut report) => {
                 guard.release()?;

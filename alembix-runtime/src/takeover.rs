@@ -113,7 +113,8 @@ impl Migrator {
     /// ```
     pub fn adopt_diesel(&self, db: &mut Database) -> Result<DieselAdoption> {
         let sql = self.sql_to_run(db)?;
-        let mut guard = LockGuard::acquire(db, &sql, self.config.lock_timeout)?;
+        let mut guard =
+            LockGuard::acquire(db, &sql, self.config.lock_timeout, self.config.run_lock)?;
         match self.adopt_diesel_locked(&mut guard, &sql) {
             Ok(adoption) => {
                 guard.release()?;

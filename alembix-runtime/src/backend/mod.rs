@@ -172,6 +172,9 @@ pub struct Database<'c> {
     /// The statement that gives the session its own `search_path` /
     /// database back, read before it was first pointed elsewhere.
     own_schema: Option<String>,
+    /// The lock table's lease this session holds (`RunLock::Table`),
+    /// renewed between steps.
+    pub(crate) lease: Option<crate::lock::table::Lease>,
 }
 
 impl fmt::Debug for Database<'_> {
@@ -233,6 +236,7 @@ impl Database<'static> {
             restore: None,
             entered: None,
             own_schema: None,
+            lease: None,
         })
     }
 
@@ -313,6 +317,7 @@ impl<'c> Database<'c> {
             restore: None,
             entered: None,
             own_schema: None,
+            lease: None,
         }
     }
 
@@ -545,7 +550,7 @@ impl<'c> Database<'c> {
         result.map_err(|e| self.scrub(&describe(&e)))
     }
 
-    /// Runs one statement with one or two text bind parameters (in order) and
+    /// Runs one statement with up to two text bind parameters (in order) and
     /// returns the number of rows it affected. The SQL text stays the same from
     /// step to step, so backends prepare it once.
     pub(crate) fn execute_bound(
@@ -556,6 +561,7 @@ impl<'c> Database<'c> {
         use diesel::sql_types::Text;
         tracing::trace!(sql, ?params, "execute");
         let result: diesel::QueryResult<usize> = match (self.conn(), params) {
+            (Ok(conn), []) => dispatch!(conn, c => diesel::sql_query(sql).execute(c)),
             (Ok(conn), [a]) => {
                 dispatch!(conn, c => diesel::sql_query(sql).bind::<Text, _>(*a).execute(c))
             }

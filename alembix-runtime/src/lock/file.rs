@@ -235,7 +235,7 @@ fn holder_line() -> String {
     )
 }
 
-fn host_name() -> String {
+pub(crate) fn host_name() -> String {
     let from_kernel = std::fs::read_to_string("/proc/sys/kernel/hostname")
         .ok()
         .map(|h| h.trim().to_string())

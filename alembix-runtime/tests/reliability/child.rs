@@ -15,7 +15,7 @@
 //! A failpoint (`ALEMBIX_FAILPOINT`, feature `failpoints`) makes it print
 //! `ALEMBIX_FAILPOINT_HIT <point> <revision>` and sleep until killed.
 
-use alembix_runtime::{Config, Database, Error, Migrator};
+use alembix_runtime::{Config, Database, Error, Migrator, RunLock};
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
@@ -31,6 +31,7 @@ const ENV_TARGET: &str = "RELIABILITY_TARGET";
 const ENV_LOCK_TIMEOUT_MS: &str = "RELIABILITY_LOCK_TIMEOUT_MS";
 const ENV_BARRIER: &str = "RELIABILITY_BARRIER";
 const ENV_HOLD: &str = "RELIABILITY_HOLD";
+const ENV_LOCK_TABLE_MS: &str = "RELIABILITY_LOCK_TABLE_EXPIRY_MS";
 
 /// What a child (or the runtime's failpoint hook) prints.
 const TOKENS: [&str; 4] = ["READY", "RESULT ", "HOLDING", "ALEMBIX_FAILPOINT_HIT"];
@@ -78,8 +79,15 @@ pub fn main_if_child() {
     }
     let env = |k: &str| std::env::var(k).unwrap_or_default();
     let lock_timeout = env(ENV_LOCK_TIMEOUT_MS).parse().unwrap_or(60_000u64);
+    let run_lock = match env(ENV_LOCK_TABLE_MS).parse::<u64>() {
+        Ok(ms) => RunLock::Table {
+            expiry: Duration::from_millis(ms),
+        },
+        Err(_) => RunLock::Advisory,
+    };
     let config = Config {
         lock_timeout: Duration::from_millis(lock_timeout),
+        run_lock,
         ..Config::default()
     };
     let outcome = (|| -> Result<Vec<String>, Error> {
@@ -135,6 +143,8 @@ pub struct Spec {
     pub hold: bool,
     /// `(point, revision)` for `ALEMBIX_FAILPOINT` / `ALEMBIX_FAILPOINT_REVISION`.
     pub failpoint: Option<(String, Option<String>)>,
+    /// `RunLock::Table` with this expiry; `None`: the advisory lock.
+    pub lock_table: Option<Duration>,
 }
 
 impl Spec {
@@ -149,6 +159,7 @@ impl Spec {
             barrier: false,
             hold: false,
             failpoint: None,
+            lock_table: None,
         }
     }
 }
@@ -213,11 +224,15 @@ impl Proc {
         .env_remove("ALEMBIX_FAILPOINT")
         .env_remove("ALEMBIX_FAILPOINT_REVISION")
         .env_remove(ENV_TARGET)
+        .env_remove(ENV_LOCK_TABLE_MS)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
         if let Some(target) = &spec.target {
             cmd.env(ENV_TARGET, target);
+        }
+        if let Some(expiry) = spec.lock_table {
+            cmd.env(ENV_LOCK_TABLE_MS, expiry.as_millis().to_string());
         }
         if let Some((point, revision)) = &spec.failpoint {
             cmd.env("ALEMBIX_FAILPOINT", point);

@@ -31,6 +31,8 @@ mod hostile;
 mod idempotent;
 #[cfg(feature = "failpoints")]
 mod kill;
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+mod lock_table;
 mod oracle;
 mod passwords;
 mod race;

@@ -335,3 +335,14 @@ pub fn valid_indexes(o: &mut Oracle, names: &[&str]) -> Vec<String> {
     found.sort();
     found
 }
+
+/// The lock table of `RunLock::Table` beside the default version table.
+pub const LOCK_TABLE: &str = "alembic_version_lock";
+
+/// The owners in the lock table (`None`: the table does not exist).
+pub fn lock_table_owners(o: &mut Oracle) -> Option<Vec<String>> {
+    if !o.tables().iter().any(|t| t == LOCK_TABLE) {
+        return None;
+    }
+    Some(o.strings(&format!("SELECT owner AS s FROM {LOCK_TABLE}")))
+}

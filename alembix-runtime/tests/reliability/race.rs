@@ -31,7 +31,7 @@ fn rounds() -> Vec<(bool, usize)> {
 
 /// One round: `processes` launches released together; returns the revisions
 /// the processes reported applying (each must appear once, summed over all).
-fn round(kind: Kind, behind: bool, processes: usize, label: &str) {
+fn round(kind: Kind, behind: bool, processes: usize, label: &str, lock_table: Option<Duration>) {
     let Some(t) = TestDb::create(kind, label) else {
         return;
     };
@@ -46,6 +46,7 @@ fn round(kind: Kind, behind: bool, processes: usize, label: &str) {
     let (root, folder) = fixtures::history(kind, "main");
     let spec = Spec {
         barrier: true,
+        lock_table,
         ..Spec::launch(&t.url, root, &folder)
     };
     let mut procs: Vec<Proc> = (0..processes).map(|_| Proc::spawn(&spec)).collect();
@@ -92,7 +93,15 @@ fn round(kind: Kind, behind: bool, processes: usize, label: &str) {
         );
     }
     // Released explicitly by whoever held it, before exiting: no wait here.
+    // With the lock table, no advisory lock was ever taken either.
     oracle::lock_free(&t).unwrap_or_else(|e| panic!("{context}: {e}"));
+    if lock_table.is_some() {
+        assert_eq!(
+            oracle::lock_table_owners(&mut o),
+            Some(Vec::new()),
+            "{context}: the lock table exists and its lease row was deleted"
+        );
+    }
     if kind == Kind::Sqlite {
         assert!(
             !oracle::sqlite_lock_file(&t).exists(),
@@ -105,33 +114,56 @@ fn round(kind: Kind, behind: bool, processes: usize, label: &str) {
     ));
 }
 
-fn races(kind: Kind) {
+fn races(kind: Kind, lock_table: Option<Duration>) {
     let rounds = rounds();
     let total = rounds.len();
+    let how = if lock_table.is_some() {
+        " with the lock table"
+    } else {
+        ""
+    };
     for (i, (behind, processes)) in rounds.into_iter().enumerate() {
         let state = if behind { "behind" } else { "fresh" };
         round(
             kind,
             behind,
             processes,
-            &format!("{kind:?} race round {}/{total}, {state} database", i + 1),
+            &format!(
+                "{kind:?} race{how} round {}/{total}, {state} database",
+                i + 1
+            ),
+            lock_table,
         );
     }
 }
 
 #[test]
 fn sqlite_processes_race_to_migrate() {
-    races(Kind::Sqlite);
+    races(Kind::Sqlite, None);
 }
 
 #[cfg(feature = "postgres")]
 #[test]
 fn postgres_processes_race_to_migrate() {
-    races(Kind::Postgres);
+    races(Kind::Postgres, None);
 }
 
 #[cfg(feature = "mysql")]
 #[test]
 fn mysql_processes_race_to_migrate() {
-    races(Kind::Mysql);
+    races(Kind::Mysql, None);
+}
+
+/// The same races with `RunLock::Table`: a lease row instead of a session
+/// lock (PgBouncer's transaction pooling, CockroachDB).
+#[cfg(feature = "postgres")]
+#[test]
+fn postgres_processes_race_with_the_lock_table() {
+    races(Kind::Postgres, Some(Duration::from_secs(60)));
+}
+
+#[cfg(feature = "mysql")]
+#[test]
+fn mysql_processes_race_with_the_lock_table() {
+    races(Kind::Mysql, Some(Duration::from_secs(60)));
 }
