@@ -312,8 +312,9 @@ impl Section {
     }
 }
 
-/// The part of `parts` that `dialect` runs: its variant, else the default.
-fn part_for(parts: &[Part], dialect: SqlDialect) -> Option<&Part> {
+/// The part of `parts` that `dialect` runs: its variant, else the default
+/// (the rule [`Section::part`] applies, for parts read from elsewhere).
+pub fn part_for(parts: &[Part], dialect: SqlDialect) -> Option<&Part> {
     parts
         .iter()
         .find(|p| p.dialect == Some(dialect))

@@ -659,10 +659,7 @@ impl EmbeddedSection {
             return Some(self.sql);
         };
         let parts: Vec<Part> = parts.collect();
-        let part = parts
-            .iter()
-            .find(|p| p.dialect == Some(dialect))
-            .or_else(|| parts.iter().find(|p| p.dialect.is_none()))?;
+        let part = alembix_core::file::part_for(&parts, dialect)?;
         self.sql.get(part.range.clone())
     }
 }

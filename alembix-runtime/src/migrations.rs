@@ -130,12 +130,14 @@ impl Migrations {
 
     /// Connects to [`Migrations::database_url`]`(given)`.
     pub fn connect(&self, given: Option<&str>) -> Result<Database<'static>> {
-        match self.database_url(given) {
-            Some(url) => Database::connect(&url),
-            None => Err(Error::NoDatabase {
-                accepted: crate::dialect::Dialect::accepted_urls(),
-            }),
-        }
+        Database::connect(&self.required_url(given)?)
+    }
+
+    /// [`Migrations::database_url`], or the error that names the URL forms.
+    fn required_url(&self, given: Option<&str>) -> Result<String> {
+        self.database_url(given).ok_or_else(|| Error::NoDatabase {
+            accepted: crate::dialect::Dialect::accepted_urls(),
+        })
     }
 
     /// The launch in one call: connects to `url` (else `$DATABASE_URL`, else
@@ -146,14 +148,11 @@ impl Migrations {
     /// connecting (a SQLite file is not even created).
     pub fn launch(&self, url: Option<&str>) -> Result<Report> {
         let migrator = self.migrator()?;
-        if let Some(dialect) = self
-            .database_url(url)
-            .as_deref()
-            .and_then(crate::dialect::Dialect::of_url)
-        {
+        let url = self.required_url(url)?;
+        if let Some(dialect) = crate::dialect::Dialect::of_url(&url) {
             migrator.check_dialect(dialect)?;
         }
-        let mut db = self.connect(url)?;
+        let mut db = Database::connect(&url)?;
         migrator.launch(&mut db)
     }
 
