@@ -524,12 +524,21 @@ pub struct Change {
 /// Keeps the version-table rows while steps run (Alembic's `HeadMaintainer`):
 /// the rows are the applied revisions that no other applied revision builds on
 /// or depends on.
+///
+/// Ours: from rows of which one implies another (Alembic's `stamp a2 b2`
+/// writes such rows when `b2` reaches `a2` only through `depends_on`), a row a
+/// step writes takes with it the rows below it through `down_revision`.
+/// Alembic leaves them: a row below another in its own line, a database
+/// neither tool plans from.
 #[derive(Debug, Clone)]
 pub struct HeadMaintainer<'g> {
     graph: &'g Graph,
     applied: Vec<bool>,
     is_row: Vec<bool>,
     rows: usize,
+    /// Whether one of the starting rows implies another (only then can a
+    /// written row imply a row: the check costs a walk per step).
+    entangled: bool,
 }
 
 impl<'g> HeadMaintainer<'g> {
@@ -539,11 +548,42 @@ impl<'g> HeadMaintainer<'g> {
         for &r in rows {
             is_row[r] = true;
         }
+        let entangled = rows.len() > 1 && {
+            let parents: Vec<RevIdx> = rows
+                .iter()
+                .flat_map(|&r| graph.parents(r).iter().copied())
+                .collect();
+            let below = graph.ancestor_mask(&parents, true);
+            rows.iter().any(|&r| below[r])
+        };
         HeadMaintainer {
             graph,
             applied: graph.ancestor_mask(rows, true),
             is_row,
             rows: rows.len(),
+            entangled,
+        }
+    }
+
+    /// Entangled rows only: removes the rows below `written` through
+    /// `down_revision` (rows below it only through `depends_on` stay, as
+    /// Alembic keeps them: the planner reads them as applied).
+    fn drop_implied(&mut self, written: RevIdx, change: &mut Change) {
+        if !self.entangled {
+            return;
+        }
+        let graph = self.graph;
+        let below = graph.ancestor_mask(&graph.rev(written).down, false);
+        for r in 0..graph.len() {
+            if below[r] && self.set_row(r, false) {
+                // A row this step added is taken back, not deleted.
+                match change.add.iter().position(|&a| a == r) {
+                    Some(i) => {
+                        change.add.remove(i);
+                    }
+                    None => change.remove.push(r),
+                }
+            }
         }
     }
 
@@ -583,7 +623,9 @@ impl<'g> HeadMaintainer<'g> {
             change.add.push(r);
         }
         self.applied[r] = true;
+        self.drop_implied(r, &mut change);
         change.remove.sort_unstable();
+        change.remove.dedup();
         change
     }
 
@@ -600,9 +642,11 @@ impl<'g> HeadMaintainer<'g> {
             let covered = graph.followers(p).iter().any(|&c| self.applied[c]);
             if !covered && self.set_row(p, true) {
                 change.add.push(p);
+                self.drop_implied(p, &mut change);
             }
         }
         change.add.sort_unstable();
+        change.remove.sort_unstable();
         change
     }
 

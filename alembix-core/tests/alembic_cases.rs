@@ -23,7 +23,7 @@
 //! | `cmd-stamp-nonsensical`, `cmd-stamp-purge` | writes rows `a`, `e`, `f` (`a` is an ancestor of both) | `RevisionError` "overlaps" | its own test calls it nonsensical; the planner would refuse those rows afterwards (`stamp_purge_deletes_unknown_rows` below covers `--purge` with sound targets) |
 //! | `rev-depcycle-upper` | names `a, b, c, d, e` (its reachability check also lists the revisions merely below the cycle) | names `c, d, e` | we name exactly the revisions on the cycle, so the one to fix is among them (a cycle through a merge, which Alembic's check misses and then hangs on, is refused the same way) |
 //! | `sc-multi-current-head-raises` | "... merge the branches using alembic merge." | "... merge them with `cargo xtask merge`" | our tool's command |
-//! | `own-dep-row-upgrade-heads`, `own-dep-row-longer-upgrade-heads`, `own-dep-row-longer-upgrade-plus1`, `own-dep-row-stale-root-upgrade-heads` | `upgrade` refuses rows where one reaches another through `depends_on` ("Requested revision b2 overlaps with other requested revisions a2"; for `+1` "Ambiguous upgrade from multiple current revisions"), though its `downgrade` reads them | plans from the rows that imply the others | Alembic's `stamp a2 b2` writes such rows; refusing them made even a downgrade fail (the runtime assesses a database with an upgrade plan first) |
+//! | `own-dep-row-upgrade-heads`, `own-dep-row-longer-upgrade-heads`, `own-dep-row-longer-upgrade-plus1`, `own-dep-row-stale-root-upgrade-heads` | `upgrade` refuses rows where one reaches another through `depends_on` ("Requested revision b2 overlaps with other requested revisions a2"; for `+1` "Ambiguous upgrade from multiple current revisions"), though its `downgrade` reads them | plans from the rows that imply the others; a row a step writes removes the rows below it through `down_revision` (`stale-root`: rows `a3`, `b3`, not `a1`, `a3`, `b3`) | Alembic's `stamp a2 b2` writes such rows; refusing them made even a downgrade fail (the runtime assesses a database with an upgrade plan first); a row left below another in its own line is a database neither tool plans from (found by the differential suite: a `downgrade` from such rows left one) |
 //! | `own-stamp-heads-own-line` | the first target that reaches a row moves every row related to any target (`stamp heads` from `a1`, `b1`: `c2` takes both rows, `m2` is inserted) | each target moves the rows on its own line of ancestry (`a1` to `c2`, then `b1` to `m2`); the same rows after | a step changes only what its target implies, and the rows it replaces are all of those, so a later target never lands beside a row it implies |
 //! | `own-stamp-target-row-kept` | `stamp x1 y2` from rows `x1`, `y1`: skips `x1` (already a row), then moves every row in the targets' lineage, `x1` too, to `y2`: rows `y2` (so `stamp heads` can leave a database that is not at its heads) | rows `x1`, `y2` | a revision the stamp was asked to record must not be deleted by it |
 //! | `own-stamp-label-own-line` | `stamp omega@head` from rows `a2`, `b1` (`b1` depends on `omega`'s `a1`): the label admits every row related to `a1`, and all move to `a3`: rows `a3` (`stamp a3` keeps `b1`) | rows `a3`, `b1` | `b1` records another branch as applied; a stamp changes only what its target implies |
@@ -122,8 +122,8 @@ fn deviation(id: &str) -> Option<(Ours, &'static str)> {
             "rows that another row implies through depends_on are read as applied",
         ),
         "own-dep-row-stale-root-upgrade-heads" => (
-            Ours::Plans(&["b3", "a3"], &["a1", "a3", "b3"]),
-            "rows that another row implies through depends_on are read as applied",
+            Ours::Plans(&["b3", "a3"], &["a3", "b3"]),
+            "rows that another row implies through depends_on are read as applied; the stale row a1 goes when a3, above it in its own line, is written",
         ),
         "own-stamp-heads-own-line" => (
             Ours::Plans(&[], &["c2", "m2"]),
@@ -871,6 +871,57 @@ fn rows_implied_through_depends_on_are_assessed() {
     assert!(matches!(
         alembix_core::assess(&longer, &["a1", "a2", "b2"], &no_history),
         alembix_core::Assessment::Inconsistent { .. }
+    ));
+}
+
+/// Found by the differential suite (seed 1796587703227836711): from rows one
+/// of which implies another only through `depends_on` (`a1` and `c1`, which
+/// depends on `b2` above `a1`; Alembic's `stamp a1 c1` writes them), a
+/// downgrade that makes `b1` a row must not leave `a1` beside it: every
+/// operation but `stamp` refuses a row below another in its own line.
+#[test]
+fn a_row_written_above_an_implied_row_removes_it() {
+    let spec = |revision: &str, down: &[&str], deps: &[&str]| RevisionSpec {
+        revision: revision.to_string(),
+        down_revisions: down.iter().map(|s| s.to_string()).collect(),
+        depends_on: deps.iter().map(|s| s.to_string()).collect(),
+        ..RevisionSpec::default()
+    };
+    let specs = vec![
+        spec("a1", &[], &[]),
+        spec("b1", &["a1"], &[]),
+        spec("b2", &["b1"], &[]),
+        spec("c1", &[], &["b2"]),
+    ];
+    let options = GraphOptions {
+        heads: HeadPolicy::Any,
+    };
+    let g = Graph::build(specs, &options).expect("loads");
+    let plan = plan::plan_downgrade(&g, &["a1", "c1"], "b1").expect("plans");
+    let steps: Vec<_> = plan
+        .steps
+        .iter()
+        .map(|s| {
+            (
+                g.rev(s.revision.expect("migration")).id.clone(),
+                s.remove.clone(),
+                s.add.clone(),
+            )
+        })
+        .collect();
+    let owned = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        steps,
+        vec![
+            ("c1".to_string(), owned(&["a1", "c1"]), owned(&["b2"])),
+            ("b2".to_string(), owned(&["b2"]), owned(&["b1"])),
+        ]
+    );
+    assert_eq!(plan.rows_after, owned(&["b1"]));
+    let no_history = |_: &str| None;
+    assert!(matches!(
+        alembix_core::assess(&g, &["b1"], &no_history),
+        alembix_core::Assessment::Behind { .. }
     ));
 }
 
