@@ -574,8 +574,8 @@ impl<'g> HeadMaintainer<'g> {
         }
         let graph = self.graph;
         let below = graph.ancestor_mask(&graph.rev(written).down, false);
-        for r in 0..graph.len() {
-            if below[r] && self.set_row(r, false) {
+        for r in (0..graph.len()).filter(|&r| below[r]) {
+            if self.set_row(r, false) {
                 // A row this step added is taken back, not deleted.
                 match change.add.iter().position(|&a| a == r) {
                     Some(i) => {

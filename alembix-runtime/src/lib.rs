@@ -152,6 +152,7 @@ mod diesel_source;
 mod error;
 #[doc(hidden)] // test-only crash points (feature `failpoints`), not part of the API
 pub mod failpoint;
+mod fleet;
 mod ident;
 mod lock;
 mod migrations;
@@ -173,6 +174,10 @@ pub use config::{
 pub use dialect::{operation, state, Dialect, TOOL};
 pub use diesel_source::DieselSource;
 pub use error::{Direction, Drift, Error, FailureOutcome, MigrationHint, Result, Unfinished};
+pub use fleet::{
+    list_schemas, read_targets, FleetCommand, FleetOptions, FleetReport, SchemaSelector, Target,
+    TargetOutcome, TargetResult,
+};
 pub use ident::{Identifier, MAX_IDENTIFIER_LEN, SQLITE_RESERVED_PREFIX};
 pub use migrations::{Migrations, DATABASE_URL_VAR};
 pub use migrator::{DieselAdoption, Migrator, ADOPT, ADOPTED};

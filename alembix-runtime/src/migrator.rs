@@ -30,7 +30,7 @@ use alembix_core::{
 use diesel::sql_types::Text;
 use diesel::QueryableByName;
 use std::path::Path;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 #[path = "recover.rs"]
@@ -58,16 +58,18 @@ pub use takeover::{DieselAdoption, ADOPT, ADOPTED};
 pub struct Migrator {
     /// The validated set; from an embedded history it is built on first use,
     /// so a launch that finds the database at the heads never builds it.
-    set: OnceLock<std::result::Result<MigrationSet, Problems>>,
+    /// Shared by the clones [`Migrator::for_schema`] makes (a fleet's
+    /// targets build the graph once).
+    set: Arc<OnceLock<std::result::Result<MigrationSet, Problems>>>,
     embedded: Option<EmbeddedMigrations>,
     config: Config,
     tables: Tables,
     head_rows: Vec<String>,
     /// Per dialect, per revision: sha256 of `revision checksum`, for
     /// applied-set digests (the checksums differ where variants do).
-    revision_hashes: [OnceLock<Vec<[u8; 32]>>; 3],
+    revision_hashes: Arc<[OnceLock<Vec<[u8; 32]>>; 3]>,
     /// Per dialect, the applied-set digest of a database at the heads.
-    head_digest: [OnceLock<Option<String>>; 3],
+    head_digest: Arc<[OnceLock<Option<String>>; 3]>,
     /// The dialects the history declares.
     dialects: Dialects,
 }
@@ -112,7 +114,7 @@ impl Migrator {
         let dialects = set.settings().dialects;
         Ok(Migrator {
             dialects,
-            set: OnceLock::from(Ok(set)),
+            set: Arc::new(OnceLock::from(Ok(set))),
             embedded: None,
             config,
             tables,
@@ -131,7 +133,7 @@ impl Migrator {
     pub fn from_embedded(migrations: &EmbeddedMigrations, config: Config) -> Result<Migrator> {
         let tables = config.tables()?;
         Ok(Migrator {
-            set: OnceLock::new(),
+            set: Arc::default(),
             embedded: Some(*migrations),
             config,
             tables,
@@ -141,8 +143,10 @@ impl Migrator {
                 .map(|r| (*r).to_string())
                 .collect(),
             revision_hashes: Default::default(),
-            head_digest: SqlDialect::ALL
-                .map(|d| OnceLock::from(Some(migrations.head_digest(d).to_string()))),
+            head_digest: Arc::new(
+                SqlDialect::ALL
+                    .map(|d| OnceLock::from(Some(migrations.head_digest(d).to_string()))),
+            ),
             dialects: migrations.dialects(),
         })
     }
@@ -200,6 +204,22 @@ impl Migrator {
     #[cfg(feature = "cli")]
     pub(crate) fn built_set(&self) -> Option<&MigrationSet> {
         self.set.get().and_then(|built| built.as_ref().ok())
+    }
+
+    /// The same history over another target schema (PostgreSQL schema,
+    /// MySQL/MariaDB database; `None`: the connection's own): the version
+    /// tables move with it unless `version_table_schema` is set. Cheap: the
+    /// history and what was computed from it are shared, not copied.
+    pub fn for_schema(&self, schema: Option<&str>) -> Result<Migrator> {
+        let config = Config {
+            target_schema: schema.map(str::to_string),
+            ..self.config.clone()
+        };
+        Ok(Migrator {
+            tables: config.tables()?,
+            config,
+            ..self.clone()
+        })
     }
 
     /// The configuration.

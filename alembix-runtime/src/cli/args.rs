@@ -65,3 +65,38 @@ impl From<DialectArg> for Dialect {
         }
     }
 }
+
+/// `--targets`, `--schemas`, `--schemas-query`, `--jobs`, `--canary`,
+/// `--keep-going`: the command over many databases or schemas at once.
+#[derive(Debug, Clone, Default, Args)]
+pub struct FleetArgs {
+    /// Run on every target listed in FILE (`-`: standard input): one per line, a URL
+    /// optionally followed by a schema name; blank lines and `#` lines are skipped.
+    #[arg(long = "targets", value_name = "FILE", conflicts_with_all = ["schemas", "schemas_query"])]
+    pub targets_file: Option<String>,
+    /// Run on every schema (PostgreSQL) or database (MySQL/MariaDB) of the --db server whose
+    /// name matches this SQL LIKE pattern, e.g. 'tenant_%' (system schemas excluded).
+    #[arg(long, value_name = "PATTERN", conflicts_with_all = ["schemas_query", "schema"])]
+    pub schemas: Option<String>,
+    /// Run on the schemas a query on --db returns in a column called `name`,
+    /// e.g. "SELECT schema_name AS name FROM tenants WHERE active".
+    #[arg(long, value_name = "SQL", conflicts_with = "schema")]
+    pub schemas_query: Option<String>,
+    /// With a fleet: targets under way at once, one connection each [default: 4].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
+    /// With a fleet: run the first K targets alone first, one at a time; if one fails, stop.
+    #[arg(long, value_name = "K")]
+    pub canary: Option<usize>,
+    /// With a fleet: go on past failed targets (otherwise the first failure stops the run;
+    /// targets under way finish).
+    #[arg(long)]
+    pub keep_going: bool,
+}
+
+impl FleetArgs {
+    /// Whether a fleet was named (`--targets`, `--schemas` or `--schemas-query`).
+    pub fn is_fleet(&self) -> bool {
+        self.targets_file.is_some() || self.schemas.is_some() || self.schemas_query.is_some()
+    }
+}

@@ -55,34 +55,37 @@ impl Failure {
     }
 }
 
+/// The JSON `error.kind` of a library error, and the exit code it ends a command with.
+pub(super) fn classify(e: &Error) -> (&'static str, Exit) {
+    #[allow(unreachable_patterns)]
+    match e {
+        Error::InvalidIdentifier { .. } => ("invalid_identifier", Exit::Failure),
+        Error::Unsupported(_) => ("unsupported", Exit::Failure),
+        Error::UndeclaredDialect { .. } => ("undeclared_dialect", Exit::Failure),
+        Error::History(_) => ("history", Exit::Failure),
+        Error::Url { .. } => ("url", Exit::Usage),
+        Error::NoDatabase { .. } => ("usage", Exit::Usage),
+        Error::Connect { .. } => ("connect", Exit::Failure),
+        Error::Database { .. } => ("database", Exit::Failure),
+        Error::Migration { .. } => ("migration", Exit::Failure),
+        Error::LockTimeout { .. } => ("lock_timeout", Exit::Failure),
+        Error::Drift(_) => ("drift", Exit::Drift),
+        Error::DatabaseAhead { .. } => ("database_ahead", Exit::UnknownRevisions),
+        Error::DatabaseDiverged { .. } => ("database_diverged", Exit::UnknownRevisions),
+        Error::UnknownRevisions { .. } => ("unknown_revisions", Exit::UnknownRevisions),
+        Error::Unfinished(_) => ("unfinished", Exit::Unfinished),
+        Error::Plan(_) => ("plan", Exit::Failure),
+        Error::Irreversible { .. } => ("irreversible", Exit::Failure),
+        Error::VersionTable(_) | Error::DieselNotAdopted { .. } => ("version_table", Exit::Failure),
+        Error::Repair(_) => ("repair", Exit::Failure),
+        Error::VersionTableElsewhere { .. } => ("version_table_elsewhere", Exit::Failure),
+        _ => ("error", Exit::Failure),
+    }
+}
+
 impl From<Error> for Failure {
     fn from(e: Error) -> Failure {
-        #[allow(unreachable_patterns)]
-        let (kind, exit) = match &e {
-            Error::InvalidIdentifier { .. } => ("invalid_identifier", Exit::Failure),
-            Error::Unsupported(_) => ("unsupported", Exit::Failure),
-            Error::UndeclaredDialect { .. } => ("undeclared_dialect", Exit::Failure),
-            Error::History(_) => ("history", Exit::Failure),
-            Error::Url { .. } => ("url", Exit::Usage),
-            Error::NoDatabase { .. } => ("usage", Exit::Usage),
-            Error::Connect { .. } => ("connect", Exit::Failure),
-            Error::Database { .. } => ("database", Exit::Failure),
-            Error::Migration { .. } => ("migration", Exit::Failure),
-            Error::LockTimeout { .. } => ("lock_timeout", Exit::Failure),
-            Error::Drift(_) => ("drift", Exit::Drift),
-            Error::DatabaseAhead { .. } => ("database_ahead", Exit::UnknownRevisions),
-            Error::DatabaseDiverged { .. } => ("database_diverged", Exit::UnknownRevisions),
-            Error::UnknownRevisions { .. } => ("unknown_revisions", Exit::UnknownRevisions),
-            Error::Unfinished(_) => ("unfinished", Exit::Unfinished),
-            Error::Plan(_) => ("plan", Exit::Failure),
-            Error::Irreversible { .. } => ("irreversible", Exit::Failure),
-            Error::VersionTable(_) | Error::DieselNotAdopted { .. } => {
-                ("version_table", Exit::Failure)
-            }
-            Error::Repair(_) => ("repair", Exit::Failure),
-            Error::VersionTableElsewhere { .. } => ("version_table_elsewhere", Exit::Failure),
-            _ => ("error", Exit::Failure),
-        };
+        let (kind, exit) = classify(&e);
         let mut message = String::new();
         if let Error::Connect { url, .. } = &e {
             message.push_str(if Dialect::of_url(url) == Some(Dialect::Sqlite) {

@@ -103,6 +103,7 @@ mod commands;
 mod context;
 mod exit;
 mod failure;
+mod fleet;
 mod json_writer;
 mod progress;
 mod render;
@@ -111,7 +112,7 @@ mod source;
 mod stdio;
 mod usage;
 
-pub use args::{DatabaseArg, DialectArg, JsonArg, OfflineArgs};
+pub use args::{DatabaseArg, DialectArg, FleetArgs, JsonArg, OfflineArgs};
 pub use commands::adopt_diesel::AdoptDieselArgs;
 pub use commands::branches::BranchesArgs;
 pub use commands::check::CheckArgs;

@@ -13,6 +13,8 @@ mod broken_pipe;
 mod compound;
 mod dialects;
 mod diesel_harness;
+#[cfg(feature = "cli")]
+mod fleet;
 mod hostile;
 mod lent;
 mod linear;

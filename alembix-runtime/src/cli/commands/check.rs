@@ -4,10 +4,12 @@
 
 use crate::cli::context::Context;
 use crate::cli::failure::Failure;
+use crate::cli::fleet::{self, FleetView};
 use crate::cli::render::{rows_text, AcceptedEditJson};
-use crate::cli::{DatabaseArg, Exit, JsonArg};
+use crate::cli::{DatabaseArg, Exit, FleetArgs, JsonArg};
 use crate::config::AheadPolicy;
 use crate::error::{Drift, Error, Unfinished};
+use crate::fleet::FleetCommand;
 use crate::next_step::{Naming, NextCommand};
 use crate::report::{CheckReport, Standing};
 use clap::Args;
@@ -19,6 +21,9 @@ pub struct CheckArgs {
     /// The database (`--db`).
     #[command(flatten)]
     pub db: DatabaseArg,
+    /// Over a fleet (`--targets`, `--schemas`, `--jobs`, …).
+    #[command(flatten)]
+    pub fleet: FleetArgs,
     /// Output format (`--json`).
     #[command(flatten)]
     pub output: JsonArg,
@@ -26,6 +31,15 @@ pub struct CheckArgs {
 
 /// Checks the database; the exit code is the finding's.
 pub(super) fn run(ctx: &Context<'_>, args: &CheckArgs) -> Result<Exit, Failure> {
+    if fleet::requested(&args.fleet, false)? {
+        return fleet::run(
+            ctx,
+            &args.fleet,
+            &args.db,
+            FleetCommand::Check,
+            FleetView::default(),
+        );
+    }
     let mut db = ctx.connect(&args.db)?;
     let report = ctx.migrator.check(&mut db)?;
     let exit = check_exit(&report, ctx.migrator.config().when_ahead);
@@ -49,7 +63,7 @@ pub(super) fn run(ctx: &Context<'_>, args: &CheckArgs) -> Result<Exit, Failure> 
 }
 
 /// The exit code of `check`: the most serious finding wins.
-fn check_exit(report: &CheckReport, when_ahead: AheadPolicy) -> Exit {
+pub(in crate::cli) fn check_exit(report: &CheckReport, when_ahead: AheadPolicy) -> Exit {
     if !report.unfinished.is_empty() {
         return Exit::Unfinished;
     }
@@ -67,7 +81,7 @@ fn check_exit(report: &CheckReport, when_ahead: AheadPolicy) -> Exit {
 }
 
 /// What `check` says, in one word (also the JSON `status`).
-fn check_status(report: &CheckReport) -> &'static str {
+pub(in crate::cli) fn check_status(report: &CheckReport) -> &'static str {
     if !report.unfinished.is_empty() {
         "unfinished"
     } else if !report.drift.is_empty() {

@@ -3,10 +3,12 @@
 
 use crate::cli::context::Context;
 use crate::cli::failure::Failure;
+use crate::cli::fleet::{self, FleetView};
 use crate::cli::render::AcceptedEditJson;
 use crate::cli::render::{LineStyle, View};
-use crate::cli::{DatabaseArg, Exit, JsonArg};
+use crate::cli::{DatabaseArg, Exit, FleetArgs, JsonArg};
 use crate::error::Error;
+use crate::fleet::FleetCommand;
 use crate::next_step::NextCommand;
 use clap::Args;
 use serde::Serialize;
@@ -23,6 +25,9 @@ pub struct CurrentArgs {
     /// The database (`--db`).
     #[command(flatten)]
     pub db: DatabaseArg,
+    /// Over a fleet (`--targets`, `--schemas`, `--jobs`, …).
+    #[command(flatten)]
+    pub fleet: FleetArgs,
     /// Output format (`--json`).
     #[command(flatten)]
     pub output: JsonArg,
@@ -47,6 +52,12 @@ struct Document<'a> {
 
 /// Prints the database's revisions; with `--check-heads`, fails unless at head.
 pub(super) fn run(ctx: &Context<'_>, args: &CurrentArgs) -> Result<Exit, Failure> {
+    if fleet::requested(&args.fleet, false)? {
+        let view = FleetView {
+            check_heads: args.check_heads,
+        };
+        return fleet::run(ctx, &args.fleet, &args.db, FleetCommand::Current, view);
+    }
     let graph = ctx.set()?.graph();
     let mut db = ctx.connect(&args.db)?;
     let current = ctx.migrator.current(&mut db)?;

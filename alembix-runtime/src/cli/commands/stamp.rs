@@ -3,8 +3,10 @@
 
 use crate::cli::context::Context;
 use crate::cli::failure::Failure;
+use crate::cli::fleet::{self, FleetView};
 use crate::cli::render::{rows_text, ReportJson};
-use crate::cli::{DatabaseArg, Exit, JsonArg, OfflineArgs};
+use crate::cli::{DatabaseArg, Exit, FleetArgs, JsonArg, OfflineArgs};
+use crate::fleet::FleetCommand;
 use crate::offline::OfflineCommand;
 use crate::report::StampMode;
 use clap::Args;
@@ -25,6 +27,9 @@ pub struct StampArgs {
     /// The database (`--db`).
     #[command(flatten)]
     pub db: DatabaseArg,
+    /// Over a fleet (`--targets`, `--schemas`, `--jobs`, …).
+    #[command(flatten)]
+    pub fleet: FleetArgs,
     /// Output format (`--json`).
     #[command(flatten)]
     pub output: JsonArg,
@@ -46,6 +51,16 @@ struct Document<'a> {
 /// Stamps the database, a line per change of the version table, or prints
 /// the `--sql` script.
 pub(super) fn run(ctx: &Context<'_>, args: &StampArgs) -> Result<Exit, Failure> {
+    if fleet::requested(&args.fleet, args.offline.sql)? {
+        let targets: Vec<&str> = args.targets.iter().map(String::as_str).collect();
+        let mode = if args.purge {
+            StampMode::Purge
+        } else {
+            StampMode::Keep
+        };
+        let command = FleetCommand::Stamp(&targets, mode);
+        return fleet::run(ctx, &args.fleet, &args.db, command, FleetView::default());
+    }
     if args.offline.sql {
         if args.purge {
             return Err(Failure::usage(

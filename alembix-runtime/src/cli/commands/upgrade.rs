@@ -4,8 +4,10 @@
 use crate::cli::apply::apply;
 use crate::cli::context::Context;
 use crate::cli::failure::Failure;
-use crate::cli::{DatabaseArg, Exit, JsonArg, OfflineArgs};
+use crate::cli::fleet::{self, FleetView};
+use crate::cli::{DatabaseArg, Exit, FleetArgs, JsonArg, OfflineArgs};
 use crate::error::Direction;
+use crate::fleet::FleetCommand;
 use crate::offline::OfflineCommand;
 use clap::Args;
 
@@ -21,6 +23,9 @@ pub struct UpgradeArgs {
     /// The database (`--db`).
     #[command(flatten)]
     pub db: DatabaseArg,
+    /// Over a fleet (`--targets`, `--schemas`, `--jobs`, …).
+    #[command(flatten)]
+    pub fleet: FleetArgs,
     /// Output format (`--json`).
     #[command(flatten)]
     pub output: JsonArg,
@@ -28,6 +33,10 @@ pub struct UpgradeArgs {
 
 /// Upgrades the database (see [`apply`]), or prints the `--sql` script.
 pub(super) fn run(ctx: &Context<'_>, args: &UpgradeArgs) -> Result<Exit, Failure> {
+    if fleet::requested(&args.fleet, args.offline.sql)? {
+        let command = FleetCommand::Upgrade(&args.target);
+        return fleet::run(ctx, &args.fleet, &args.db, command, FleetView::default());
+    }
     if args.offline.sql {
         let command = OfflineCommand::Upgrade(&args.target);
         return ctx.print_script(args.offline, &args.db, command, &args.target);
