@@ -5,7 +5,7 @@
 //! `new-migration`, `merge`, `import-alembic`, `import-diesel` and the read and
 //! apply commands (`heads`, `history`, `upgrade`, `check`, …) are
 //! `alembix-cli`'s, mounted as any project mounts them in its own xtask; only
-//! `bench` and `bench-import` are this workspace's own.
+//! `bench`, `bench-import` and `bench-fleet` are this workspace's own.
 
 mod bench;
 
@@ -31,6 +31,9 @@ enum Command {
     /// Time `import-alembic` on a generated history of a few hundred revisions,
     /// beside Alembic's own offline run; writes BENCHMARKS-import.md.
     BenchImport(bench::ImportBenchArgs),
+    /// Bring a fleet of PostgreSQL tenant schemas to head in one command, beside
+    /// parallel psql sessions; writes BENCHMARKS-fleet.md.
+    BenchFleet(bench::FleetBenchArgs),
 }
 
 /// The workspace root, where `bench` keeps its scratch crates and writes its report.
@@ -52,6 +55,10 @@ fn main() -> ExitCode {
             Err("`bench-import` generates its own project; it takes no --dir".to_string())
         }
         Command::BenchImport(args) => bench::run_import(&args),
+        Command::BenchFleet(_) if dir.is_some() => {
+            Err("`bench-fleet` generates its own history; it takes no --dir".to_string())
+        }
+        Command::BenchFleet(args) => bench::run_fleet(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

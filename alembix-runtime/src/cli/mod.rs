@@ -58,6 +58,12 @@
 //! instead of text; field names are stable (see the README). `--sql` takes its
 //! dialect from `--dialect`, or from the scheme of the URL without connecting.
 //!
+//! `upgrade`, `downgrade`, `stamp`, `current` and `check` also run over a
+//! fleet: `--targets FILE` (URLs, each optionally with a schema), `--schemas
+//! PATTERN` or `--schemas-query SQL` (the schemas of the `--db` server), with
+//! `--jobs`, `--canary` and `--keep-going`; a line per target (a JSON line with
+//! `--json`), a summary, and one exit code ([`Migrator::fleet`](crate::Migrator::fleet)).
+//!
 //! # Exit codes
 //!
 //! See [`Exit`]: `0` success, `1` failure, `2` usage, and for `check` (and any
@@ -85,11 +91,12 @@
 //! | --- | --- |
 //! | `mod.rs` | [`Command`], [`MigrateArgs`], these docs |
 //! | `commands/<name>.rs` | one command: its `…Args` and its `run` |
-//! | `args.rs` | the options several commands share: `--db`, `--json`, `--sql`/`--dialect` |
+//! | `args.rs` | the options several commands share: `--db`, `--json`, `--sql`/`--dialect`, the fleet's |
 //! | `runner.rs` | [`Runner`]: where the history comes from, its configuration, running a command |
 //! | `source.rs` | loading the history (embedded, or a folder, read leniently for the commands that only read it) |
 //! | `context.rs` | what a command's `run` has to work with, and the steps several share (the database URL, an offline script) |
 //! | `apply.rs` | an `upgrade` or `downgrade` run: progress, summary, JSON document |
+//! | `fleet.rs` | a command over a fleet (`--targets`, `--schemas`, `--schemas-query`): a line or JSON line per target, `[k/n]` on a terminal, the summary, one exit code |
 //! | `exit.rs`, `failure.rs` | [`Exit`] codes; why a command failed, and its JSON error document |
 //! | `render.rs` | how revisions and runs read: Alembic's text lines and blocks, and their JSON objects |
 //! | `json_writer.rs` | how a `--json` document is written (serde_json, pretty-printed) |

@@ -24,12 +24,14 @@ mod alembic;
 mod build_rows;
 mod crates;
 mod db;
+mod fleet;
 mod history;
 mod import;
 mod measure;
 mod report;
 mod scratch;
 
+pub use fleet::{run as run_fleet, FleetBenchArgs};
 pub use import::{run as run_import, ImportBenchArgs};
 
 use clap::Args;
