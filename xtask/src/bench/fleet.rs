@@ -181,7 +181,7 @@ fn write_history(dir: &Path, n: usize) -> Result<(), String> {
     for i in 1..=n {
         let (up, down) = statements(i);
         let parent = if i == 1 {
-            String::new()
+            "none".to_string()
         } else {
             revision(i - 1)
         };
