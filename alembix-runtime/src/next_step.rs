@@ -135,6 +135,26 @@ impl Naming {
         self
     }
 
+    /// The same program naming one target of a fleet: its URL (password
+    /// masked) and schema, so that a hint reaches that target alone.
+    ///
+    /// ```
+    /// use alembix_runtime::{Naming, NextCommand};
+    /// let fleet = Naming::binary("myapp migrate", None);
+    /// let one = fleet.for_target("postgres://ops:s3cret@db/app", Some("tenant_7"));
+    /// assert_eq!(
+    ///     one.command(&NextCommand::UpgradeHeads),
+    ///     "`myapp migrate upgrade heads --db 'postgres://ops:***@db/app' --schema tenant_7`"
+    /// );
+    /// ```
+    pub fn for_target(&self, url: &str, schema: Option<&str>) -> Naming {
+        match &self.command_line {
+            None => Naming::library(),
+            Some(line) => Naming::command_line(line.program.clone(), Some(url), line.authoring)
+                .with_schema(schema),
+        }
+    }
+
     /// Whether this names command lines (not library calls).
     pub fn is_command_line(&self) -> bool {
         self.command_line.is_some()

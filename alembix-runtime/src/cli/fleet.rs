@@ -272,8 +272,12 @@ impl Lines<'_> {
     }
 
     /// The message of a failed target, naming next steps as the program does.
-    fn message(&self, e: &crate::Error) -> String {
-        self.naming.core_text(&e.message(self.naming))
+    /// Its hints name that target alone (`--db URL --schema NAME`).
+    fn message(&self, r: &TargetResult, e: &crate::Error) -> String {
+        let naming = self
+            .naming
+            .for_target(&r.target.url, r.target.schema.as_deref());
+        naming.core_text(&e.message(&naming))
     }
 
     /// `ok  tenant_a  r1 → r3, 2 migration(s), 40 ms`, or `failed  tenant_b  error: …`.
@@ -305,7 +309,7 @@ impl Lines<'_> {
                 rows_text(&report.rows)
             ),
             TargetOutcome::Failed(e) => {
-                let message = self.message(e);
+                let message = self.message(r, e);
                 format!(
                     "failed   {name}  error: {}",
                     message.replace('\n', "\n           ")
@@ -348,7 +352,7 @@ impl Lines<'_> {
             TargetOutcome::Failed(e) => {
                 doc.error = Some(ErrorJson {
                     kind: classify(e).0,
-                    message: self.message(e),
+                    message: self.message(r, e),
                 });
             }
             TargetOutcome::NotRun => {}
@@ -490,6 +494,49 @@ mod tests {
             Exit::Failure
         );
         assert_eq!(exit(&[Exit::Usage]), Exit::Failure);
+    }
+
+    #[test]
+    fn a_failed_target_s_hint_names_that_target_alone() {
+        let naming = Naming::binary("myapp migrate", None);
+        let lines = Lines {
+            naming: &naming,
+            when_ahead: AheadPolicy::default(),
+            graph: None,
+            view: FleetView::default(),
+            heads: &[],
+            one_url: true,
+        };
+        let unfinished = crate::Unfinished {
+            revision: "c3c3c3c3c3c3".to_string(),
+            file: Some("2026-01-03_create_posts_c3c3c3c3c3c3.sql".to_string()),
+            operation: "upgrade".to_string(),
+            state: "failed".to_string(),
+            statements_done: 1,
+            statements_total: 2,
+            error: Some("Table 'posts' already exists".to_string()),
+        };
+        let result = TargetResult {
+            index: 7,
+            target: Target::schema("postgres://ops:s3cret@db/app", "tenant_7"),
+            outcome: TargetOutcome::Failed(crate::Error::Unfinished(vec![unfinished])),
+            duration: std::time::Duration::from_millis(12),
+        };
+        let text = lines.text(&result);
+        assert!(text.starts_with("failed   tenant_7  error: "), "{text}");
+        assert!(
+            text.contains("--db 'postgres://ops:***@db/app' --schema tenant_7"),
+            "{text}"
+        );
+        assert!(!text.contains("s3cret"), "{text}");
+        assert_eq!(lines.exit(&result), Exit::Unfinished);
+        let json: serde_json::Value =
+            serde_json::from_str(&lines.json(&result, Exit::Unfinished)).unwrap_or_default();
+        assert_eq!(json["schema"], "tenant_7");
+        assert_eq!(json["outcome"], "failed");
+        assert_eq!(json["exit_code"], 6);
+        assert_eq!(json["error"]["kind"], "unfinished");
+        assert_eq!(json["database"], "postgres://ops:***@db/app");
     }
 
     #[test]
