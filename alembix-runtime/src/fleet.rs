@@ -127,6 +127,7 @@ pub fn list_schemas(db: &mut Database, selector: &SchemaSelector<'_>) -> Result<
 
 /// What a fleet run does on each target.
 #[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
 pub enum FleetCommand<'a> {
     /// [`Migrator::upgrade`] to this target (`heads`, `<rev>`, `+1`, …).
     Upgrade(&'a str),
@@ -165,6 +166,7 @@ impl Default for FleetOptions {
 
 /// What happened on one target.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum TargetOutcome {
     /// `upgrade`, `downgrade` or `stamp` ran (perhaps with nothing to do).
     Ran(Report),
@@ -191,6 +193,7 @@ impl TargetOutcome {
 
 /// One target's result.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct TargetResult {
     /// Its position in the targets list.
     pub index: usize,
@@ -204,6 +207,7 @@ pub struct TargetResult {
 
 /// A whole fleet run.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct FleetReport {
     /// One result per target, in the targets' order.
     pub results: Vec<TargetResult>,
