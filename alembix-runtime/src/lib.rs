@@ -162,6 +162,7 @@ mod offline;
 mod planning;
 pub mod redact;
 mod report;
+pub mod schema;
 mod table_shape;
 mod timestamp;
 mod version_table;

@@ -129,6 +129,7 @@ pub use commands::heads::HeadsArgs;
 pub use commands::history::{GraphFormat, HistoryArgs};
 pub use commands::log::LogArgs;
 pub use commands::repair::RepairArgs;
+pub use commands::schema::{SchemaAction, SchemaArgs, SchemaDiffArgs, SchemaDumpArgs, Side};
 pub use commands::show::ShowArgs;
 pub use commands::stamp::StampArgs;
 pub use commands::upgrade::UpgradeArgs;
@@ -175,6 +176,8 @@ pub enum Command {
     Log(LogArgs),
     /// Take over a database that diesel_migrations migrated: its versions become version rows; nothing runs.
     AdoptDiesel(AdoptDieselArgs),
+    /// The schema the history builds or a database has: `schema dump`, `schema diff`.
+    Schema(SchemaArgs),
 }
 
 impl Command {
@@ -193,6 +196,7 @@ impl Command {
             Command::Repair(_) => "repair",
             Command::Log(_) => "log",
             Command::AdoptDiesel(_) => "adopt-diesel",
+            Command::Schema(a) => a.name(),
         }
     }
 
@@ -211,6 +215,7 @@ impl Command {
             Command::Repair(a) => a.output,
             Command::Log(a) => a.output,
             Command::AdoptDiesel(a) => a.output,
+            Command::Schema(a) => a.output(),
         };
         output.json
     }
@@ -228,6 +233,7 @@ impl Command {
             Command::Repair(a) => Some(&a.db),
             Command::Log(a) => Some(&a.db),
             Command::AdoptDiesel(a) => Some(&a.db),
+            Command::Schema(a) => Some(a.db()),
             Command::Heads(_) | Command::Branches(_) => None,
         }
     }
