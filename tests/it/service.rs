@@ -38,6 +38,7 @@ fn help_lists_every_command() {
         "repair",
         "log",
         "adopt-diesel",
+        "schema",
     ] {
         assert!(
             help.lines().any(|l| l.trim_start().starts_with(command)),

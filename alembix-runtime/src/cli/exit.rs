@@ -22,7 +22,8 @@ pub enum Exit {
     /// `4`: the database is at revisions this binary does not contain (ahead,
     /// diverged, or of unknown origin). With `AheadPolicy::Allow`, ahead is `0`.
     UnknownRevisions = 4,
-    /// `5`: an applied migration's text changed since it ran (checksum drift).
+    /// `5`: an applied migration's text changed since it ran (checksum drift);
+    /// for `schema diff`: the two schemas differ.
     Drift = 5,
     /// `6`: a non-transactional step was left failed or in progress; `repair` it.
     Unfinished = 6,
