@@ -22,11 +22,14 @@ pub enum Exit {
     /// `4`: the database is at revisions this binary does not contain (ahead,
     /// diverged, or of unknown origin). With `AheadPolicy::Allow`, ahead is `0`.
     UnknownRevisions = 4,
-    /// `5`: an applied migration's text changed since it ran (checksum drift);
-    /// for `schema diff`: the two schemas differ.
+    /// `5`: an applied migration's text changed since it ran (checksum drift).
     Drift = 5,
     /// `6`: a non-transactional step was left failed or in progress; `repair` it.
     Unfinished = 6,
+    /// `7`: the schema differs from the one the history builds (`schema diff`;
+    /// `check --schema-drift`, which compares only when it has nothing
+    /// else to report, so this code never hides another).
+    SchemaDrift = 7,
 }
 
 impl Exit {
@@ -62,10 +65,11 @@ mod tests {
             Exit::UnknownRevisions,
             Exit::Drift,
             Exit::Unfinished,
+            Exit::SchemaDrift,
         ]
         .iter()
         .map(|e| e.code())
         .collect();
-        assert_eq!(codes, [0, 1, 2, 3, 4, 5, 6]);
+        assert_eq!(codes, [0, 1, 2, 3, 4, 5, 6, 7]);
     }
 }

@@ -2,7 +2,8 @@
 //! [`Migrator::inspect_schema`]): the `schema` fixture replayed into a
 //! scratch database dumps to the exact text below on each backend, twice
 //! the same; a database upgraded to the heads reads the same; an index
-//! added by hand shows in the diff and makes `schema diff` exit 5; the
+//! added by hand shows in the diff and makes `schema diff` and `check
+//! --schema-drift` exit 7 (a database behind the heads is not compared); the
 //! scratch database is gone afterwards; this tool's tables are never in a
 //! dump.
 
@@ -185,11 +186,21 @@ fn an_index_added_by_hand_shows_in_the_diff(t: &TestDb) {
         .map(Difference::line)
         .collect();
     assert_eq!(lines, [" table books", "+  index ix_by_hand (price)"]);
-    assert_eq!(cli(&["schema", "diff", "--db", &t.url]), Exit::Drift);
+    assert_eq!(cli(&["schema", "diff", "--db", &t.url]), Exit::SchemaDrift);
     assert_eq!(
         cli(&["schema", "diff", "--from", "live", "--to", "history", "--db", &t.url, "--json"]),
-        Exit::Drift
+        Exit::SchemaDrift
     );
+    assert_eq!(
+        cli(&["check", "--schema-drift", "--db", &t.url]),
+        Exit::SchemaDrift
+    );
+    assert_eq!(
+        cli(&["check", "--schema-drift", "--db", &t.url, "--json"]),
+        Exit::SchemaDrift
+    );
+    // Without the flag, `check` looks at the history only.
+    assert_eq!(cli(&["check", "--db", &t.url]), Exit::Success);
 }
 
 fn the_cli_drops_its_scratch_database(t: &TestDb) {

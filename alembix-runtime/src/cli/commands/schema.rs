@@ -1,6 +1,6 @@
 //! `schema dump` and `schema diff`: the schema the history builds (replayed
 //! into a scratch database) or a live database has, as normalised text or
-//! JSON, and what differs between the two (exit `5` when anything does).
+//! JSON, and what differs between the two (exit `7` when anything does).
 //!
 //! The scratch database is SQLite in memory, unless `--dialect` or the
 //! scheme of `--db` names a PostgreSQL or MySQL/MariaDB server: then it is
@@ -28,7 +28,7 @@ pub struct SchemaArgs {
 pub enum SchemaAction {
     /// Print the schema the history builds (replayed into a scratch database), or with --live a database's.
     Dump(SchemaDumpArgs),
-    /// Compare the schema the history builds with a live database's (exit 5 when they differ).
+    /// Compare the schema the history builds with a live database's (exit 7 when they differ).
     Diff(SchemaDiffArgs),
 }
 
@@ -187,7 +187,7 @@ fn compare(ctx: &Context<'_>, args: &SchemaDiffArgs) -> Result<Exit, Failure> {
     let exit = if differences.is_empty() {
         Exit::Success
     } else {
-        Exit::Drift
+        Exit::SchemaDrift
     };
     if ctx.json {
         let name = |side: Side| match side {
@@ -214,7 +214,7 @@ fn compare(ctx: &Context<'_>, args: &SchemaDiffArgs) -> Result<Exit, Failure> {
 
 /// The schema the history builds up to `revision`, replayed into a scratch
 /// database (dropped before this returns).
-fn replayed(
+pub(in crate::cli) fn replayed(
     ctx: &Context<'_>,
     db: &DatabaseArg,
     dialect: Option<DialectArg>,
