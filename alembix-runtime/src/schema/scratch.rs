@@ -124,16 +124,20 @@ impl Drop for Scratch {
 }
 
 /// `url` with its database (the path) replaced by `name`, the query kept.
+///
+/// The host starts after the **last** `@` (the rule of [`crate::redact`]:
+/// a password may hold a raw `?` or `#`, which libpq reads as its own, and
+/// a URL the drivers would read otherwise was refused before this).
 fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((base, query)) => (base, format!("?{query}")),
-        None => (url, String::new()),
-    };
-    let authority = base.find("://").map_or(0, |i| i + 3);
-    let path = base[authority..]
-        .find('/')
-        .map_or(base.len(), |i| authority + i);
-    format!("{}/{name}{query}", &base[..path])
+    let authority = url.find("://").map_or(0, |i| i + 3);
+    let host = url[authority..]
+        .rfind('@')
+        .map_or(authority, |i| authority + i + 1);
+    let path = url[host..]
+        .find(['/', '?', '#'])
+        .map_or(url.len(), |i| host + i);
+    let query = url[path..].find('?').map_or("", |i| &url[path + i..]);
+    format!("{}/{name}{query}", &url[..path])
 }
 
 #[cfg(test)]
@@ -147,5 +151,9 @@ mod tests {
             "postgres://u:p@h:5432/s?sslmode=disable"
         );
         assert_eq!(with_database("mysql://root@h", "s"), "mysql://root@h/s");
+        assert_eq!(
+            with_database("postgres://u:a?b/c#d@h/app?x=1", "s"),
+            "postgres://u:a?b/c#d@h/s?x=1"
+        );
     }
 }

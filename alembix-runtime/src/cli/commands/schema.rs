@@ -7,6 +7,7 @@
 //! `alembix_scratch_<pid>_<n>`, created on that server and dropped
 //! afterwards, on every path.
 
+use crate::backend::Database;
 use crate::cli::context::Context;
 use crate::cli::failure::Failure;
 use crate::cli::{DatabaseArg, DialectArg, Exit, JsonArg};
@@ -221,6 +222,11 @@ pub(in crate::cli) fn replayed(
     revision: &str,
 ) -> Result<Schema, Failure> {
     let url = ctx.migrations.database_url(db.url.as_deref());
+    if let Some(url) = &url {
+        // A string that is no URL this binary accepts is refused, as by
+        // every command, not taken for "no server".
+        Database::driver_url(url)?;
+    }
     let of_url = url.as_deref().and_then(Dialect::of_url);
     let dialect = match (dialect.map(Dialect::from), of_url) {
         (Some(d), _) => d,
