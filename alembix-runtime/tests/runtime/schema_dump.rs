@@ -43,6 +43,8 @@ table books
   check ck_books_price (price >= 0)
 view active_authors
   SELECT id, name FROM authors WHERE active = 1
+trigger books.books_touch
+  CREATE TRIGGER books_touch AFTER UPDATE ON books BEGIN UPDATE authors SET active = active WHERE id = NEW.author_id; END
 ";
 
 const POSTGRES: &str = "table authors
@@ -50,6 +52,7 @@ const POSTGRES: &str = "table authors
   column email character varying(200) not null
   column name character varying(100) not null default 'anonymous'::character varying
   column active integer not null default 1
+  column mood mood
   primary key authors_pkey (id)
   unique uq_authors_email (email)
   index ix_authors_active_name (name) where active = 1
@@ -64,6 +67,14 @@ table books
   check ck_books_price (price >= 0)
 view active_authors
   SELECT authors.id, authors.name FROM authors WHERE authors.active = 1
+enum mood
+  labels ('happy', 'sad')
+sequence invoice_numbers
+  bigint start 1000 increment 1 min 1 max 9223372036854775807 cache 1
+function touch_books()
+  CREATE OR REPLACE FUNCTION touch_books() RETURNS trigger LANGUAGE plpgsql AS $function$ BEGIN NEW.price := NEW.price; RETURN NEW; END $function$
+trigger books.books_touch
+  CREATE TRIGGER books_touch BEFORE UPDATE ON books FOR EACH ROW EXECUTE FUNCTION touch_books()
 ";
 
 /// MariaDB: unique constraints are unique indexes, a foreign key gets an
@@ -87,6 +98,8 @@ table books
   check ck_books_price (`price` >= 0)
 view active_authors
   select `authors`.`id` AS `id`,`authors`.`name` AS `name` from `authors` where `authors`.`active` = 1
+trigger books.books_touch
+  BEFORE UPDATE FOR EACH ROW SET NEW.price = NEW.price
 ";
 
 fn expected(kind: Kind) -> &'static str {
@@ -148,10 +161,11 @@ fn the_replayed_history_dumps_to_the_same_exact_text(t: &TestDb) {
         assert!(second.table(own).is_none(), "{own} is in the dump");
         assert!(!second.text().contains(own), "{own} is in the dump");
     }
-    // Up to the first revision: no view, no partial index.
+    // Up to the first revision: no view, no partial index, no trigger.
     let mut older = scratch(t);
     let first_only = m.replay_schema(&mut older, "f1f1f1f1f1f1").unwrap();
     assert!(first_only.views.is_empty());
+    assert!(first_only.triggers.is_empty());
     assert!(first_only.table("authors").unwrap().indexes.is_empty());
 }
 
