@@ -123,7 +123,8 @@ pub(super) fn read(
         if let Some(table) = tables.get_mut(&c.table_name) {
             table.columns.push(Column {
                 name: c.name,
-                data_type: c.data_type.to_ascii_lowercase(),
+                // A type of this schema is qualified unless it is on the search path.
+                data_type: unqualify(&c.data_type).to_ascii_lowercase(),
                 nullable: !c.not_null,
                 default: c.default_value.map(|d| unqualify(&d)),
                 extra: c.extra,
@@ -161,7 +162,7 @@ pub(super) fn read(
             }),
             _ => table.checks.push(Check {
                 name: key.name,
-                expression: check_expression(&c.definition),
+                expression: unqualify(&check_expression(&c.definition)),
             }),
         }
     }
@@ -174,9 +175,12 @@ pub(super) fn read(
         if let Some(table) = tables.get_mut(&i.table_name) {
             table.indexes.push(Index {
                 name: i.name,
-                columns: split_list(i.columns.as_deref()),
+                columns: split_list(i.columns.as_deref())
+                    .iter()
+                    .map(|c| unqualify(c))
+                    .collect(),
                 unique: i.is_unique,
-                predicate: i.predicate.map(|p| collapse(&p)),
+                predicate: i.predicate.map(|p| unqualify(&p)),
             });
         }
     }

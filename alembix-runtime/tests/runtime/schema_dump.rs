@@ -239,7 +239,61 @@ fn the_cli_drops_its_scratch_database(t: &TestDb) {
     }
 }
 
+/// A tenant schema (PostgreSQL) or database (MySQL/MariaDB) of the test,
+/// dropped afterwards.
+struct Tenant<'a> {
+    t: &'a TestDb,
+    name: String,
+}
+
+impl Drop for Tenant<'_> {
+    fn drop(&mut self) {
+        if self.t.kind == Kind::Mysql {
+            let _ = self
+                .t
+                .oracle()
+                .try_exec(&format!("DROP DATABASE IF EXISTS `{}`", self.name));
+        }
+    }
+}
+
+fn a_target_schema_reads_as_the_replayed_history(t: &TestDb) {
+    if t.kind == Kind::Sqlite {
+        return; // one file, one schema
+    }
+    let tenant = Tenant {
+        t,
+        name: match t.kind {
+            Kind::Mysql => format!("{}_tenant", t.name),
+            _ => "tenant_a".to_string(),
+        },
+    };
+    let m = migrator(
+        "schema",
+        Config {
+            target_schema: Some(tenant.name.clone()),
+            ..Config::default()
+        },
+    );
+    let mut db = t.connect();
+    m.upgrade(&mut db, "heads").unwrap();
+    let live = m.inspect_schema(&mut db).unwrap();
+    let replayed = m.replay_schema(&mut scratch(t), "heads").unwrap();
+    assert_eq!(live.text(), replayed.text());
+    // The connection's own schema / database has none of it.
+    let own = migrator("schema", Config::default())
+        .inspect_schema(&mut t.connect())
+        .unwrap();
+    assert!(own.tables.is_empty(), "{}", own.text());
+    assert_eq!(
+        cli(&["schema", "diff", "--db", &t.url, "--schema", &tenant.name]),
+        Exit::Success
+    );
+    assert_eq!(cli(&["schema", "diff", "--db", &t.url]), Exit::SchemaDrift);
+}
+
 crate::on_all_backends!(
+    a_target_schema_reads_as_the_replayed_history,
     the_replayed_history_dumps_to_the_same_exact_text,
     a_database_at_the_heads_reads_as_the_replayed_history,
     an_index_added_by_hand_shows_in_the_diff,
