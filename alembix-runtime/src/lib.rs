@@ -144,7 +144,7 @@ macro_rules! embed_migrations {
     };
 }
 
-// Every public item has one path: the crate root (or `cli`, `redact`).
+// Every public item has one path: the crate root (or `cli`, `redact`, `schema`).
 mod assess;
 mod backend;
 #[cfg(feature = "cli")]
