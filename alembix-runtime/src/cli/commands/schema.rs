@@ -261,3 +261,56 @@ pub(in crate::cli) fn replayed(
     scratch.remove()?;
     Ok(schema)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::json_writer;
+    use crate::schema::{Column, Table};
+
+    #[test]
+    fn the_documents_keep_their_field_names() {
+        let schema = Schema {
+            dialect: "sqlite".to_string(),
+            tables: vec![Table {
+                name: "t".to_string(),
+                columns: vec![Column {
+                    name: "id".to_string(),
+                    data_type: "integer".to_string(),
+                    ..Column::default()
+                }],
+                ..Table::default()
+            }],
+            ..Schema::default()
+        };
+        let dump = DumpDocument {
+            command: "schema dump",
+            source: "history",
+            revision: Some("heads"),
+            database: None,
+            schema: &schema,
+        };
+        let text: String = json_writer::text(&dump).split_whitespace().collect();
+        assert_eq!(
+            text,
+            r#"{"command":"schemadump","source":"history","revision":"heads","database":null,"schema":{"dialect":"sqlite","tables":[{"name":"t","columns":[{"name":"id","type":"integer","nullable":false,"default":null,"extra":null}],"primary_key":null,"unique":[],"indexes":[],"foreign_keys":[],"checks":[]}],"views":[],"enums":[],"sequences":[],"functions":[],"triggers":[]}}"#
+        );
+        let differences = [
+            Difference::Context("table t".to_string()),
+            Difference::Added("  index ix (id)".to_string()),
+        ];
+        let document = DiffDocument {
+            command: "schema diff",
+            from: "history",
+            to: "live",
+            equal: false,
+            exit_code: Exit::SchemaDrift.code(),
+            differences: &differences,
+        };
+        let text: String = json_writer::text(&document).split_whitespace().collect();
+        assert_eq!(
+            text,
+            r#"{"command":"schemadiff","from":"history","to":"live","equal":false,"exit_code":7,"differences":[{"kind":"context","line":"tablet"},{"kind":"added","line":"indexix(id)"}]}"#
+        );
+    }
+}
