@@ -119,10 +119,14 @@ pub struct Key {
 pub struct Index {
     /// Its name.
     pub name: String,
-    /// Its columns or expressions, in key order.
+    /// Its columns or expressions, in key order (`desc` after one sorted
+    /// descending).
     pub columns: Vec<String>,
     /// Whether it is unique.
     pub unique: bool,
+    /// Its access method when not the default b-tree (PostgreSQL: `gin`,
+    /// `gist`, `hash`, …).
+    pub method: Option<String>,
     /// A partial index's `WHERE` condition (SQLite, PostgreSQL).
     #[cfg_attr(feature = "cli", serde(rename = "where"))]
     pub predicate: Option<String>,

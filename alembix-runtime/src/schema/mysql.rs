@@ -157,7 +157,7 @@ pub(super) fn read(
     }
 
     let indexes: Vec<IndexRow> = db.load_or(
-        &format!("SELECT CAST(TABLE_NAME AS CHAR) AS table_name, CAST(INDEX_NAME AS CHAR) AS name, CAST(MIN(NON_UNIQUE) AS SIGNED) AS non_unique, CAST(GROUP_CONCAT(CONCAT(COLUMN_NAME, IF(SUB_PART IS NULL, '', CONCAT('(', SUB_PART, ')'))) ORDER BY SEQ_IN_INDEX SEPARATOR {SEPARATOR}) AS CHAR) AS columns FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = {s} GROUP BY TABLE_NAME, INDEX_NAME"),
+        &format!("SELECT CAST(TABLE_NAME AS CHAR) AS table_name, CAST(INDEX_NAME AS CHAR) AS name, CAST(MIN(NON_UNIQUE) AS SIGNED) AS non_unique, CAST(GROUP_CONCAT(CONCAT(COLUMN_NAME, IF(SUB_PART IS NULL, '', CONCAT('(', SUB_PART, ')')), IF(COLLATION = 'D', ' desc', '')) ORDER BY SEQ_IN_INDEX SEPARATOR {SEPARATOR}) AS CHAR) AS columns FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = {s} GROUP BY TABLE_NAME, INDEX_NAME"),
         DOING,
     )?;
     for i in indexes {
@@ -180,6 +180,7 @@ pub(super) fn read(
                 name: i.name,
                 columns,
                 unique: false,
+                method: None,
                 predicate: None,
             });
         }

@@ -71,6 +71,8 @@ struct IndexRow {
     columns: Option<String>,
     #[diesel(sql_type = Nullable<Text>)]
     predicate: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    method: Option<String>,
 }
 
 #[derive(QueryableByName)]
@@ -168,7 +170,7 @@ pub(super) fn read(
     }
 
     let indexes: Vec<IndexRow> = db.load_or(
-        &format!("SELECT t.relname::text AS table_name, i.relname::text AS name, x.indisunique AS is_unique, array_to_string(ARRAY(SELECT pg_get_indexdef(x.indexrelid, k, true) FROM generate_series(1, x.indnkeyatts) k ORDER BY k), chr(31)) AS columns, pg_get_expr(x.indpred, x.indrelid, true) AS predicate FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace WHERE n.nspname = {nsp} AND NOT EXISTS (SELECT 1 FROM pg_constraint co WHERE co.conindid = x.indexrelid AND co.conrelid = x.indrelid AND co.contype IN ('p', 'u', 'x'))"),
+        &format!("SELECT t.relname::text AS table_name, i.relname::text AS name, x.indisunique AS is_unique, array_to_string(ARRAY(SELECT pg_get_indexdef(x.indexrelid, k, true) || CASE WHEN (x.indoption[k - 1] & 1) = 1 THEN ' desc' ELSE '' END FROM generate_series(1, x.indnkeyatts) k ORDER BY k), chr(31)) AS columns, pg_get_expr(x.indpred, x.indrelid, true) AS predicate, NULLIF(am.amname::text, 'btree') AS method FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_am am ON am.oid = i.relam JOIN pg_class t ON t.oid = x.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace WHERE n.nspname = {nsp} AND NOT EXISTS (SELECT 1 FROM pg_constraint co WHERE co.conindid = x.indexrelid AND co.conrelid = x.indrelid AND co.contype IN ('p', 'u', 'x'))"),
         DOING,
     )?;
     for i in indexes {
@@ -180,6 +182,7 @@ pub(super) fn read(
                     .map(|c| unqualify(c))
                     .collect(),
                 unique: i.is_unique,
+                method: i.method,
                 predicate: i.predicate.map(|p| unqualify(&p)),
             });
         }

@@ -52,6 +52,8 @@ struct IndexRow {
 struct IndexColumn {
     #[diesel(sql_type = Nullable<Text>)]
     name: Option<String>,
+    #[diesel(sql_type = BigInt)]
+    descending: i64,
 }
 
 #[derive(QueryableByName)]
@@ -129,7 +131,7 @@ fn table(db: &mut Database, name: &str, sql: &str, objects: &[Object]) -> Result
     for index in indexes {
         let info: Vec<IndexColumn> = db.load_or(
             &format!(
-                "SELECT name FROM pragma_index_info({}) ORDER BY seqno",
+                "SELECT name, CAST(\"desc\" AS INTEGER) AS descending FROM pragma_index_xinfo({}) WHERE key = 1 ORDER BY seqno",
                 Dialect::Sqlite.literal(&index.name)
             ),
             DOING,
@@ -143,7 +145,9 @@ fn table(db: &mut Database, name: &str, sql: &str, objects: &[Object]) -> Result
             .into_iter()
             .enumerate()
             .map(|(i, c)| match c.name {
+                Some(name) if c.descending != 0 => format!("{name} desc"),
                 Some(name) => name,
+                // An expression, as written (with its own `DESC`).
                 None => parsed.get(i).cloned().unwrap_or_default(),
             })
             .collect();
@@ -157,6 +161,7 @@ fn table(db: &mut Database, name: &str, sql: &str, objects: &[Object]) -> Result
                 name: index.name,
                 columns,
                 unique: index.is_unique != 0,
+                method: None,
                 predicate,
             }),
         }

@@ -83,6 +83,9 @@ impl Index {
             self.name,
             self.columns.join(", ")
         );
+        if let Some(method) = &self.method {
+            let _ = write!(line, " using {method}");
+        }
         if let Some(predicate) = &self.predicate {
             let _ = write!(line, " where {predicate}");
         }
@@ -260,6 +263,7 @@ mod tests {
                     name: "ix_email".to_string(),
                     columns: vec!["lower(email)".to_string()],
                     unique: false,
+                    method: Some("gin".to_string()),
                     predicate: Some("(email IS NOT NULL)".to_string()),
                 }],
                 foreign_keys: vec![ForeignKey {
@@ -296,7 +300,7 @@ mod tests {
   column email varchar(200) default 'x'
   primary key users_pkey (id)
   unique (email)
-  index ix_email (lower(email)) where (email IS NOT NULL)
+  index ix_email (lower(email)) using gin where (email IS NOT NULL)
   foreign key fk (id) references people (id) on delete cascade on update no action
   check (id > 0)
 view v
@@ -320,6 +324,7 @@ enum mood
             name: "ix_new".to_string(),
             columns: vec!["id".to_string()],
             unique: true,
+            method: None,
             predicate: None,
         });
         to.views.clear();
