@@ -28,7 +28,10 @@
 //! failed non-transactional step: record what a person did, or run the
 //! statements that did not run), [`Migrator::accept_edit`] (accept a
 //! deliberate edit of an applied migration) and [`Migrator::offline_sql`] (the exact script, per dialect, without a
-//! connection) complete it. One [`Config`] holds the version table's name and
+//! connection) complete it. [`Migrator::replay_schema`] and
+//! [`Migrator::inspect_schema`] read the schema the history builds (in a
+//! [`schema::Scratch`] database) and the one a database has, as one model
+//! ([`schema`]: text, JSON, diff). One [`Config`] holds the version table's name and
 //! schema, the lock timeout, the transaction mode and the policy for a database
 //! that is ahead of the binary.
 //!
@@ -141,7 +144,7 @@ macro_rules! embed_migrations {
     };
 }
 
-// Every public item has one path: the crate root (or `cli`, `redact`).
+// Every public item has one path: the crate root (or `cli`, `redact`, `schema`).
 mod assess;
 mod backend;
 #[cfg(feature = "cli")]
@@ -162,6 +165,7 @@ mod offline;
 mod planning;
 pub mod redact;
 mod report;
+pub mod schema;
 mod table_shape;
 mod timestamp;
 mod version_table;

@@ -222,6 +222,21 @@ impl Migrator {
         })
     }
 
+    /// The same history for a scratch database: no target schema, the
+    /// version tables in the scratch's own default schema.
+    pub(crate) fn for_scratch(&self) -> Result<Migrator> {
+        let config = Config {
+            target_schema: None,
+            version_table_schema: None,
+            ..self.config.clone()
+        };
+        Ok(Migrator {
+            tables: config.tables()?,
+            config,
+            ..self.clone()
+        })
+    }
+
     /// The configuration.
     pub fn config(&self) -> &Config {
         &self.config

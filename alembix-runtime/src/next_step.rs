@@ -46,6 +46,9 @@ pub enum NextCommand {
     AdoptDiesel,
     /// Apply the pending migrations ([`Migrator::upgrade`](crate::Migrator::upgrade), `upgrade heads`).
     UpgradeHeads,
+    /// Show what differs between the schema the history builds and the
+    /// database's ([`schema::diff`](crate::schema::diff), `schema diff`).
+    SchemaDiff,
 }
 
 /// How messages name the command to run next: a call of this library (the
@@ -226,6 +229,7 @@ fn rust_call(next: &NextCommand) -> String {
         ),
         NextCommand::AdoptDiesel => "Migrator::adopt_diesel(&mut db)".to_string(),
         NextCommand::UpgradeHeads => "Migrator::upgrade(&mut db, \"heads\")".to_string(),
+        NextCommand::SchemaDiff => "schema::diff(&migrator.replay_schema(&mut scratch, \"heads\")?, &migrator.inspect_schema(&mut db)?)".to_string(),
     }
 }
 
@@ -254,6 +258,7 @@ fn arguments(next: &NextCommand) -> String {
         NextCommand::Stamp { purge: false } => "stamp REVISION".to_string(),
         NextCommand::AdoptDiesel => "adopt-diesel".to_string(),
         NextCommand::UpgradeHeads => "upgrade heads".to_string(),
+        NextCommand::SchemaDiff => "schema diff".to_string(),
     }
 }
 

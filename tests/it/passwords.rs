@@ -87,6 +87,10 @@ fn commands() -> Vec<Vec<&'static str>> {
         vec!["upgrade", "heads"],
         vec!["repair", HEAD, "--completed", "--reason", "nothing failed"],
         vec!["adopt-diesel"],
+        vec!["schema", "dump", "--live"],
+        vec!["schema", "dump"],
+        vec!["schema", "diff"],
+        vec!["check", "--schema-drift"],
         vec!["upgrade", "heads", "--sql"],
     ]
 }

@@ -38,6 +38,7 @@ fn help_lists_every_command() {
         "repair",
         "log",
         "adopt-diesel",
+        "schema",
     ] {
         assert!(
             help.lines().any(|l| l.trim_start().starts_with(command)),
@@ -106,5 +107,47 @@ fn log_shows_what_ran_newest_first() {
     assert!(
         lines[0].starts_with(at),
         "the text and the JSON print the same time: {text}"
+    );
+}
+
+/// `migrate schema dump` prints the schema the embedded history builds,
+/// replayed in memory (no file is created); after the launch, `--live`
+/// reads the same text from the service's database and `schema diff` finds
+/// nothing; a column added by hand is a `+` line and exit 7, for `check
+/// --schema-drift` too.
+#[test]
+fn schema_dump_and_diff_over_the_embedded_history() {
+    use diesel::connection::SimpleConnection;
+    use diesel::Connection;
+    let dir = TempDir(scratch_dir("chatbot-schema"));
+    let dump = chatbot(&dir.0, &["migrate", "schema", "dump"]).ok();
+    assert!(!dir.0.join("chatbot.sqlite").exists(), "{dump:?}");
+    assert!(dump.stdout.starts_with("table forum_config\n"), "{dump:?}");
+    assert!(
+        dump.stdout
+            .contains("\ntable users\n  column id bigint not null\n"),
+        "{dump:?}"
+    );
+    assert!(!dump.stdout.contains("alembic_version"), "{dump:?}");
+    chatbot(&dir.0, &[]).ok();
+    let live = chatbot(&dir.0, &["migrate", "schema", "dump", "--live"]).ok();
+    assert_eq!(live.stdout, dump.stdout);
+    let same = chatbot(&dir.0, &["migrate", "schema", "diff"]).ok();
+    assert_eq!(same.stdout, "");
+    let mut conn =
+        diesel::SqliteConnection::establish(&dir.0.join("chatbot.sqlite").to_string_lossy())
+            .expect("open the service's database");
+    conn.batch_execute("ALTER TABLE guilds ADD COLUMN note TEXT")
+        .expect("a change by hand");
+    let differs = chatbot(&dir.0, &["migrate", "schema", "diff"]).code(7);
+    assert_eq!(
+        differs.stdout,
+        "--- history (heads)\n+++ live (sqlite://chatbot.sqlite)\n table guilds\n+  column note text\n"
+    );
+    let check = chatbot(&dir.0, &["migrate", "check", "--schema-drift", "--json"]).code(7);
+    assert_eq!(check.json()["status"], "schema_drift");
+    assert_eq!(
+        check.json()["schema_differences"][1]["line"],
+        "  column note text"
     );
 }

@@ -26,6 +26,10 @@ pub enum Exit {
     Drift = 5,
     /// `6`: a non-transactional step was left failed or in progress; `repair` it.
     Unfinished = 6,
+    /// `7`: the schema differs from the one the history builds (`schema diff`;
+    /// `check --schema-drift`, which compares only when it has nothing
+    /// else to report, so this code never hides another).
+    SchemaDrift = 7,
 }
 
 impl Exit {
@@ -61,10 +65,11 @@ mod tests {
             Exit::UnknownRevisions,
             Exit::Drift,
             Exit::Unfinished,
+            Exit::SchemaDrift,
         ]
         .iter()
         .map(|e| e.code())
         .collect();
-        assert_eq!(codes, [0, 1, 2, 3, 4, 5, 6]);
+        assert_eq!(codes, [0, 1, 2, 3, 4, 5, 6, 7]);
     }
 }

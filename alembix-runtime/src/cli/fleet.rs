@@ -212,15 +212,16 @@ fn target_name(t: &Target, one_url: bool) -> String {
 }
 
 /// The run's exit code: a failed target's `1` outranks every finding; then,
-/// as for `check`, unfinished > drift > unknown revisions > pending.
+/// as for `check`, unfinished > drift > unknown revisions > schema drift > pending.
 fn summary_exit(exits: impl Iterator<Item = Exit>) -> Exit {
     let rank = |e: &Exit| match e {
         Exit::Success => 0,
         Exit::Pending => 1,
-        Exit::UnknownRevisions => 2,
-        Exit::Drift => 3,
-        Exit::Unfinished => 4,
-        Exit::Failure | Exit::Usage => 5,
+        Exit::SchemaDrift => 2,
+        Exit::UnknownRevisions => 3,
+        Exit::Drift => 4,
+        Exit::Unfinished => 5,
+        Exit::Failure | Exit::Usage => 6,
     };
     match exits.max_by_key(rank) {
         Some(Exit::Usage) => Exit::Failure,

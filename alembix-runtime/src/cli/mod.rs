@@ -42,10 +42,13 @@
 //! | `upgrade TARGET [--sql]` | unless `--sql` | apply migrations (a line per migration with its duration) |
 //! | `downgrade TARGET [--sql]` | unless `--sql` | revert migrations |
 //! | `stamp TARGET… [--purge] [--sql]` | unless `--sql` | set the version table without running SQL |
-//! | `check` | yes | drift, unknown revisions, unfinished steps, pending work; the exit code says which |
+//! | `check [--schema-drift]` | yes | drift, unknown revisions, unfinished steps, pending work; the exit code says which; with `--schema-drift`, when nothing else, the schema against the history's at the heads |
 //! | `repair REV --completed/--rolled-back/--resume/--accept-edit --reason …` | yes | the audited ways out of a refused launch: record what a person did about a failed non-transactional step, run its statements that did not run, or accept a deliberate edit of an applied migration |
 //! | `log [-n N]` | yes | the history table, newest first: what ran, when (UTC), how long, how it ended, which program |
 //! | `adopt-diesel` | yes | take over a database diesel_migrations migrated: its versions become version rows |
+//! | `schema dump [--revision REV] [--dialect D]` | a scratch one | the schema the history builds, replayed into a scratch database (SQLite in memory, or created on the `--db` server and dropped) |
+//! | `schema dump --live` | yes | the database's schema, one line per item (see [`crate::schema`]) |
+//! | `schema diff [--from history\|live] [--to history\|live]` | yes | what differs between the history at the heads and the database; exit `7` when anything does |
 //!
 //! Each command is one file, `commands/<name>.rs` (`adopt-diesel` is
 //! `commands/adopt_diesel.rs`): its clap arguments and its `run`, which reads
@@ -68,7 +71,8 @@
 //!
 //! See [`Exit`]: `0` success, `1` failure, `2` usage, and for `check` (and any
 //! command refused for the same reason) `3` pending, `4` unknown revisions
-//! (ahead, diverged, or of unknown origin), `5` drift, `6` unfinished step.
+//! (ahead, diverged, or of unknown origin), `5` drift, `6` unfinished step,
+//! `7` schema drift (`schema diff`, `check --schema-drift`).
 //!
 //! # Output, and a reader that goes away
 //!
@@ -129,6 +133,7 @@ pub use commands::heads::HeadsArgs;
 pub use commands::history::{GraphFormat, HistoryArgs};
 pub use commands::log::LogArgs;
 pub use commands::repair::RepairArgs;
+pub use commands::schema::{SchemaAction, SchemaArgs, SchemaDiffArgs, SchemaDumpArgs, Side};
 pub use commands::show::ShowArgs;
 pub use commands::stamp::StampArgs;
 pub use commands::upgrade::UpgradeArgs;
@@ -175,6 +180,8 @@ pub enum Command {
     Log(LogArgs),
     /// Take over a database that diesel_migrations migrated: its versions become version rows; nothing runs.
     AdoptDiesel(AdoptDieselArgs),
+    /// The schema the history builds or a database has: `schema dump`, `schema diff`.
+    Schema(SchemaArgs),
 }
 
 impl Command {
@@ -193,6 +200,7 @@ impl Command {
             Command::Repair(_) => "repair",
             Command::Log(_) => "log",
             Command::AdoptDiesel(_) => "adopt-diesel",
+            Command::Schema(a) => a.name(),
         }
     }
 
@@ -211,6 +219,7 @@ impl Command {
             Command::Repair(a) => a.output,
             Command::Log(a) => a.output,
             Command::AdoptDiesel(a) => a.output,
+            Command::Schema(a) => a.output(),
         };
         output.json
     }
@@ -228,6 +237,7 @@ impl Command {
             Command::Repair(a) => Some(&a.db),
             Command::Log(a) => Some(&a.db),
             Command::AdoptDiesel(a) => Some(&a.db),
+            Command::Schema(a) => Some(a.db()),
             Command::Heads(_) | Command::Branches(_) => None,
         }
     }

@@ -21,6 +21,8 @@ mod linear;
 mod offline;
 mod recovery;
 mod safety;
+#[cfg(feature = "cli")]
+mod schema_dump;
 mod sql_client;
 mod state_tables;
 #[cfg(feature = "cli")]

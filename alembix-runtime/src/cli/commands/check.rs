@@ -2,6 +2,7 @@
 //! what the database needs before this binary may run on it. The exit code
 //! says which (the most serious finding wins), so it gates a deploy.
 
+use crate::cli::commands::schema;
 use crate::cli::context::Context;
 use crate::cli::failure::Failure;
 use crate::cli::fleet::{self, FleetView};
@@ -12,12 +13,17 @@ use crate::error::{Drift, Error, Unfinished};
 use crate::fleet::FleetCommand;
 use crate::next_step::{Naming, NextCommand};
 use crate::report::{CheckReport, Standing};
+use crate::schema::{diff as schema_diff, Difference};
 use clap::Args;
 use serde::Serialize;
 
 /// Arguments of `check`.
 #[derive(Debug, Clone, Args)]
 pub struct CheckArgs {
+    /// When nothing else is found: also compare the database's schema with the one the history
+    /// builds at the heads (replayed into a scratch database, as `schema diff`); exit 7 when they differ.
+    #[arg(long, conflicts_with_all = ["targets_file", "schemas", "schemas_query"])]
+    pub schema_drift: bool,
     /// The database (`--db`).
     #[command(flatten)]
     pub db: DatabaseArg,
@@ -42,22 +48,53 @@ pub(super) fn run(ctx: &Context<'_>, args: &CheckArgs) -> Result<Exit, Failure> 
     }
     let mut db = ctx.connect(&args.db)?;
     let report = ctx.migrator.check(&mut db)?;
-    let exit = check_exit(&report, ctx.migrator.config().when_ahead);
-    let status = check_status(&report);
-    if ctx.json {
-        ctx.out.json(&Document::new(
-            ctx.name,
-            db.redacted_url(),
-            status,
-            exit,
-            &report,
-        ));
-    } else {
-        ctx.out
-            .line(format_args!("database: {}", db.redacted_url()));
-        for line in text(&report, status, ctx.naming) {
-            ctx.out.line(line);
+    let mut exit = check_exit(&report, ctx.migrator.config().when_ahead);
+    let mut status = check_status(&report);
+    // `--schema-drift`: only a database with nothing else to report is
+    // compared (one behind the heads differs from them by design).
+    let differences = if args.schema_drift && exit == Exit::Success {
+        let live = ctx.migrator.inspect_schema(&mut db)?;
+        let history = schema::replayed(ctx, &args.db, None, "heads")?;
+        let differences = schema_diff(&history, &live);
+        if !differences.is_empty() {
+            exit = Exit::SchemaDrift;
+            status = "schema_drift";
         }
+        Some(differences)
+    } else {
+        None
+    };
+    if ctx.json {
+        ctx.out.json(&Document {
+            schema_differences: differences.as_deref(),
+            ..Document::new(ctx.name, db.redacted_url(), status, exit, &report)
+        });
+        return Ok(exit);
+    }
+    ctx.out
+        .line(format_args!("database: {}", db.redacted_url()));
+    let mut lines = text(&report, status, ctx.naming);
+    let status_line = lines.pop();
+    match &differences {
+        Some(d) if d.is_empty() => {
+            lines.push("schema: as the history builds it at the heads".to_string())
+        }
+        Some(d) => {
+            lines.push("schema drift: the database's schema differs from the one the history builds at the heads (- history, + database):".to_string());
+            lines.extend(d.iter().map(|d| format!("  {}", d.line())));
+            lines.push(format!(
+                "  next: write a migration for a change the database should keep, or undo a change made by hand; {} shows the difference",
+                ctx.naming.command(&NextCommand::SchemaDiff)
+            ));
+        }
+        None if args.schema_drift => {
+            lines.push("schema: not compared (the findings above come first)".to_string())
+        }
+        None => {}
+    }
+    lines.extend(status_line);
+    for line in lines {
+        ctx.out.line(line);
     }
     Ok(exit)
 }
@@ -180,7 +217,7 @@ struct Document<'a> {
     command: &'static str,
     /// The URL, password masked.
     database: &'a str,
-    /// `ok`, `pending`, `ahead`, `diverged`, `unknown`, `drift` or `unfinished`.
+    /// `ok`, `pending`, `ahead`, `diverged`, `unknown`, `drift`, `unfinished` or `schema_drift`.
     status: &'static str,
     exit_code: u8,
     /// The version table's rows.
@@ -197,6 +234,9 @@ struct Document<'a> {
     accepted_edits: Vec<AcceptedEditJson<'a>>,
     version_table_exists: bool,
     history_table_exists: bool,
+    /// With `--schema-drift`, when compared: what differs (empty: nothing).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    schema_differences: Option<&'a [Difference]>,
 }
 
 impl<'a> Document<'a> {
@@ -232,6 +272,7 @@ impl<'a> Document<'a> {
                 .collect(),
             version_table_exists: report.version_table_exists,
             history_table_exists: report.history_table_exists,
+            schema_differences: None,
         }
     }
 }

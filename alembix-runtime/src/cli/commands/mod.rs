@@ -13,6 +13,7 @@ pub(super) mod heads;
 pub(super) mod history;
 pub(super) mod log;
 pub(super) mod repair;
+pub(super) mod schema;
 pub(super) mod show;
 pub(super) mod stamp;
 pub(super) mod upgrade;
@@ -36,5 +37,6 @@ pub(super) fn run(command: &Command, ctx: &Context<'_>) -> Result<Exit, Failure>
         Command::Log(args) => log::run(ctx, args),
         Command::Repair(args) => repair::run(ctx, args),
         Command::AdoptDiesel(args) => adopt_diesel::run(ctx, args),
+        Command::Schema(args) => schema::run(ctx, args),
     }
 }
