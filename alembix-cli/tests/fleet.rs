@@ -156,6 +156,16 @@ fn fleet_options_need_a_fleet_and_a_bad_list_names_its_line() {
     assert!(stderr.contains("apply to a fleet"), "{stderr}");
     let (code, _, stderr) = alembix(
         dir.path(),
+        &["check", "--schema-drift", "--targets", "-"],
+        "sqlite://a.db\n",
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("--schema-drift compares one database"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = alembix(
+        dir.path(),
         &["check", "--targets", "-"],
         "sqlite://a.db\nftp://user:s3cret@host/x\n",
     );
