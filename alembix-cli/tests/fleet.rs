@@ -157,7 +157,7 @@ fn fleet_options_need_a_fleet_and_a_bad_list_names_its_line() {
     );
     assert_eq!(code, 2, "{stderr}");
     assert!(
-        stderr.contains("--schema-drift compares one database"),
+        stderr.contains("'--schema-drift' cannot be used with '--targets <FILE>'"),
         "{stderr}"
     );
     let (code, _, stderr) = alembix(

@@ -38,11 +38,6 @@ pub struct CheckArgs {
 /// Checks the database; the exit code is the finding's.
 pub(super) fn run(ctx: &Context<'_>, args: &CheckArgs) -> Result<Exit, Failure> {
     if fleet::requested(&args.fleet, false)? {
-        if args.schema_drift {
-            return Err(Failure::usage(
-                "--schema-drift compares one database with the history; over a fleet, run `check` for the fleet, then `check --schema-drift --db URL --schema NAME` on the targets to compare".to_string(),
-            ));
-        }
         return fleet::run(
             ctx,
             &args.fleet,
