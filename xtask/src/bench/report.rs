@@ -617,7 +617,11 @@ pub fn render(r: &Results, machine: &Machine) -> String {
          (downgrade above all: `DROP COLUMN`) depend on that version as much as on the tool. \
          Every \
          PostgreSQL client connects over TCP with \
-         libpq's defaults (TLS when the server offers it).\n\
+         libpq's defaults (TLS when the server offers it), except sqlx and refinery, built \
+         without TLS: when the server has `ssl = on`, they skip the TLS handshake that the \
+         floor, this project, diesel and Alembic (psycopg2, libpq too) make on every \
+         connection, which shows above all on launch at head. MySQL/MariaDB clients \
+         connect over TCP without TLS.\n\
          - **Rounds**: each round gives every contender a fresh database (a new SQLite file; a \
          uniquely named PostgreSQL or MySQL/MariaDB database on the local server, created \
          before and dropped after) and runs cold, then launch at head ({LAUNCH_REPEATS} processes, pooled into \
