@@ -584,9 +584,9 @@ pub fn render(r: &Results, machine: &Machine) -> String {
          `diesel_migrations::embed_migrations!` and `run_pending_migrations` / \
          `revert_all_migrations`. Both are built once per backend with only that backend's \
          features, as a service using one database is (the SQLite build does not load libpq), \
-         against the same bundled SQLite and the same libpq. **Alembic**: the `alembic` \
+         against the same bundled SQLite, the same libpq and the same libmysqlclient. **Alembic**: the `alembic` \
          command of a venv the suite creates (`pip install alembic sqlalchemy \
-         psycopg2-binary`), `upgrade head` / `downgrade base`, with \
+         psycopg2-binary pymysql`), `upgrade head` / `downgrade base`, with \
          `transaction_per_migration=True` and the logging setup of `alembic init`; on \
          MySQL/MariaDB through PyMySQL (`mysql+pymysql://`, pure Python).\n\
          - **This project, whole run**: the same binary with `Config {{ transaction: \
@@ -613,7 +613,7 @@ pub fn render(r: &Results, machine: &Machine) -> String {
          and one `alembic_version` update per migration (on MySQL/MariaDB the DDL commits \
          by itself, so the transaction holds the update alone); launch at head is one process that connects \
          and reads the version table once. The `sqlite3` command may run an older SQLite \
-         than the one bundled into both Rust binaries (see Versions), and the SQLite rows \
+         than the ones bundled into the Rust binaries (see Versions), and the SQLite rows \
          (downgrade above all: `DROP COLUMN`) depend on that version as much as on the tool. \
          Every \
          PostgreSQL client connects over TCP with \
