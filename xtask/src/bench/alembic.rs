@@ -9,13 +9,14 @@
 //! migration with its version-table update, like this project and the floor
 //! (Alembic's default on PostgreSQL is one transaction for the whole run).
 
-use super::history::{self, GENERATOR_VERSION};
+use super::history::{self, Form, GENERATOR_VERSION};
 use super::scratch::{generate, Scratch};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// What the suite installs with pip.
-pub const REQUIREMENTS: &[&str] = &["alembic", "sqlalchemy", "psycopg2-binary"];
+/// What the suite installs with pip (PyMySQL: pure Python, so it installs
+/// without compiling, unlike mysqlclient).
+pub const REQUIREMENTS: &[&str] = &["alembic", "sqlalchemy", "psycopg2-binary", "pymysql"];
 
 /// Bumped when a template below changes.
 const TEMPLATE_VERSION: &str = "alembic-1";
@@ -195,16 +196,16 @@ fn run(command: &mut Command, what: &str) -> Result<(), String> {
     }
 }
 
-/// Writes (or reuses) the Alembic project with `n` migrations; returns its
-/// `alembic.ini`.
-pub fn project(scratch: &Scratch, n: usize) -> Result<PathBuf, String> {
-    let dir = scratch.alembic(n);
-    let stamp = format!("{GENERATOR_VERSION} {TEMPLATE_VERSION} {n}");
-    generate(&dir, &stamp, |d| write_project(d, n))?;
+/// Writes (or reuses) the Alembic project with `n` migrations spelled for
+/// `form`; returns its `alembic.ini`.
+pub fn project(scratch: &Scratch, n: usize, form: Form) -> Result<PathBuf, String> {
+    let dir = scratch.alembic(n, form);
+    let stamp = format!("{GENERATOR_VERSION} {TEMPLATE_VERSION} {n} {form:?}");
+    generate(&dir, &stamp, |d| write_project(d, n, form))?;
     Ok(dir.join("alembic.ini"))
 }
 
-fn write_project(dir: &Path, n: usize) -> std::io::Result<()> {
+fn write_project(dir: &Path, n: usize, form: Form) -> std::io::Result<()> {
     std::fs::write(
         dir.join("alembic.ini"),
         format!("{ALEMBIC_INI}\n{INI_LOGGING}"),
@@ -212,5 +213,5 @@ fn write_project(dir: &Path, n: usize) -> std::io::Result<()> {
     std::fs::write(dir.join("env.py"), ENV_PY)?;
     let versions = dir.join("versions");
     std::fs::create_dir_all(&versions)?;
-    history::write_alembic(&versions, &history::history(n))
+    history::write_alembic(&versions, &history::history_in(n, form))
 }

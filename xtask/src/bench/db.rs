@@ -1,6 +1,7 @@
-//! The two backends, and one fresh database per measured run: a new SQLite file,
-//! or a uniquely named PostgreSQL database created and dropped through `psql`.
-//! Also the untimed checks that a contender really did its work.
+//! The three backends, and one fresh database per measured run: a new SQLite
+//! file, or a uniquely named PostgreSQL database (created and dropped through
+//! `psql`) or MySQL/MariaDB database (through the `mariadb` client). Also the
+//! untimed checks that a contender really did its work.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -33,6 +34,8 @@ pub enum Backend {
     Sqlite,
     /// PostgreSQL, the local server.
     Postgres,
+    /// MySQL or MariaDB, the local server.
+    Mysql,
 }
 
 impl Backend {
@@ -41,6 +44,7 @@ impl Backend {
         match self {
             Backend::Sqlite => "sqlite",
             Backend::Postgres => "postgres",
+            Backend::Mysql => "mysql",
         }
     }
 
@@ -49,6 +53,7 @@ impl Backend {
         match self {
             Backend::Sqlite => "SQLite",
             Backend::Postgres => "PostgreSQL",
+            Backend::Mysql => "MySQL/MariaDB",
         }
     }
 
@@ -57,8 +62,9 @@ impl Backend {
         match s.trim().to_ascii_lowercase().as_str() {
             "sqlite" => Ok(Backend::Sqlite),
             "postgres" | "postgresql" | "pg" => Ok(Backend::Postgres),
+            "mysql" | "mariadb" => Ok(Backend::Mysql),
             other => Err(format!(
-                "unknown backend `{other}`; use sqlite and/or postgres"
+                "unknown backend `{other}`; use sqlite, postgres and/or mysql"
             )),
         }
     }
@@ -71,6 +77,8 @@ pub struct Servers {
     pub sqlite_dir: PathBuf,
     /// PostgreSQL server URL without a database: `postgresql://postgres@127.0.0.1:5432`.
     pub postgres: String,
+    /// MySQL/MariaDB server URL without a database: `mysql://root@127.0.0.1:3306`.
+    pub mysql: String,
 }
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
@@ -79,9 +87,9 @@ static COUNTER: AtomicUsize = AtomicUsize::new(0);
 #[derive(Debug)]
 pub struct RunDb {
     backend: Backend,
-    /// SQLite: the file. PostgreSQL: the server URL.
+    /// SQLite: the file. PostgreSQL, MySQL: the server URL.
     location: String,
-    /// PostgreSQL: the database name.
+    /// PostgreSQL, MySQL: the database name.
     name: String,
 }
 
@@ -111,6 +119,14 @@ impl RunDb {
                     name,
                 })
             }
+            Backend::Mysql => {
+                mariadb_admin(&servers.mysql, &format!("CREATE DATABASE {name}"))?;
+                Ok(RunDb {
+                    backend,
+                    location: servers.mysql.clone(),
+                    name,
+                })
+            }
         }
     }
 
@@ -124,10 +140,12 @@ impl RunDb {
         &self.location
     }
 
-    /// The URL this project and diesel take: `sqlite://FILE` or `postgres://…/DB`.
+    /// The URL the Rust contenders take: `sqlite://FILE`, `postgres://…/DB` or
+    /// `mysql://…/DB`.
     pub fn rust_url(&self) -> String {
         match self.backend {
             Backend::Sqlite => format!("sqlite://{}", self.location),
+            Backend::Mysql => format!("{}/{}", self.location, self.name),
             Backend::Postgres => format!(
                 "postgres://{}/{}",
                 self.location.split_once("://").map_or("", |(_, r)| r),
@@ -137,10 +155,16 @@ impl RunDb {
     }
 
     /// The URL SQLAlchemy (Alembic) takes; PostgreSQL through psycopg2 (the
-    /// driver the suite installs; SQLAlchemy 2.1 would default to psycopg 3).
+    /// driver the suite installs; SQLAlchemy 2.1 would default to psycopg 3),
+    /// MySQL through PyMySQL (pure Python: installs without compiling).
     pub fn sqlalchemy_url(&self) -> String {
         match self.backend {
             Backend::Sqlite => format!("sqlite:///{}", self.location),
+            Backend::Mysql => format!(
+                "mysql+pymysql://{}/{}",
+                self.location.split_once("://").map_or("", |(_, r)| r),
+                self.name
+            ),
             Backend::Postgres => format!(
                 "postgresql+psycopg2://{}/{}",
                 self.location.split_once("://").map_or("", |(_, r)| r),
@@ -158,7 +182,18 @@ impl RunDb {
         )
     }
 
-    /// A query's output through the backend's own client (`sqlite3` / `psql`):
+    /// The database name (PostgreSQL, MySQL).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The MySQL server URL (without the database).
+    pub fn server(&self) -> &str {
+        &self.location
+    }
+
+    /// A query's output through the backend's own client (`sqlite3` / `psql` /
+    /// `mariadb`):
     /// one line per row, `|` between columns.
     pub fn query(&self, sql: &str) -> Result<String, String> {
         let mut command = match self.backend {
@@ -175,6 +210,11 @@ impl RunDb {
                     .arg(self.psql_url());
                 c
             }
+            Backend::Mysql => {
+                let mut c = mariadb(&self.location, Some(&self.name))?;
+                c.args(["-N", "-B", "-e", sql]);
+                c
+            }
         };
         capture(&mut command)
     }
@@ -187,6 +227,9 @@ impl RunDb {
             }
             Backend::Postgres => {
                 "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public' AND table_name ~ '^t[0-9]+$'"
+            }
+            Backend::Mysql => {
+                "SELECT count(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name REGEXP '^t[0-9]+$'"
             }
         };
         let out = self.query(sql)?;
@@ -214,12 +257,21 @@ impl Drop for RunDb {
                     eprintln!("bench: could not drop database {}: {e}", self.name);
                 }
             }
+            Backend::Mysql => {
+                if let Err(e) = mariadb_admin(
+                    &self.location,
+                    &format!("DROP DATABASE IF EXISTS {}", self.name),
+                ) {
+                    eprintln!("bench: could not drop database {}: {e}", self.name);
+                }
+            }
         }
     }
 }
 
 /// Removes what earlier runs that were interrupted left behind: SQLite files
-/// and PostgreSQL databases named `xtask_bench_<pid>_<k>` whose process is gone.
+/// and PostgreSQL and MySQL databases named `xtask_bench_<pid>_<k>` whose
+/// process is gone.
 pub fn remove_leftovers(servers: &Servers, backends: &[Backend]) {
     let dead = |name: &str| {
         name.strip_prefix("xtask_bench_")
@@ -252,6 +304,70 @@ pub fn remove_leftovers(servers: &Servers, backends: &[Backend]) {
             }
         }
     }
+    if backends.contains(&Backend::Mysql) && Path::new("/proc/self").exists() {
+        let listed = mariadb_admin(&servers.mysql, "SHOW DATABASES LIKE 'xtask\\_bench\\_%'");
+        for name in listed.unwrap_or_default().lines().map(str::trim) {
+            if dead(name) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+                let _ = mariadb_admin(&servers.mysql, &format!("DROP DATABASE IF EXISTS {name}"));
+            }
+        }
+    }
+}
+
+/// The MySQL/MariaDB command-line client: `mariadb`, or `mysql` where only
+/// that name is installed.
+pub fn mariadb_program() -> &'static Path {
+    static PROGRAM: OnceLock<PathBuf> = OnceLock::new();
+    PROGRAM.get_or_init(|| {
+        if has_program(Path::new("mariadb"), "--version") {
+            PathBuf::from("mariadb")
+        } else {
+            PathBuf::from("mysql")
+        }
+    })
+}
+
+/// The client connected over TCP to the server of `server`
+/// (`mysql://user[:password]@host[:port]`), on `database` when given, with no
+/// option file read (`--no-defaults`, as `psql -X`).
+pub fn mariadb(server: &str, database: Option<&str>) -> Result<Command, String> {
+    let rest = server
+        .strip_prefix("mysql://")
+        .or_else(|| server.strip_prefix("mariadb://"))
+        .ok_or_else(|| format!("--mysql-url: `{server}` is not a mysql:// URL"))?;
+    let rest = rest.trim_end_matches('/');
+    let (user, host) = match rest.rsplit_once('@') {
+        Some((user, host)) => (Some(user), host),
+        None => (None, rest),
+    };
+    let (host, port) = match host.rsplit_once(':') {
+        Some((h, p)) => (h, Some(p)),
+        None => (host, None),
+    };
+    let mut c = Command::new(mariadb_program());
+    c.args(["--no-defaults", "--protocol=TCP", "-h", host]);
+    if let Some(port) = port {
+        c.args(["-P", port]);
+    }
+    if let Some(user) = user {
+        let (user, password) = match user.split_once(':') {
+            Some((u, p)) => (u, Some(p)),
+            None => (user, None),
+        };
+        c.args(["-u", user]);
+        if let Some(password) = password {
+            c.arg(format!("--password={password}"));
+        }
+    }
+    if let Some(database) = database {
+        c.args(["-D", database]);
+    }
+    Ok(c)
+}
+
+/// Runs one statement on the MySQL server, on no database.
+pub fn mariadb_admin(server: &str, sql: &str) -> Result<String, String> {
+    capture(mariadb(server, None)?.args(["-N", "-B", "-e", sql]))
 }
 
 /// Runs one statement on the server's `postgres` database.

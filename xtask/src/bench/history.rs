@@ -1,13 +1,17 @@
 //! The one history every contender runs: N small, realistic migrations, and the
 //! writers that put it in each contender's form (this project's `.sql` files, an
-//! Alembic `versions/` folder, a diesel_migrations folder, the floor's scripts).
+//! Alembic `versions/` folder, diesel_migrations, sqlx and refinery folders, the
+//! floor's scripts).
 //!
 //! Migration `i` creates table `t<i>` (five columns) and an index on it and, from
 //! the second migration on, adds a column to an earlier table (`t<i/2>`); its
 //! downgrade undoes the three in reverse. The SQL is the same text for every
-//! contender and runs unchanged on SQLite (3.35+) and PostgreSQL. The history is
-//! a single chain, so diesel_migrations (which has no graph) runs it too.
+//! contender and runs unchanged on SQLite (3.35+) and PostgreSQL; MySQL/MariaDB
+//! gets its own [`Form`], differing only in `DROP INDEX … ON <table>`. The
+//! history is a single chain, so diesel_migrations, sqlx and refinery (which
+//! have no graph) run it too.
 
+use super::db::Backend;
 use std::fmt::Write as _;
 use std::fs;
 use std::path::Path;
@@ -17,6 +21,33 @@ pub const GENERATOR_VERSION: &str = "bench-history-1";
 
 /// The `create_date` every generated migration carries (fixed: reproducible files).
 const CREATE_DATE: &str = "2026-01-01 00:00:00";
+
+/// The SQL spelling of a generated history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Form {
+    /// SQLite and PostgreSQL: `DROP INDEX <name>`.
+    Standard,
+    /// MySQL/MariaDB: `DROP INDEX <name> ON <table>`.
+    Mysql,
+}
+
+impl Form {
+    /// The form `backend` runs.
+    pub fn of(backend: Backend) -> Form {
+        match backend {
+            Backend::Sqlite | Backend::Postgres => Form::Standard,
+            Backend::Mysql => Form::Mysql,
+        }
+    }
+
+    /// Its tag in generated names: empty for [`Form::Standard`], `my` else.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Form::Standard => "",
+            Form::Mysql => "my",
+        }
+    }
+}
 
 /// One generated migration, in no contender's form yet.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,12 +87,17 @@ pub fn revision(index: usize) -> String {
     format!("{mixed:012x}")
 }
 
-/// The first `n` migrations of the chain.
+/// The first `n` migrations of the chain, in the standard form.
 pub fn history(n: usize) -> Vec<Migration> {
-    (0..n).map(migration).collect()
+    history_in(n, Form::Standard)
 }
 
-fn migration(index: usize) -> Migration {
+/// The first `n` migrations of the chain, spelled for `form`.
+pub fn history_in(n: usize, form: Form) -> Vec<Migration> {
+    (0..n).map(|i| migration(i, form)).collect()
+}
+
+fn migration(index: usize, form: Form) -> Migration {
     let table = Migration::table(index);
     let mut upgrade = vec![
         format!(
@@ -69,10 +105,11 @@ fn migration(index: usize) -> Migration {
         ),
         format!("CREATE INDEX ix_{table}_name ON {table} (name)"),
     ];
-    let mut downgrade = vec![
-        format!("DROP INDEX ix_{table}_name"),
-        format!("DROP TABLE {table}"),
-    ];
+    let drop_index = match form {
+        Form::Standard => format!("DROP INDEX ix_{table}_name"),
+        Form::Mysql => format!("DROP INDEX ix_{table}_name ON {table}"),
+    };
+    let mut downgrade = vec![drop_index, format!("DROP TABLE {table}")];
     let mut message = format!("create {table}");
     if index > 0 {
         let earlier = Migration::table(index / 2);
@@ -170,6 +207,41 @@ pub fn write_diesel(dir: &Path, history: &[Migration]) -> std::io::Result<()> {
         fs::create_dir_all(&sub)?;
         fs::write(sub.join("up.sql"), script(&m.upgrade))?;
         fs::write(sub.join("down.sql"), script(&m.downgrade))?;
+    }
+    Ok(())
+}
+
+/// The sqlx version of `m`: its position from 1 (sqlx's `undo` to 0 reverts
+/// every version above 0).
+fn sqlx_version(m: &Migration) -> usize {
+    m.index + 1
+}
+
+/// Writes the sqlx folder for `history` into `dir` (which must exist):
+/// reversible migrations, `<version>_create_t<i>.up.sql` and `.down.sql`.
+pub fn write_sqlx(dir: &Path, history: &[Migration]) -> std::io::Result<()> {
+    for m in history {
+        let stem = format!(
+            "{:06}_create_{}",
+            sqlx_version(m),
+            Migration::table(m.index)
+        );
+        fs::write(dir.join(format!("{stem}.up.sql")), script(&m.upgrade))?;
+        fs::write(dir.join(format!("{stem}.down.sql")), script(&m.downgrade))?;
+    }
+    Ok(())
+}
+
+/// Writes the refinery folder for `history` into `dir` (which must exist):
+/// `V<version>__create_t<i>.sql`, upgrades only (refinery has no downgrade).
+pub fn write_refinery(dir: &Path, history: &[Migration]) -> std::io::Result<()> {
+    for m in history {
+        let name = format!(
+            "V{}__create_{}.sql",
+            sqlx_version(m),
+            Migration::table(m.index)
+        );
+        fs::write(dir.join(name), script(&m.upgrade))?;
     }
     Ok(())
 }
@@ -315,5 +387,27 @@ mod tests {
         write_diesel(dir.path(), &history).unwrap();
         let up_sql = fs::read_to_string(dir.path().join(history[3].slug()).join("up.sql")).unwrap();
         assert_eq!(up_sql, script(&history[3].upgrade));
+        let sqlx = tempfile::tempdir().unwrap();
+        write_sqlx(sqlx.path(), &history).unwrap();
+        let down = fs::read_to_string(sqlx.path().join("000004_create_t000003.down.sql")).unwrap();
+        assert_eq!(down, script(&history[3].downgrade));
+        let refinery = tempfile::tempdir().unwrap();
+        write_refinery(refinery.path(), &history).unwrap();
+        let up = fs::read_to_string(refinery.path().join("V1__create_t000000.sql")).unwrap();
+        assert_eq!(up, script(&history[0].upgrade));
+    }
+
+    /// The MySQL form differs only in `DROP INDEX … ON <table>`.
+    #[test]
+    fn mysql_form_names_the_table_of_the_index() {
+        let standard = history(3);
+        let mysql = history_in(3, Form::Mysql);
+        for (s, m) in standard.iter().zip(&mysql) {
+            assert_eq!(s.upgrade, m.upgrade);
+            assert_eq!(s.revision, m.revision);
+        }
+        assert!(mysql[2]
+            .downgrade
+            .contains(&"DROP INDEX ix_t000002_name ON t000002".to_string()));
     }
 }

@@ -6,6 +6,9 @@
 //! One round of one contender on one backend is: a fresh database; **cold**
 //! (empty → head); **launch at head** ([`LAUNCH_REPEATS`] times, each a new
 //! process, pooled into the median); **downgrade to base**; drop the database.
+//! A contender skips what it does not have ([`Contender::runs`]): refinery has
+//! no downgrade, and the whole-run flavor of this project is timed on cold
+//! apply only (its launch at head is this project's).
 //! The warm-up round also checks, untimed, that each step did its work (tables
 //! created and dropped, version rows written), so a contender that silently
 //! does nothing cannot look fast.
@@ -41,12 +44,20 @@ pub fn rounds_for(n: usize, runs: usize) -> usize {
 /// A tool being compared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Contender {
-    /// The same SQL through `sqlite3` / `psql`: the least any tool can cost.
+    /// The same SQL through `sqlite3` / `psql` / `mariadb`: the least any tool
+    /// can cost.
     Floor,
     /// This project.
     Ours,
+    /// This project with `RunTransaction::WholeRun`: one transaction for the
+    /// whole run (cold apply; PostgreSQL and SQLite).
+    OursWholeRun,
     /// diesel_migrations.
     Diesel,
+    /// sqlx's migrator (`sqlx::migrate!`).
+    Sqlx,
+    /// refinery (`refinery::embed_migrations!`).
+    Refinery,
     /// Python's Alembic.
     Alembic,
 }
@@ -55,9 +66,12 @@ impl Contender {
     /// Its name in tables.
     pub fn title(self) -> &'static str {
         match self {
-            Contender::Floor => "floor (sqlite3/psql)",
+            Contender::Floor => "floor (sqlite3/psql/mariadb)",
             Contender::Ours => "this project",
+            Contender::OursWholeRun => "this project, whole run",
             Contender::Diesel => "diesel_migrations",
+            Contender::Sqlx => "sqlx",
+            Contender::Refinery => "refinery",
             Contender::Alembic => "Alembic",
         }
     }
@@ -67,18 +81,35 @@ impl Contender {
         match self {
             Contender::Floor => "floor",
             Contender::Ours => "ours",
+            Contender::OursWholeRun => "whole-run",
             Contender::Diesel => "diesel",
+            Contender::Sqlx => "sqlx",
+            Contender::Refinery => "refinery",
             Contender::Alembic => "alembic",
         }
     }
 
     /// Every contender, in table order.
-    pub const ALL: [Contender; 4] = [
+    pub const ALL: [Contender; 7] = [
         Contender::Floor,
         Contender::Ours,
+        Contender::OursWholeRun,
         Contender::Diesel,
+        Contender::Sqlx,
+        Contender::Refinery,
         Contender::Alembic,
     ];
+
+    /// Whether the contender does `operation` on `backend`: refinery has no
+    /// downgrade; a whole-run transaction is refused on MySQL (DDL commits
+    /// there) and only cold apply differs from this project's default.
+    pub fn runs(self, backend: Backend, operation: Operation) -> bool {
+        match self {
+            Contender::OursWholeRun => backend != Backend::Mysql && operation == Operation::Cold,
+            Contender::Refinery => operation != Operation::Downgrade,
+            _ => true,
+        }
+    }
 }
 
 /// An operation on a database.
@@ -197,6 +228,10 @@ pub struct Programs {
     pub ours: PathBuf,
     /// `bench_diesel_<n>`.
     pub diesel: PathBuf,
+    /// `bench_sqlx_<n>`.
+    pub sqlx: PathBuf,
+    /// `bench_refinery_<n>`.
+    pub refinery: PathBuf,
     /// The venv's `alembic`.
     pub alembic: PathBuf,
     /// The project's `alembic.ini`.
@@ -242,7 +277,7 @@ pub fn time(command: &mut Command, stdin: Option<&Path>) -> Result<Duration, Str
 }
 
 /// The command of `contender` doing `operation` on `db`, and the file its
-/// standard input reads (the floor's script on SQLite).
+/// standard input reads (the floor's script on SQLite and MySQL).
 fn command_for(
     contender: Contender,
     operation: Operation,
@@ -276,16 +311,32 @@ fn command_for(
                     c.arg(db.psql_url());
                     (c, None)
                 }
+                Backend::Mysql => {
+                    // A dev tool's own URL (checked before the first round).
+                    let mut c = super::db::mariadb(db.server(), Some(db.name()))
+                        .unwrap_or_else(|_| Command::new(super::db::mariadb_program()));
+                    c.args(["-N", "-B"]);
+                    if script.is_none() {
+                        c.args(["-e", history::FLOOR_LAUNCH]);
+                    }
+                    (c, script.cloned())
+                }
             }
         }
-        Contender::Ours | Contender::Diesel => {
-            let program = if contender == Contender::Ours {
-                &programs.ours
-            } else {
-                &programs.diesel
+        Contender::Ours
+        | Contender::OursWholeRun
+        | Contender::Diesel
+        | Contender::Sqlx
+        | Contender::Refinery => {
+            let program = match contender {
+                Contender::Diesel => &programs.diesel,
+                Contender::Sqlx => &programs.sqlx,
+                Contender::Refinery => &programs.refinery,
+                _ => &programs.ours,
             };
             let mut c = Command::new(program);
             c.arg(match operation {
+                Operation::Cold if contender == Contender::OursWholeRun => "launch-whole-run",
                 Operation::Cold | Operation::Launch => "launch",
                 Operation::Downgrade => "downgrade-base",
             })
@@ -321,14 +372,17 @@ fn check(contender: Contender, operation: Operation, n: usize, db: &RunDb) -> Re
     let at_head = operation != Operation::Downgrade;
     let tables = db.table_count()?;
     let want_tables = if at_head { n } else { 0 };
-    let bookkeeping = if contender == Contender::Diesel {
-        let count = db.query("SELECT count(*) FROM __diesel_schema_migrations")?;
+    let own_table = match contender {
+        Contender::Diesel => Some("__diesel_schema_migrations"),
+        Contender::Sqlx => Some("_sqlx_migrations"),
+        Contender::Refinery => Some("refinery_schema_history"),
+        _ => None,
+    };
+    let bookkeeping = if let Some(table) = own_table {
+        let count = db.query(&format!("SELECT count(*) FROM {table}"))?;
         (count.trim() == if at_head { n.to_string() } else { "0".into() })
             .then_some(())
-            .ok_or(format!(
-                "__diesel_schema_migrations has {} rows",
-                count.trim()
-            ))
+            .ok_or(format!("{table} has {} rows", count.trim()))
     } else {
         let rows = db.query("SELECT version_num FROM alembic_version")?;
         let want = if at_head {
@@ -376,35 +430,40 @@ pub fn database_rounds(
         );
         for k in 0..contenders.len() {
             let contender = contenders[(k + round) % contenders.len()];
+            if !Operation::ALL.iter().any(|&o| contender.runs(backend, o)) {
+                continue;
+            }
             let db = RunDb::create(servers, backend)?;
             let mut timings = Vec::new();
+            // Cold runs for every contender (the later steps need the head).
             let cold = run(contender, Operation::Cold, programs, &db)?;
             if warm_up {
                 check(contender, Operation::Cold, n, &db)?;
             }
             timings.push((Operation::Cold, cold));
-            for _ in 0..LAUNCH_REPEATS {
-                timings.push((
-                    Operation::Launch,
-                    run(contender, Operation::Launch, programs, &db)?,
-                ));
+            let mut shown = vec![short(cold)];
+            if contender.runs(backend, Operation::Launch) {
+                for _ in 0..LAUNCH_REPEATS {
+                    timings.push((
+                        Operation::Launch,
+                        run(contender, Operation::Launch, programs, &db)?,
+                    ));
+                }
+                if warm_up {
+                    check(contender, Operation::Launch, n, &db)?;
+                }
+                shown.push(short(timings[1].1));
             }
-            if warm_up {
-                check(contender, Operation::Launch, n, &db)?;
+            if contender.runs(backend, Operation::Downgrade) {
+                let down = run(contender, Operation::Downgrade, programs, &db)?;
+                if warm_up {
+                    check(contender, Operation::Downgrade, n, &db)?;
+                }
+                timings.push((Operation::Downgrade, down));
+                shown.push(short(down));
             }
-            let down = run(contender, Operation::Downgrade, programs, &db)?;
-            if warm_up {
-                check(contender, Operation::Downgrade, n, &db)?;
-            }
-            timings.push((Operation::Downgrade, down));
             drop(db);
-            line.push_str(&format!(
-                " {} {}/{}/{}",
-                contender.slug(),
-                short(cold),
-                short(timings[1].1),
-                short(down)
-            ));
+            line.push_str(&format!(" {} {}", contender.slug(), shown.join("/")));
             if !warm_up {
                 for (operation, took) in timings {
                     samples

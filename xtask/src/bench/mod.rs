@@ -1,11 +1,23 @@
-//! `cargo xtask bench`: this project side by side with Alembic, diesel_migrations
-//! and the raw SQL floor, on SQLite and PostgreSQL, written to `BENCHMARKS.md`.
+//! `cargo xtask bench`: this project side by side with Alembic, diesel_migrations,
+//! sqlx, refinery and the raw SQL floor, on SQLite, PostgreSQL and MySQL/MariaDB,
+//! written to `BENCHMARKS.md`.
 //!
 //! ```text
 //! cargo xtask bench                  # the full suite (a long run), writes BENCHMARKS.md
 //! cargo xtask bench --quick          # N = 10, 100; 3 runs; a smoke run into target/
 //! cargo xtask bench --backends sqlite --sizes 100,1000 --graph-sizes none --build-sizes none
+//! cargo xtask bench --backends mysql --contenders floor,ours,sqlx --sizes 10,100 \
+//!     --graph-sizes none --build-sizes none --out BENCHMARKS.new.md
 //! ```
+//!
+//! The contenders: the floor (the same SQL through one `sqlite3` / `psql` /
+//! `mariadb` process), this project (`Migrator::launch`), this project with
+//! `RunTransaction::WholeRun` (cold apply on SQLite and PostgreSQL: one
+//! transaction for the whole run, against the per-migration floor),
+//! diesel_migrations, sqlx (`migrate!`, reversible migrations), refinery
+//! (`embed_migrations!`, no downgrade) and Alembic. The Rust ones are
+//! generated release binaries, each built once per backend with only that
+//! backend's features.
 //!
 //! Steps: generate the history in every contender's form ([`history`]), build the
 //! Rust contenders in release ([`crates`]), create the Python venv with Alembic
@@ -17,8 +29,13 @@
 //!
 //! Needs: `sqlite3` (SQLite rows), `psql` and a PostgreSQL server accepting
 //! `postgres` without a password on 127.0.0.1:5432 (PostgreSQL rows; see
-//! `--pg-url`), `python3` with `venv` and access to PyPI (Alembic), and
-//! `libpq-dev` (the Rust contenders link libpq).
+//! `--pg-url`), the `mariadb` (or `mysql`) client and a MySQL/MariaDB server
+//! accepting `root` without a password on 127.0.0.1:3306 (MySQL rows; see
+//! `--mysql-url`), `python3` with `venv` and access to PyPI (Alembic, with
+//! psycopg2-binary and PyMySQL), `libpq-dev` and `default-libmysqlclient-dev`
+//! (this project and diesel link libpq and libmysqlclient), and crates.io
+//! (sqlx and refinery resolve their current versions in their own scratch
+//! workspaces).
 
 mod alembic;
 mod build_rows;
@@ -37,6 +54,7 @@ pub use import::{run as run_import, ImportBenchArgs};
 use clap::Args;
 use crates::{App, Crates, CLI_PACKAGE};
 use db::{Backend, Servers};
+use history::Form;
 use measure::{Contender, GraphPrograms, GraphTool, Programs};
 use report::{Machine, Results};
 use scratch::{generate, Scratch};
@@ -49,8 +67,9 @@ pub struct BenchArgs {
     /// target/xtask-bench/BENCHMARKS.quick.md unless --out is given.
     #[arg(long)]
     quick: bool,
-    /// Backends to measure: sqlite, postgres (comma-separated).
-    #[arg(long, value_name = "LIST", default_value = "sqlite,postgres")]
+    /// Backends to measure: sqlite, postgres, mysql (comma-separated; mysql
+    /// also serves MariaDB).
+    #[arg(long, value_name = "LIST", default_value = "sqlite,postgres,mysql")]
     backends: String,
     /// History sizes for cold / launch / downgrade [default: 10,100,1000].
     #[arg(long, value_name = "LIST")]
@@ -61,7 +80,9 @@ pub struct BenchArgs {
     /// Sizes for the build rows (embed_build), or `none` [default: the --sizes].
     #[arg(long, value_name = "LIST")]
     build_sizes: Option<String>,
-    /// Contenders: floor, ours, diesel, alembic [default: all].
+    /// Contenders: floor, ours, whole-run (this project with
+    /// RunTransaction::WholeRun; cold apply, SQLite and PostgreSQL), diesel,
+    /// sqlx, refinery, alembic [default: all].
     #[arg(long, value_name = "LIST")]
     contenders: Option<String>,
     /// Measured runs per cell, after one warm-up [default: 5; 3 with --quick];
@@ -75,6 +96,13 @@ pub struct BenchArgs {
         default_value = "postgresql://postgres@127.0.0.1:5432"
     )]
     pg_url: String,
+    /// MySQL/MariaDB server, without a database.
+    #[arg(
+        long,
+        value_name = "URL",
+        default_value = "mysql://root@127.0.0.1:3306"
+    )]
+    mysql_url: String,
     /// Where to write the report [default: BENCHMARKS.md at the workspace root].
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
@@ -117,10 +145,13 @@ fn parse_contender(s: &str) -> Result<Contender, String> {
     match s.trim() {
         "floor" => Ok(Contender::Floor),
         "ours" => Ok(Contender::Ours),
+        "whole-run" | "ours-whole-run" => Ok(Contender::OursWholeRun),
         "diesel" => Ok(Contender::Diesel),
+        "sqlx" => Ok(Contender::Sqlx),
+        "refinery" => Ok(Contender::Refinery),
         "alembic" => Ok(Contender::Alembic),
         other => Err(format!(
-            "--contenders: unknown `{other}`; use floor, ours, diesel, alembic"
+            "--contenders: unknown `{other}`; use floor, ours, whole-run, diesel, sqlx, refinery, alembic"
         )),
     }
 }
@@ -195,12 +226,20 @@ pub fn run(args: &BenchArgs) -> Result<(), String> {
     let crates = Crates::new(&scratch, &workspace);
     let apps: Vec<App> = [
         (Contender::Ours, App::Ours),
+        (Contender::OursWholeRun, App::Ours),
         (Contender::Diesel, App::Diesel),
+        (Contender::Sqlx, App::Sqlx),
+        (Contender::Refinery, App::Refinery),
     ]
     .into_iter()
     .filter(|(c, _)| wants(*c))
     .map(|(_, app)| app)
-    .collect();
+    .fold(Vec::new(), |mut apps, app| {
+        if !apps.contains(&app) {
+            apps.push(app);
+        }
+        apps
+    });
     crates.prepare_apps(&plan.sizes, &apps, &plan.backends)?;
     if wants(Contender::Ours) {
         crates.prepare_graph(&plan.graph_sizes)?;
@@ -215,28 +254,32 @@ pub fn run(args: &BenchArgs) -> Result<(), String> {
         .as_ref()
         .map(alembic::Venv::alembic)
         .unwrap_or_default();
+    let mut forms: Vec<Form> = plan.backends.iter().map(|&b| Form::of(b)).collect();
+    forms.dedup();
     let mut histories = Vec::new();
-    for &n in &plan.sizes {
-        let floor = scratch.floor(n);
-        generate(
-            &floor,
-            &format!("{} {n}", history::GENERATOR_VERSION),
-            |dir| {
-                let h = history::history(n);
-                std::fs::write(dir.join("up.sql"), history::floor_upgrade(&h))?;
-                std::fs::write(dir.join("down.sql"), history::floor_downgrade(&h))
-            },
-        )?;
-        let alembic_ini = match &venv {
-            Some(_) => alembic::project(&scratch, n)?,
-            None => PathBuf::new(),
-        };
-        histories.push((n, floor, alembic_ini));
+    for &form in &forms {
+        for &n in &plan.sizes {
+            let floor = scratch.floor(n, form);
+            generate(
+                &floor,
+                &format!("{} {n} {form:?}", history::GENERATOR_VERSION),
+                |dir| {
+                    let h = history::history_in(n, form);
+                    std::fs::write(dir.join("up.sql"), history::floor_upgrade(&h))?;
+                    std::fs::write(dir.join("down.sql"), history::floor_downgrade(&h))
+                },
+            )?;
+            let alembic_ini = match &venv {
+                Some(_) => alembic::project(&scratch, n, form)?,
+                None => PathBuf::new(),
+            };
+            histories.push((form, n, floor, alembic_ini));
+        }
     }
     let mut graph_programs = Vec::new();
     for &n in &plan.graph_sizes {
         let alembic_ini = match &venv {
-            Some(_) => alembic::project(&scratch, n)?,
+            Some(_) => alembic::project(&scratch, n, Form::Standard)?,
             None => PathBuf::new(),
         };
         graph_programs.push(GraphPrograms {
@@ -254,6 +297,7 @@ pub fn run(args: &BenchArgs) -> Result<(), String> {
     let servers = Servers {
         sqlite_dir: scratch.runs(),
         postgres: args.pg_url.trim_end_matches('/').to_string(),
+        mysql: args.mysql_url.trim_end_matches('/').to_string(),
     };
     db::remove_leftovers(&servers, &plan.backends);
     let mut results = Results {
@@ -261,12 +305,17 @@ pub fn run(args: &BenchArgs) -> Result<(), String> {
         ..Results::default()
     };
     for &backend in &plan.backends {
-        for (n, floor, alembic_ini) in &histories {
+        for (form, n, floor, alembic_ini) in &histories {
+            if *form != Form::of(backend) {
+                continue;
+            }
             eprintln!("bench: {} with {n} migrations", backend.title());
             let programs = Programs {
                 n: *n,
-                ours: crates.app_binary(backend, &App::Ours.package(*n)),
-                diesel: crates.app_binary(backend, &App::Diesel.package(*n)),
+                ours: crates.app_binary(App::Ours, *n, backend),
+                diesel: crates.app_binary(App::Diesel, *n, backend),
+                sqlx: crates.app_binary(App::Sqlx, *n, backend),
+                refinery: crates.app_binary(App::Refinery, *n, backend),
                 alembic: alembic.clone(),
                 alembic_ini: alembic_ini.clone(),
                 floor_up: floor.join("up.sql"),
@@ -341,6 +390,17 @@ fn check_prerequisites(plan: &Plan, args: &BenchArgs) -> Result<(), String> {
             )
         })?;
     }
+    if db_rows && plan.backends.contains(&Backend::Mysql) {
+        if !db::has_program(db::mariadb_program(), "--version") {
+            return Err("the MySQL rows need the `mariadb` (or `mysql`) client (Debian: apt-get install mariadb-client), or leave mysql out of --backends".to_string());
+        }
+        db::mariadb_admin(&args.mysql_url, "SELECT 1").map_err(|e| {
+            format!(
+                "cannot reach MySQL/MariaDB at {} ({e}); start it, point --mysql-url at it, or leave mysql out of --backends",
+                args.mysql_url
+            )
+        })?;
+    }
     Ok(())
 }
 
@@ -360,8 +420,14 @@ fn versions(
     if let Some(v) = first_line("rustc", "-V") {
         out.push(("rustc".to_string(), v));
     }
-    if let Ok(lock) = std::fs::read_to_string(crates.lock_file()) {
-        for package in ["diesel", "diesel_migrations", "libsqlite3-sys", "pq-sys"] {
+    if let Ok(lock) = std::fs::read_to_string(crates.lock_file(App::Ours)) {
+        for package in [
+            "diesel",
+            "diesel_migrations",
+            "libsqlite3-sys",
+            "pq-sys",
+            "mysqlclient-sys",
+        ] {
             if let Some(v) = locked_version(&lock, package) {
                 let note = if package == "libsqlite3-sys" {
                     let sqlite = bundled_sqlite_version(&v)
@@ -372,6 +438,49 @@ fn versions(
                     String::new()
                 };
                 out.push((format!("{package} crate"), format!("{v}{note}")));
+            }
+        }
+    }
+    let own = [
+        (
+            Contender::Sqlx,
+            App::Sqlx,
+            &["sqlx", "tokio", "libsqlite3-sys"][..],
+        ),
+        (
+            Contender::Refinery,
+            App::Refinery,
+            &[
+                "refinery",
+                "refinery-core",
+                "rusqlite",
+                "libsqlite3-sys",
+                "postgres",
+                "mysql",
+            ][..],
+        ),
+    ];
+    for (contender, app, packages) in own {
+        if !plan.contenders.contains(&contender) {
+            continue;
+        }
+        let Ok(lock) = std::fs::read_to_string(crates.lock_file(app)) else {
+            continue;
+        };
+        for package in packages {
+            if let Some(v) = locked_version(&lock, package) {
+                let note = if *package == "libsqlite3-sys" {
+                    let sqlite = bundled_sqlite_version(&v)
+                        .map(|s| format!(" {s}"))
+                        .unwrap_or_default();
+                    format!(" (bundled SQLite{sqlite})")
+                } else {
+                    String::new()
+                };
+                out.push((
+                    format!("{package} crate ({} build)", contender.title()),
+                    format!("{v}{note}"),
+                ));
             }
         }
     }
@@ -389,8 +498,16 @@ fn versions(
             out.push((format!("{} (floor)", db::psql().display()), v));
         }
     }
+    if plan.backends.contains(&Backend::Mysql) {
+        if let Ok(v) = db::mariadb_admin(&args.mysql_url, "SELECT VERSION()") {
+            out.push(("MySQL/MariaDB server".to_string(), v.trim().to_string()));
+        }
+        if let Some(v) = first_line(&db::mariadb_program().display().to_string(), "--version") {
+            out.push((format!("{} (floor)", db::mariadb_program().display()), v));
+        }
+    }
     if let Some(venv) = venv {
-        for d in ["alembic", "sqlalchemy", "psycopg2-binary"] {
+        for d in alembic::REQUIREMENTS {
             if let Ok(v) = venv.version(d) {
                 out.push((d.to_string(), v));
             }

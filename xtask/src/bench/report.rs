@@ -1,5 +1,5 @@
-//! `BENCHMARKS.md`: a table per backend (every contender's median and its ratio
-//! to the floor and to this project), the graph commands, the build rows, the
+//! `BENCHMARKS.md`: a table per backend (every contender measured there, its
+//! median and its ratio to the floor and to this project), the graph commands, the build rows, the
 //! issue's targets judged against the figures, and the machine, date, load and
 //! exact command. Medians and ratios only: the machine is shared and noisy.
 
@@ -89,6 +89,14 @@ impl Results {
 
     fn graph_median(&self, g: GraphCommand, n: usize, c: GraphTool) -> Option<Duration> {
         self.graph.get(&(g, n, c)).and_then(|s| median(s))
+    }
+
+    /// The contenders measured on `backend`, in table order.
+    fn contenders(&self, backend: Backend) -> Vec<Contender> {
+        Contender::ALL
+            .into_iter()
+            .filter(|&c| self.db.keys().any(|k| k.0 == backend && k.3 == c))
+            .collect()
     }
 
     fn backends(&self) -> Vec<Backend> {
@@ -217,6 +225,31 @@ fn verdicts(r: &Results) -> Vec<Verdict> {
             detail,
         });
     }
+    // The whole-run transaction against the per-migration floor (issue 19).
+    for &b in &backends {
+        let mut figures = Vec::new();
+        for n in r.sizes(b) {
+            let whole = r.db_median(b, Operation::Cold, n, Contender::OursWholeRun);
+            let floor = r.db_median(b, Operation::Cold, n, Contender::Floor);
+            if let (Some(w), Some(f)) = (whole, floor) {
+                figures.push((n, w.as_secs_f64() / f.as_secs_f64().max(1e-9)));
+            }
+        }
+        if !figures.is_empty() {
+            out.push(Verdict {
+                target: format!(
+                    "{}: cold apply in one transaction (`RunTransaction::WholeRun`) beats the per-migration floor",
+                    b.title()
+                ),
+                met: Some(figures.iter().all(|(_, x)| *x < 1.0)),
+                detail: figures
+                    .iter()
+                    .map(|(n, x)| format!("N={}: {}", thousands(*n), ratio_text(*x)))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+        }
+    }
     // Faster than diesel_migrations wherever both run.
     let mut rows = 0;
     let mut slower = Vec::new();
@@ -322,8 +355,10 @@ pub fn render(r: &Results, machine: &Machine) -> String {
     let _ = writeln!(
         md,
         "This project side by side with [Alembic](https://alembic.sqlalchemy.org), \
-         [diesel_migrations](https://docs.rs/diesel_migrations) and the floor (the same SQL \
-         through `sqlite3` / `psql`), on one generated history. Whole processes, median of \
+         [diesel_migrations](https://docs.rs/diesel_migrations), \
+         [sqlx](https://docs.rs/sqlx), [refinery](https://docs.rs/refinery) and the floor \
+         (the same SQL through `sqlite3` / `psql` / `mariadb`), on one generated history. \
+         Whole processes, median of \
          {} runs after a warm-up ({} for the database rows of histories of up to {} \
          migrations, whose cells last milliseconds). Regenerate with:\n",
         r.runs,
@@ -369,19 +404,29 @@ pub fn render(r: &Results, machine: &Machine) -> String {
         let _ = writeln!(
             md,
             "Each cell: median wall time of the whole process, then its ratio to the floor \
-             (`F`) and to this project (`us`); lower is better.\n"
+             (`F`) and to this project (`us`); lower is better; — where the contender does \
+             not have the operation.\n"
         );
+        if b == Backend::Mysql {
+            let _ = writeln!(
+                md,
+                "MySQL/MariaDB commits every DDL statement on its own: a migration's \
+                 `BEGIN`/`COMMIT` (the floor's, every tool's) holds only its version-table \
+                 update, and a failed migration stays half applied whatever the tool.\n"
+            );
+        }
+        let contenders = r.contenders(b);
         let _ = write!(md, "| operation | migrations |");
-        for c in Contender::ALL {
+        for c in &contenders {
             let _ = write!(md, " {} |", c.title());
         }
-        let _ = writeln!(md, "\n| --- | ---: | ---: | ---: | ---: | ---: |");
+        let _ = writeln!(md, "\n| --- | ---: |{}", " ---: |".repeat(contenders.len()));
         for o in Operation::ALL {
             for n in r.sizes(b) {
                 let floor = r.db_median(b, o, n, Contender::Floor);
                 let ours = r.db_median(b, o, n, Contender::Ours);
                 let _ = write!(md, "| {} | {} |", o.title(), thousands(n));
-                for c in Contender::ALL {
+                for &c in &contenders {
                     let Some(m) = r.db_median(b, o, n, c) else {
                         let _ = write!(md, " — |");
                         continue;
@@ -529,30 +574,57 @@ pub fn render(r: &Results, machine: &Machine) -> String {
          columns) and an index on it and adds a column to table `t<i/2>`; its downgrade undoes \
          the three. Every contender runs the same SQL text: this project's `.sql` files, an \
          Alembic project (one `op.execute` per statement), a diesel_migrations folder \
-         (`up.sql`/`down.sql`) and the floor's scripts. All generated under \
-         `target/xtask-bench/`.\n\
+         (`up.sql`/`down.sql`), an sqlx folder of reversible migrations \
+         (`<version>_<name>.up.sql`/`.down.sql`), a refinery folder (`V<version>__<name>.sql`) \
+         and the floor's scripts. MySQL/MariaDB gets the same history but for one spelling \
+         (`DROP INDEX … ON <table>`). All generated under `target/xtask-bench/`.\n\
          - **This project**: a release binary embedding the folder with `embed_migrations!` \
          and calling `Migrator::launch` (cold and launch at head) or \
          `Migrator::downgrade(db, \"base\")`. **diesel_migrations**: the same binary with \
          `diesel_migrations::embed_migrations!` and `run_pending_migrations` / \
          `revert_all_migrations`. Both are built once per backend with only that backend's \
          features, as a service using one database is (the SQLite build does not load libpq), \
-         against the same bundled SQLite and the same libpq. **Alembic**: the `alembic` \
+         against the same bundled SQLite, the same libpq and the same libmysqlclient. **Alembic**: the `alembic` \
          command of a venv the suite creates (`pip install alembic sqlalchemy \
-         psycopg2-binary`), `upgrade head` / `downgrade base`, with \
-         `transaction_per_migration=True` and the logging setup of `alembic init`.\n\
-         - **Floor**: the same SQL through one `sqlite3` / `psql` process (the `psql` program \
-         itself, not Debian's Perl `pg_wrapper` in front of it), one transaction and one \
-         `alembic_version` update per migration; launch at head is one process that connects \
+         psycopg2-binary pymysql`), `upgrade head` / `downgrade base`, with \
+         `transaction_per_migration=True` and the logging setup of `alembic init`; on \
+         MySQL/MariaDB through PyMySQL (`mysql+pymysql://`, pure Python).\n\
+         - **This project, whole run**: the same binary with `Config {{ transaction: \
+         RunTransaction::WholeRun, .. }}`, one transaction around the whole run (all or \
+         nothing), timed on cold apply on SQLite and PostgreSQL only (MySQL/MariaDB cannot \
+         roll DDL back, so the runtime refuses it there; its launch at head is the default \
+         one). Its floor is the same per-migration floor as every other row (one \
+         transaction per migration): the floor does not get a whole-run script, so this row \
+         shows what one transaction saves.\n\
+         - **sqlx**: a release binary with `sqlx::migrate!(\"./migrations\")` (features \
+         `runtime-tokio`, `migrate`, `macros` (which `migrate!` needs) and the one driver; no \
+         TLS) running `Migrator::run` (cold and launch at head) or `Migrator::undo(conn, 0)` \
+         (downgrade) on one connection on a current-thread tokio runtime; each migration in \
+         its own transaction with its `_sqlx_migrations` row. **refinery**: a release binary \
+         with `refinery::embed_migrations!` and `migrations::runner().run(&mut conn)` over \
+         the synchronous drivers it re-exports (`rusqlite` bundled, `postgres` without TLS, \
+         `mysql` minimal); refinery has no downgrade, so its downgrade cells are empty. Both \
+         are built once per backend with only that backend's feature, each in its own \
+         scratch workspace with its own lock (their current crates.io versions, see \
+         Versions; not this workspace's `Cargo.lock`).\n\
+         - **Floor**: the same SQL through one `sqlite3` / `psql` / `mariadb` process (the \
+         `psql` program itself, not Debian's Perl `pg_wrapper` in front of it; `mariadb \
+         --no-defaults` over TCP reading the script on its standard input), one transaction \
+         and one `alembic_version` update per migration (on MySQL/MariaDB the DDL commits \
+         by itself, so the transaction holds the update alone); launch at head is one process that connects \
          and reads the version table once. The `sqlite3` command may run an older SQLite \
-         than the one bundled into both Rust binaries (see Versions), and the SQLite rows \
+         than the ones bundled into the Rust binaries (see Versions), and the SQLite rows \
          (downgrade above all: `DROP COLUMN`) depend on that version as much as on the tool. \
          Every \
          PostgreSQL client connects over TCP with \
-         libpq's defaults (TLS when the server offers it).\n\
+         libpq's defaults (TLS when the server offers it), except sqlx and refinery, built \
+         without TLS: when the server has `ssl = on`, they skip the TLS handshake that the \
+         floor, this project, diesel and Alembic (psycopg2, libpq too) make on every \
+         connection, which shows above all on launch at head. MySQL/MariaDB clients \
+         connect over TCP without TLS.\n\
          - **Rounds**: each round gives every contender a fresh database (a new SQLite file; a \
-         uniquely named PostgreSQL database on the local server, created before and dropped \
-         after) and runs cold, then launch at head ({LAUNCH_REPEATS} processes, pooled into \
+         uniquely named PostgreSQL or MySQL/MariaDB database on the local server, created \
+         before and dropped after) and runs cold, then launch at head ({LAUNCH_REPEATS} processes, pooled into \
          the median), then downgrade to base. Contenders are interleaved and their order \
          rotates from round to round. The warm-up round is not counted; it checks that each \
          step created or dropped the N tables and wrote the version rows.\n"

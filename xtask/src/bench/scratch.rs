@@ -7,6 +7,7 @@
 //! written beside its final place and renamed into it when complete, so an
 //! interrupted run never leaves a half-written folder that looks finished.
 
+use super::history::Form;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -47,9 +48,9 @@ impl Scratch {
         self.root.join("target")
     }
 
-    /// The Alembic project of `n` migrations.
-    pub fn alembic(&self, n: usize) -> PathBuf {
-        self.root.join("alembic").join(n.to_string())
+    /// The Alembic project of `n` migrations spelled for `form`.
+    pub fn alembic(&self, n: usize, form: Form) -> PathBuf {
+        self.root.join("alembic").join(sized(n, form))
     }
 
     /// The Python virtual environment with Alembic.
@@ -57,14 +58,22 @@ impl Scratch {
         self.root.join("alembic-venv")
     }
 
-    /// The floor's scripts for `n` migrations.
-    pub fn floor(&self, n: usize) -> PathBuf {
-        self.root.join("floor").join(n.to_string())
+    /// The floor's scripts for `n` migrations spelled for `form`.
+    pub fn floor(&self, n: usize, form: Form) -> PathBuf {
+        self.root.join("floor").join(sized(n, form))
     }
 
     /// Where SQLite database files of the runs live.
     pub fn runs(&self) -> PathBuf {
         self.root.join("run")
+    }
+}
+
+/// `1000` for the standard form, `my-1000` for MySQL's.
+fn sized(n: usize, form: Form) -> String {
+    match form {
+        Form::Standard => n.to_string(),
+        form => format!("{}-{n}", form.tag()),
     }
 }
 
