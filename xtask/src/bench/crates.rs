@@ -40,11 +40,13 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Bumped when a template below changes.
-const TEMPLATE_VERSION: &str = "crates-5";
+const TEMPLATE_VERSION: &str = "crates-6";
 
 const OURS_MAIN: &str = r#"//! Benchmark service: embeds the generated history and runs one operation on
 //! `DATABASE_URL`: `launch` (migrate to the heads, as a service does at start),
-//! `launch-whole-run` (the same in one transaction) or `downgrade-base`.
+//! `launch-whole-run` (the same in one transaction), `downgrade-base`, or
+//! (SQLite, whose flavor has the command set) `migrate-upgrade-heads`: the
+//! service's own `<binary> migrate upgrade heads --db URL`.
 
 use alembix_runtime::{Config, Database, EmbeddedMigrations, Migrator, RunTransaction};
 use std::process::ExitCode;
@@ -64,6 +66,20 @@ fn main() -> ExitCode {
 fn run() -> Result<(), Box<dyn std::error::Error>> {
     let operation = std::env::args().nth(1).unwrap_or_default();
     let url = std::env::var("DATABASE_URL")?;
+    #[cfg(feature = "sqlite")]
+    if operation == "migrate-upgrade-heads" {
+        use alembix_runtime::cli::{Command, DatabaseArg, Exit, Runner, UpgradeArgs};
+        use alembix_runtime::Migrations;
+        let command = Command::Upgrade(UpgradeArgs {
+            target: "heads".to_string(),
+            offline: Default::default(),
+            db: DatabaseArg { url: Some(url), schema: None },
+            fleet: Default::default(),
+            output: Default::default(),
+        });
+        let exit = Runner::new(Migrations::embedded(&MIGRATIONS)).program("bench migrate").run(&command);
+        return if exit == Exit::Success { Ok(()) } else { Err(format!("exit {}", exit.code()).into()) };
+    }
     let config = if operation == "launch-whole-run" {
         Config {
             transaction: RunTransaction::WholeRun,

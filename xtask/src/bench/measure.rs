@@ -52,6 +52,10 @@ pub enum Contender {
     /// This project with `RunTransaction::WholeRun`: one transaction for the
     /// whole run (cold apply; PostgreSQL and SQLite).
     OursWholeRun,
+    /// This project through the service binary's own command set: `<binary>
+    /// migrate upgrade heads` (launch at head; SQLite, whose flavor has the
+    /// command set built in).
+    OursCommand,
     /// diesel_migrations.
     Diesel,
     /// sqlx's migrator (`sqlx::migrate!`).
@@ -69,6 +73,7 @@ impl Contender {
             Contender::Floor => "floor (sqlite3/psql/mariadb)",
             Contender::Ours => "this project",
             Contender::OursWholeRun => "this project, whole run",
+            Contender::OursCommand => "this project, `migrate upgrade heads`",
             Contender::Diesel => "diesel_migrations",
             Contender::Sqlx => "sqlx",
             Contender::Refinery => "refinery",
@@ -82,6 +87,7 @@ impl Contender {
             Contender::Floor => "floor",
             Contender::Ours => "ours",
             Contender::OursWholeRun => "whole-run",
+            Contender::OursCommand => "command",
             Contender::Diesel => "diesel",
             Contender::Sqlx => "sqlx",
             Contender::Refinery => "refinery",
@@ -90,10 +96,11 @@ impl Contender {
     }
 
     /// Every contender, in table order.
-    pub const ALL: [Contender; 7] = [
+    pub const ALL: [Contender; 8] = [
         Contender::Floor,
         Contender::Ours,
         Contender::OursWholeRun,
+        Contender::OursCommand,
         Contender::Diesel,
         Contender::Sqlx,
         Contender::Refinery,
@@ -106,6 +113,7 @@ impl Contender {
     pub fn runs(self, backend: Backend, operation: Operation) -> bool {
         match self {
             Contender::OursWholeRun => backend != Backend::Mysql && operation == Operation::Cold,
+            Contender::OursCommand => backend == Backend::Sqlite && operation == Operation::Launch,
             Contender::Refinery => operation != Operation::Downgrade,
             _ => true,
         }
@@ -325,6 +333,7 @@ fn command_for(
         }
         Contender::Ours
         | Contender::OursWholeRun
+        | Contender::OursCommand
         | Contender::Diesel
         | Contender::Sqlx
         | Contender::Refinery => {
@@ -337,6 +346,7 @@ fn command_for(
             let mut c = Command::new(program);
             c.arg(match operation {
                 Operation::Cold if contender == Contender::OursWholeRun => "launch-whole-run",
+                Operation::Launch if contender == Contender::OursCommand => "migrate-upgrade-heads",
                 Operation::Cold | Operation::Launch => "launch",
                 Operation::Downgrade => "downgrade-base",
             })

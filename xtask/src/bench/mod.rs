@@ -146,12 +146,13 @@ fn parse_contender(s: &str) -> Result<Contender, String> {
         "floor" => Ok(Contender::Floor),
         "ours" => Ok(Contender::Ours),
         "whole-run" | "ours-whole-run" => Ok(Contender::OursWholeRun),
+        "command" | "ours-command" => Ok(Contender::OursCommand),
         "diesel" => Ok(Contender::Diesel),
         "sqlx" => Ok(Contender::Sqlx),
         "refinery" => Ok(Contender::Refinery),
         "alembic" => Ok(Contender::Alembic),
         other => Err(format!(
-            "--contenders: unknown `{other}`; use floor, ours, whole-run, diesel, sqlx, refinery, alembic"
+            "--contenders: unknown `{other}`; use floor, ours, whole-run, command, diesel, sqlx, refinery, alembic"
         )),
     }
 }
@@ -227,6 +228,7 @@ pub fn run(args: &BenchArgs) -> Result<(), String> {
     let apps: Vec<App> = [
         (Contender::Ours, App::Ours),
         (Contender::OursWholeRun, App::Ours),
+        (Contender::OursCommand, App::Ours),
         (Contender::Diesel, App::Diesel),
         (Contender::Sqlx, App::Sqlx),
         (Contender::Refinery, App::Refinery),

@@ -596,6 +596,11 @@ pub fn render(r: &Results, machine: &Machine) -> String {
          one). Its floor is the same per-migration floor as every other row (one \
          transaction per migration): the floor does not get a whole-run script, so this row \
          shows what one transaction saves.\n\
+         - **This project, `migrate upgrade heads`**: the same SQLite binary running the \
+         service's own command, `<binary> migrate upgrade heads --db URL` (the command set's \
+         `Runner` with `Command::Upgrade`, as a pre-deploy step or a fleet run does at every \
+         tenant), timed on launch at head: it takes the launch's path (one read, no lock) \
+         and prints its summary line.\n\
          - **sqlx**: a release binary with `sqlx::migrate!(\"./migrations\")` (features \
          `runtime-tokio`, `migrate`, `macros` (which `migrate!` needs) and the one driver; no \
          TLS) running `Migrator::run` (cold and launch at head) or `Migrator::undo(conn, 0)` \
