@@ -111,3 +111,36 @@ fn the_schema_rs_is_diesels(t: &TestDb) {
 }
 
 crate::on_all_backends!(the_schema_rs_is_diesels);
+
+/// `print-schema --output FILE` writes the text; `--check FILE` exits 0 on
+/// it, and 7 once the file differs (a column type edited by hand).
+#[cfg(feature = "cli")]
+#[test]
+fn check_passes_on_the_written_file_and_fails_on_a_stale_one() {
+    use alembix_runtime::cli::{Command as Cli, Exit, Runner};
+    use clap::Parser;
+    #[derive(Parser)]
+    struct App {
+        #[command(subcommand)]
+        command: Cli,
+    }
+    let run = |args: &[&str]| {
+        let app = App::try_parse_from(std::iter::once("app").chain(args.iter().copied()))
+            .expect("arguments parse");
+        Runner::folder(crate::support::fixtures().join("print_schema")).run(&app.command)
+    };
+    let dir = std::env::temp_dir().join(format!("alembix-print-check-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("schema.rs");
+    let path = file.display().to_string();
+    assert_eq!(run(&["print-schema", "--output", &path]), Exit::Success);
+    let written = std::fs::read_to_string(&file).expect("written");
+    assert!(written.starts_with("// @generated automatically by Diesel CLI.\n"));
+    assert!(written.contains("diesel::joinable!(comments -> posts (post_id));"));
+    assert_eq!(run(&["print-schema", "--check", &path]), Exit::Success);
+    std::fs::write(&file, written.replace("title -> Text", "title -> Varchar")).expect("edit");
+    assert_eq!(run(&["print-schema", "--check", &path]), Exit::SchemaDrift);
+    let missing = dir.join("missing.rs").display().to_string();
+    assert_eq!(run(&["print-schema", "--check", &missing]), Exit::Failure);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -9,6 +9,7 @@ use crate::cli::commands::schema::replayed;
 use crate::cli::context::Context;
 use crate::cli::failure::Failure;
 use crate::cli::{DatabaseArg, DialectArg, Exit};
+use crate::next_step::NextCommand;
 use crate::schema::schema_rs;
 use clap::Args;
 use std::path::PathBuf;
@@ -44,14 +45,19 @@ pub(super) fn run(ctx: &Context<'_>, args: &PrintSchemaArgs) -> Result<Exit, Fai
             "warning: the table {table} has no primary key; diesel needs one, so it is left out of schema.rs"
         ));
     }
+    let regenerate = |path: &std::path::Path| {
+        ctx.naming.command(&NextCommand::PrintSchema {
+            output: path.display().to_string(),
+            revision: args.revision.clone(),
+        })
+    };
     if let Some(path) = &args.check {
         let committed = std::fs::read_to_string(path).map_err(|e| {
             Failure::file(format!(
-                "`{}`: cannot read {}: {e}; write it with `{} --output {}`",
+                "`{}`: cannot read {}: {e}; write it with {}",
                 ctx.name,
                 path.display(),
-                ctx.name,
-                path.display()
+                regenerate(path)
             ))
         })?;
         let Some(diff) = unified_diff(
@@ -64,10 +70,9 @@ pub(super) fn run(ctx: &Context<'_>, args: &PrintSchemaArgs) -> Result<Exit, Fai
         };
         ctx.out.print(diff);
         ctx.out.error(format_args!(
-            "{} is stale: regenerate it with `{} --output {}`",
+            "{} is stale: regenerate it with {}",
             path.display(),
-            ctx.name,
-            path.display()
+            regenerate(path)
         ));
         return Ok(Exit::SchemaDrift);
     }
