@@ -225,8 +225,7 @@ impl Command {
             Command::Log(a) => a.output,
             Command::AdoptDiesel(a) => a.output,
             Command::Schema(a) => a.output(),
-            // Its output is Rust source, never JSON.
-            Command::PrintSchema(_) => return false,
+            Command::PrintSchema(a) => a.output_format,
         };
         output.json
     }

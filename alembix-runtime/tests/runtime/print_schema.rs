@@ -140,6 +140,10 @@ fn check_passes_on_the_written_file_and_fails_on_a_stale_one() {
     assert_eq!(run(&["print-schema", "--check", &path]), Exit::Success);
     std::fs::write(&file, written.replace("title -> Text", "title -> Varchar")).expect("edit");
     assert_eq!(run(&["print-schema", "--check", &path]), Exit::SchemaDrift);
+    assert_eq!(
+        run(&["print-schema", "--check", &path, "--json"]),
+        Exit::SchemaDrift
+    );
     let missing = dir.join("missing.rs").display().to_string();
     assert_eq!(run(&["print-schema", "--check", &missing]), Exit::Failure);
     let _ = std::fs::remove_dir_all(&dir);

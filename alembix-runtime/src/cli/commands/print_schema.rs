@@ -8,11 +8,12 @@
 use crate::cli::commands::schema::replayed;
 use crate::cli::context::Context;
 use crate::cli::failure::Failure;
-use crate::cli::{DatabaseArg, DialectArg, Exit};
+use crate::cli::{DatabaseArg, DialectArg, Exit, JsonArg};
 use crate::next_step::NextCommand;
 use crate::schema::schema_rs;
 use clap::Args;
-use std::path::PathBuf;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
 
 /// Arguments of `print-schema`.
 #[derive(Debug, Clone, Args)]
@@ -33,6 +34,32 @@ pub struct PrintSchemaArgs {
     /// Compare the text with FILE: exit 0 when equal, else print a unified diff and exit 7.
     #[arg(long, value_name = "FILE")]
     pub check: Option<PathBuf>,
+    /// Output format (`--json`: the text and the check's result in one document).
+    #[command(flatten)]
+    pub output_format: JsonArg,
+}
+
+/// The document of `print-schema --json`.
+#[derive(Serialize)]
+struct Document<'a> {
+    command: &'static str,
+    /// The history's target (`heads` unless --revision).
+    revision: &'a str,
+    /// The scratch database's dialect, whose diesel types are printed.
+    dialect: &'a str,
+    /// The text of `schema.rs`.
+    schema_rs: &'a str,
+    /// Tables left out for having no primary key.
+    skipped: &'a [String],
+    /// The file written (`--output`), or null.
+    output: Option<String>,
+    /// The file compared (`--check`), or null.
+    check: Option<String>,
+    /// With `--check`: whether the file is current; else null.
+    equal: Option<bool>,
+    /// With `--check` and a stale file: the unified diff; else null.
+    diff: Option<&'a str>,
+    exit_code: u8,
 }
 
 /// Runs `print-schema`.
@@ -40,17 +67,20 @@ pub(super) fn run(ctx: &Context<'_>, args: &PrintSchemaArgs) -> Result<Exit, Fai
     let revision = args.revision.as_deref().unwrap_or("heads");
     let schema = replayed(ctx, &args.db, args.dialect, revision)?;
     let generated = schema_rs(&schema)?;
-    for table in &generated.skipped {
-        ctx.out.error(format_args!(
-            "warning: the table {table} has no primary key; diesel needs one, so it is left out of schema.rs"
-        ));
+    if !ctx.json {
+        for table in &generated.skipped {
+            ctx.out.error(format_args!(
+                "warning: the table {table} has no primary key; diesel needs one, so it is left out of schema.rs"
+            ));
+        }
     }
-    let regenerate = |path: &std::path::Path| {
+    let regenerate = |path: &Path| {
         ctx.naming.command(&NextCommand::PrintSchema {
             output: path.display().to_string(),
             revision: args.revision.clone(),
         })
     };
+    let mut diff = None;
     if let Some(path) = &args.check {
         let committed = std::fs::read_to_string(path).map_err(|e| {
             Failure::file(format!(
@@ -60,33 +90,51 @@ pub(super) fn run(ctx: &Context<'_>, args: &PrintSchemaArgs) -> Result<Exit, Fai
                 regenerate(path)
             ))
         })?;
-        let Some(diff) = unified_diff(
+        diff = unified_diff(
             &committed,
             &generated.text,
             &format!("{} (committed)", path.display()),
             &format!("history ({revision})"),
-        ) else {
-            return Ok(Exit::Success);
-        };
+        );
+    }
+    if let Some(path) = &args.output {
+        std::fs::write(path, &generated.text).map_err(|e| {
+            Failure::file(format!(
+                "`{}`: cannot write {}: {e}",
+                ctx.name,
+                path.display()
+            ))
+        })?;
+    }
+    let exit = if diff.is_some() {
+        Exit::SchemaDrift
+    } else {
+        Exit::Success
+    };
+    if ctx.json {
+        ctx.out.json(&Document {
+            command: ctx.name,
+            revision,
+            dialect: &schema.dialect,
+            schema_rs: &generated.text,
+            skipped: &generated.skipped,
+            output: args.output.as_ref().map(|p| p.display().to_string()),
+            check: args.check.as_ref().map(|p| p.display().to_string()),
+            equal: args.check.as_ref().map(|_| diff.is_none()),
+            diff: diff.as_deref(),
+            exit_code: exit.code(),
+        });
+    } else if let (Some(path), Some(diff)) = (&args.check, &diff) {
         ctx.out.print(diff);
         ctx.out.error(format_args!(
             "{} is stale: regenerate it with {}",
             path.display(),
             regenerate(path)
         ));
-        return Ok(Exit::SchemaDrift);
+    } else if args.check.is_none() && args.output.is_none() {
+        ctx.out.print(&generated.text);
     }
-    match &args.output {
-        Some(path) => std::fs::write(path, &generated.text).map_err(|e| {
-            Failure::file(format!(
-                "`{}`: cannot write {}: {e}",
-                ctx.name,
-                path.display()
-            ))
-        })?,
-        None => ctx.out.print(&generated.text),
-    }
-    Ok(Exit::Success)
+    Ok(exit)
 }
 
 /// The unified diff (3 lines of context, `@@` hunks) from `old` to `new`,
