@@ -146,13 +146,14 @@ pub fn schema_rs(schema: &Schema) -> Result<DieselSchema> {
         out.push('\n');
     }
     for fk in &joinable {
-        let _ = writeln!(
-            out,
-            "diesel::joinable!({} -> {} ({}));",
-            rust_name(&fk.child, None),
-            rust_name(&fk.parent, None),
-            fk.columns_rust[0]
-        );
+        if let [column] = fk.columns_rust.as_slice() {
+            let _ = writeln!(
+                out,
+                "diesel::joinable!({} -> {} ({column}));",
+                rust_name(&fk.child, None),
+                rust_name(&fk.parent, None),
+            );
+        }
     }
     if tables.len() >= 2 {
         out.push('\n');
@@ -198,14 +199,15 @@ fn table_data<'a>(
 ) -> Result<TableData<'a>> {
     let table_rust = rust_name(&table.name, None);
     let mut columns = Vec::new();
-    if backend == Backend::Sqlite
-        && primary_key.len() == 1
-        && !table.columns.iter().any(|c| c.name == primary_key[0])
-    {
+    let rowid = match primary_key.as_slice() {
+        [key] if !table.columns.iter().any(|c| &c.name == key) => Some(key),
+        _ => None,
+    };
+    if let (Backend::Sqlite, Some(rowid)) = (backend, rowid) {
         // The implicit rowid, as diesel prepends it.
         columns.push(ColumnData {
-            sql_name: primary_key[0].clone(),
-            rust_name: rust_name(&primary_key[0], Some(&table_rust)),
+            sql_name: rowid.clone(),
+            rust_name: rust_name(rowid, Some(&table_rust)),
             ty: SqlType {
                 rust_name: "Integer".to_string(),
                 sql_name: "Integer".to_string(),
