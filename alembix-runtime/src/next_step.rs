@@ -49,6 +49,14 @@ pub enum NextCommand {
     /// Show what differs between the schema the history builds and the
     /// database's ([`schema::diff`](crate::schema::diff), `schema diff`).
     SchemaDiff,
+    /// Write diesel's `schema.rs` for the history
+    /// ([`schema::schema_rs`](crate::schema::schema_rs), `print-schema --output FILE`).
+    PrintSchema {
+        /// The file to write.
+        output: String,
+        /// The history's target, when not the heads.
+        revision: Option<String>,
+    },
 }
 
 /// How messages name the command to run next: a call of this library (the
@@ -230,6 +238,10 @@ fn rust_call(next: &NextCommand) -> String {
         NextCommand::AdoptDiesel => "Migrator::adopt_diesel(&mut db)".to_string(),
         NextCommand::UpgradeHeads => "Migrator::upgrade(&mut db, \"heads\")".to_string(),
         NextCommand::SchemaDiff => "schema::diff(&migrator.replay_schema(&mut scratch, \"heads\")?, &migrator.inspect_schema(&mut db)?)".to_string(),
+        NextCommand::PrintSchema { revision, .. } => format!(
+            "schema::schema_rs(&migrator.replay_schema(&mut scratch, {:?})?)",
+            revision.as_deref().unwrap_or("heads")
+        ),
     }
 }
 
@@ -259,6 +271,10 @@ fn arguments(next: &NextCommand) -> String {
         NextCommand::AdoptDiesel => "adopt-diesel".to_string(),
         NextCommand::UpgradeHeads => "upgrade heads".to_string(),
         NextCommand::SchemaDiff => "schema diff".to_string(),
+        NextCommand::PrintSchema { output, revision } => match revision {
+            Some(revision) => format!("print-schema --revision {revision} --output {output}"),
+            None => format!("print-schema --output {output}"),
+        },
     }
 }
 
@@ -325,6 +341,18 @@ mod tests {
         assert_eq!(
             tool.command(&NextCommand::UpgradeHeads),
             "`cargo xtask upgrade heads`"
+        );
+        let print = NextCommand::PrintSchema {
+            output: "src/schema.rs".to_string(),
+            revision: None,
+        };
+        assert_eq!(
+            tool.command(&print),
+            "`cargo xtask print-schema --output src/schema.rs`"
+        );
+        assert_eq!(
+            Naming::library().command(&print),
+            "`schema::schema_rs(&migrator.replay_schema(&mut scratch, \"heads\")?)`"
         );
     }
 

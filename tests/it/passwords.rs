@@ -90,6 +90,7 @@ fn commands() -> Vec<Vec<&'static str>> {
         vec!["schema", "dump", "--live"],
         vec!["schema", "dump"],
         vec!["schema", "diff"],
+        vec!["print-schema"],
         vec!["check", "--schema-drift"],
         vec!["upgrade", "heads", "--sql"],
     ]

@@ -39,6 +39,7 @@ fn help_lists_every_command() {
         "log",
         "adopt-diesel",
         "schema",
+        "print-schema",
     ] {
         assert!(
             help.lines().any(|l| l.trim_start().starts_with(command)),

@@ -33,6 +33,16 @@ impl Failure {
         }
     }
 
+    /// A file that could not be read or written: exit `1`, kind `file`.
+    pub fn file(message: String) -> Failure {
+        Failure {
+            kind: "file",
+            error: None,
+            message,
+            exit: Exit::Failure,
+        }
+    }
+
     /// What went wrong and what to do, naming next steps as `naming` does.
     pub fn text(&self, naming: &Naming) -> String {
         let text = match &self.error {

@@ -49,6 +49,7 @@
 //! | `schema dump [--revision REV] [--dialect D]` | a scratch one | the schema the history builds, replayed into a scratch database (SQLite in memory, or created on the `--db` server and dropped) |
 //! | `schema dump --live` | yes | the database's schema, one line per item (see [`crate::schema`]) |
 //! | `schema diff [--from history\|live] [--to history\|live]` | yes | what differs between the history at the heads and the database; exit `7` when anything does |
+//! | `print-schema [--revision REV] [--dialect D] [--output FILE] [--check FILE]` | a scratch one | diesel's `schema.rs` for the history, the text `diesel print-schema` prints (see [`crate::schema::schema_rs`]); `--check FILE` exits `7` with a unified diff when FILE is stale |
 //!
 //! Each command is one file, `commands/<name>.rs` (`adopt-diesel` is
 //! `commands/adopt_diesel.rs`): its clap arguments and its `run`, which reads
@@ -72,7 +73,7 @@
 //! See [`Exit`]: `0` success, `1` failure, `2` usage, and for `check` (and any
 //! command refused for the same reason) `3` pending, `4` unknown revisions
 //! (ahead, diverged, or of unknown origin), `5` drift, `6` unfinished step,
-//! `7` schema drift (`schema diff`, `check --schema-drift`).
+//! `7` schema drift (`schema diff`, `check --schema-drift`, `print-schema --check`).
 //!
 //! # Output, and a reader that goes away
 //!
@@ -132,6 +133,7 @@ pub use commands::downgrade::DowngradeArgs;
 pub use commands::heads::HeadsArgs;
 pub use commands::history::{GraphFormat, HistoryArgs};
 pub use commands::log::LogArgs;
+pub use commands::print_schema::PrintSchemaArgs;
 pub use commands::repair::RepairArgs;
 pub use commands::schema::{SchemaAction, SchemaArgs, SchemaDiffArgs, SchemaDumpArgs, Side};
 pub use commands::show::ShowArgs;
@@ -182,6 +184,8 @@ pub enum Command {
     AdoptDiesel(AdoptDieselArgs),
     /// The schema the history builds or a database has: `schema dump`, `schema diff`.
     Schema(SchemaArgs),
+    /// Print diesel's schema.rs for the history (replayed into a scratch database); --check FILE exits 7 with a diff when FILE is stale.
+    PrintSchema(PrintSchemaArgs),
 }
 
 impl Command {
@@ -201,6 +205,7 @@ impl Command {
             Command::Log(_) => "log",
             Command::AdoptDiesel(_) => "adopt-diesel",
             Command::Schema(a) => a.name(),
+            Command::PrintSchema(_) => "print-schema",
         }
     }
 
@@ -220,6 +225,7 @@ impl Command {
             Command::Log(a) => a.output,
             Command::AdoptDiesel(a) => a.output,
             Command::Schema(a) => a.output(),
+            Command::PrintSchema(a) => a.output_format,
         };
         output.json
     }
@@ -238,6 +244,7 @@ impl Command {
             Command::Log(a) => Some(&a.db),
             Command::AdoptDiesel(a) => Some(&a.db),
             Command::Schema(a) => Some(a.db()),
+            Command::PrintSchema(a) => Some(&a.db),
             Command::Heads(_) | Command::Branches(_) => None,
         }
     }

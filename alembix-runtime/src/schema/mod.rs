@@ -2,7 +2,8 @@
 //! database ([`Migrator::inspect_schema`]) or from the history replayed into
 //! a scratch database ([`Migrator::replay_schema`], [`Scratch`]), printed as
 //! a deterministic text ([`Schema::text`]: one line per item, sorted, so two
-//! dumps diff well) or JSON (feature `cli`), and compared ([`diff`]).
+//! dumps diff well) or JSON (feature `cli`), compared ([`diff`]), and
+//! written as diesel's `schema.rs` ([`schema_rs`]).
 //!
 //! What a backend reports is kept as it reports it, only normalised where
 //! two equal schemas would otherwise differ: types in lower case, whitespace
@@ -17,6 +18,7 @@
     allow(unused_imports, unreachable_code, unused_variables, dead_code)
 )]
 
+mod diesel;
 #[cfg(feature = "mysql")]
 mod mysql;
 #[cfg(feature = "postgres")]
@@ -26,6 +28,7 @@ mod scratch;
 mod sqlite;
 mod text;
 
+pub use diesel::{schema_rs, DieselSchema};
 pub use scratch::Scratch;
 pub use text::{diff, Difference};
 

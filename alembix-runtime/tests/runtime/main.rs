@@ -19,6 +19,7 @@ mod hostile;
 mod lent;
 mod linear;
 mod offline;
+mod print_schema;
 mod recovery;
 mod safety;
 #[cfg(feature = "cli")]

@@ -12,6 +12,7 @@ pub(super) mod downgrade;
 pub(super) mod heads;
 pub(super) mod history;
 pub(super) mod log;
+pub(super) mod print_schema;
 pub(super) mod repair;
 pub(super) mod schema;
 pub(super) mod show;
@@ -38,5 +39,6 @@ pub(super) fn run(command: &Command, ctx: &Context<'_>) -> Result<Exit, Failure>
         Command::Repair(args) => repair::run(ctx, args),
         Command::AdoptDiesel(args) => adopt_diesel::run(ctx, args),
         Command::Schema(args) => schema::run(ctx, args),
+        Command::PrintSchema(args) => print_schema::run(ctx, args),
     }
 }
