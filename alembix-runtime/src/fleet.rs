@@ -2,14 +2,12 @@
 //! server, each target with its own version table and run lock
 //! ([`Migrator::fleet`], the commands' `--targets`/`--schemas`).
 
-use crate::backend::Database;
+use crate::backend::{Database, Name};
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
 use crate::ident::Identifier;
 use crate::migrator::Migrator;
 use crate::report::{CheckReport, Current, Report, StampMode};
-use diesel::sql_types::Text;
-use diesel::QueryableByName;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -85,12 +83,6 @@ pub enum SchemaSelector<'a> {
     /// The names a query returns in a column called `name`, in its order
     /// (`SELECT schema_name AS name FROM tenants WHERE active`).
     Query(&'a str),
-}
-
-#[derive(QueryableByName)]
-struct Name {
-    #[diesel(sql_type = Text)]
-    name: String,
 }
 
 /// Lists the schemas `selector` names on `db`'s server. Names are returned as
@@ -242,23 +234,6 @@ struct Session {
     db: Database<'static>,
 }
 
-/// The targets still to start and whether the run was stopped.
-struct Queue {
-    next: AtomicUsize,
-    end: usize,
-    stopped: AtomicBool,
-}
-
-impl Queue {
-    fn take(&self) -> Option<usize> {
-        if self.stopped.load(Ordering::SeqCst) {
-            return None;
-        }
-        let i = self.next.fetch_add(1, Ordering::SeqCst);
-        (i < self.end).then_some(i)
-    }
-}
-
 impl Migrator {
     /// Runs `command` on every target: many databases, or many schemas of one
     /// server (a schema or a database per tenant), each with its own version
@@ -313,7 +288,9 @@ impl Migrator {
         let slots: Vec<Mutex<Option<TargetResult>>> =
             targets.iter().map(|_| Mutex::new(None)).collect();
         let canary = options.canary.min(targets.len());
+        // Set by a failure the run stops at: no target starts after it.
         let stopped = AtomicBool::new(false);
+        // The canaries alone, one at a time, stopping at a failure; then the rest.
         let phases = [
             (0, canary, 1, false),
             (
@@ -324,23 +301,20 @@ impl Migrator {
             ),
         ];
         for (start, end, jobs, keep_going) in phases {
-            if stopped.load(Ordering::SeqCst) || start >= end {
-                continue;
-            }
-            let queue = Queue {
-                next: AtomicUsize::new(start),
-                end,
-                stopped: AtomicBool::new(false),
+            let next = AtomicUsize::new(start);
+            let take = || {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                (i < end && !stopped.load(Ordering::SeqCst)).then_some(i)
             };
             std::thread::scope(|scope| {
-                for _ in 0..jobs.min(end - start) {
+                for _ in 0..jobs.min(end.saturating_sub(start)) {
                     scope.spawn(|| {
                         let mut session: Option<Session> = None;
-                        while let Some(i) = queue.take() {
+                        while let Some(i) = take() {
                             let result = self.run_target(i, &targets[i], command, &mut session);
                             on_result(&result);
                             if matches!(result.outcome, TargetOutcome::Failed(_)) && !keep_going {
-                                queue.stopped.store(true, Ordering::SeqCst);
+                                stopped.store(true, Ordering::SeqCst);
                             }
                             if let Ok(mut slot) = slots[i].lock() {
                                 *slot = Some(result);
@@ -349,9 +323,6 @@ impl Migrator {
                     });
                 }
             });
-            if queue.stopped.load(Ordering::SeqCst) {
-                stopped.store(true, Ordering::SeqCst);
-            }
         }
         let results = slots
             .into_iter()

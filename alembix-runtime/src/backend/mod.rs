@@ -48,6 +48,14 @@ impl<C> Handle<'_, C> {
     }
 }
 
+/// A row of one text column called `name` (a table, a schema, the current
+/// database): the row type of the catalog queries that list names.
+#[derive(diesel::QueryableByName)]
+pub(crate) struct Name {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub name: String,
+}
+
 /// The open connection of one backend.
 pub(crate) enum Conn<'c> {
     /// SQLite.

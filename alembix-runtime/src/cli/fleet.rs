@@ -5,6 +5,7 @@
 //! work is [`Migrator::fleet`](crate::Migrator::fleet)'s.
 
 use super::commands::check::{check_exit, check_status};
+use super::commands::current::head_standing;
 use super::context::Context;
 use super::failure::{classify, Failure};
 use super::render::{millis, rows_text};
@@ -69,11 +70,10 @@ pub(super) fn run(
         keep_going: fleet.keep_going,
     };
     let one_url = targets.iter().all(|t| t.url == targets[0].url);
-    let heads: Vec<String> = ctx.migrator.head_rows().to_vec();
-    let graph = if view.check_heads {
-        Some(ctx.set()?.graph())
-    } else {
-        None
+    // `current` says whether each target is at head, as the single command does.
+    let graph = match command {
+        FleetCommand::Current => Some(ctx.set()?.graph()),
+        _ => None,
     };
     // What the worker threads need to write a target's line (the output
     // itself stays on this thread).
@@ -82,10 +82,9 @@ pub(super) fn run(
         when_ahead: ctx.migrator.config().when_ahead,
         graph,
         view,
-        heads: &heads,
         one_url,
     };
-    let (sender, receiver) = mpsc::channel::<(String, Exit)>();
+    let (sender, receiver) = mpsc::channel::<(usize, String, Exit)>();
     let sender = Mutex::new(Some(sender));
     let json = ctx.json;
     let on_result = |r: &TargetResult| {
@@ -93,14 +92,15 @@ pub(super) fn run(
         let line = if json {
             lines.json(r, exit)
         } else {
-            lines.text(r)
+            lines.text(r, exit)
         };
         if let Ok(Some(sender)) = sender.lock().as_deref() {
-            let _ = sender.send((line, exit));
+            let _ = sender.send((r.index, line, exit));
         }
     };
     let progress = !ctx.json && std::io::stderr().is_terminal();
     let total = targets.len();
+    let mut exits: Vec<Option<Exit>> = vec![None; total];
     let report = std::thread::scope(|scope| {
         let worker = scope.spawn(|| {
             let report = ctx.migrator.fleet(&targets, &command, &options, &on_result);
@@ -111,7 +111,8 @@ pub(super) fn run(
             report
         });
         let (mut done, mut failed) = (0usize, 0usize);
-        for (line, exit) in receiver.iter() {
+        for (index, line, exit) in receiver.iter() {
+            exits[index] = Some(exit);
             done += 1;
             if exit != Exit::Success {
                 failed += 1;
@@ -142,14 +143,14 @@ pub(super) fn run(
                 .to_string(),
         ))
     })?;
-    let tally = tally(&lines, &report);
-    let exit = summary_exit(
-        report
-            .results
-            .iter()
-            .filter(|r| !matches!(r.outcome, TargetOutcome::NotRun))
-            .map(|r| lines.exit(r)),
-    );
+    // Each target's exit as its line said it (none for a target not run).
+    let words = report
+        .results
+        .iter()
+        .zip(&exits)
+        .map(|(r, exit)| lines.word(r, exit.unwrap_or(Exit::Success)));
+    let tally = tally(words);
+    let exit = summary_exit(exits.iter().flatten().copied());
     if ctx.json {
         for r in report
             .results
@@ -236,7 +237,6 @@ struct Lines<'a> {
     when_ahead: AheadPolicy,
     graph: Option<&'a alembix_core::Graph>,
     view: FleetView,
-    heads: &'a [String],
     one_url: bool,
 }
 
@@ -246,25 +246,22 @@ impl Lines<'_> {
         match &r.outcome {
             TargetOutcome::Failed(e) => classify(e).1,
             TargetOutcome::Checked(report) => check_exit(report, self.when_ahead),
-            TargetOutcome::Current(current) if self.view.check_heads => {
-                let rows: Vec<&str> = current.rows.iter().map(String::as_str).collect();
-                match self.graph {
-                    Some(g) if rows.iter().any(|r| g.index_of(r).is_none()) => {
-                        Exit::UnknownRevisions
-                    }
-                    Some(g) if alembix_core::check_heads(g, &rows).is_err() => Exit::Pending,
-                    _ => Exit::Success,
-                }
-            }
+            TargetOutcome::Current(current) if self.view.check_heads => self.standing(current),
             _ => Exit::Success,
         }
+    }
+
+    /// Where a target's rows stand against the heads (as `current`'s).
+    fn standing(&self, current: &crate::Current) -> Exit {
+        self.graph
+            .map_or(Exit::Success, |g| head_standing(g, &current.rows))
     }
 
     /// The target's outcome in one word: `ok`, `failed`, `not-run`; for
     /// `check` its status (`pending`, `drift`, …); for `current
     /// --check-heads` not at head, `pending` or `unknown`.
-    fn word(&self, r: &TargetResult) -> &'static str {
-        match (&r.outcome, self.exit(r)) {
+    fn word(&self, r: &TargetResult, exit: Exit) -> &'static str {
+        match (&r.outcome, exit) {
             (TargetOutcome::Checked(report), _) => check_status(report),
             (TargetOutcome::Current(_), Exit::Pending) => "pending",
             (TargetOutcome::Current(_), Exit::UnknownRevisions) => "unknown",
@@ -282,7 +279,7 @@ impl Lines<'_> {
     }
 
     /// `ok  tenant_a  r1 → r3, 2 migration(s), 40 ms`, or `failed  tenant_b  error: …`.
-    fn text(&self, r: &TargetResult) -> String {
+    fn text(&self, r: &TargetResult, exit: Exit) -> String {
         let name = target_name(&r.target, self.one_url);
         let took = millis(r.duration);
         match &r.outcome {
@@ -301,12 +298,12 @@ impl Lines<'_> {
             }
             TargetOutcome::Current(current) => format!(
                 "{:<8} {name}  {}, {took}",
-                self.word(r),
+                self.word(r, exit),
                 rows_text(&current.rows)
             ),
             TargetOutcome::Checked(report) => format!(
                 "{:<8} {name}  {}, {took}",
-                self.word(r),
+                self.word(r, exit),
                 rows_text(&report.rows)
             ),
             TargetOutcome::Failed(e) => {
@@ -326,7 +323,7 @@ impl Lines<'_> {
             index: r.index,
             database: redact_url(&r.target.url),
             schema: r.target.schema.as_deref(),
-            outcome: self.word(r),
+            outcome: self.word(r, exit),
             exit_code: exit.code(),
             rows_before: None,
             rows_after: None,
@@ -343,9 +340,7 @@ impl Lines<'_> {
             }
             TargetOutcome::Current(current) => {
                 doc.rows_after = Some(&current.rows);
-                let mut rows = current.rows.clone();
-                rows.sort();
-                doc.at_head = Some(rows == self.heads);
+                doc.at_head = Some(self.standing(current) == Exit::Success);
             }
             TargetOutcome::Checked(report) => {
                 doc.rows_after = Some(&report.rows);
@@ -364,10 +359,10 @@ impl Lines<'_> {
 
 /// How many targets ended with each outcome word, `ok` first, then
 /// findings by name, `failed` and `not-run` last (always listed).
-fn tally(lines: &Lines<'_>, report: &FleetReport) -> Vec<(&'static str, usize)> {
+fn tally(words: impl Iterator<Item = &'static str>) -> Vec<(&'static str, usize)> {
     let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
-    for r in &report.results {
-        *counts.entry(lines.word(r)).or_default() += 1;
+    for word in words {
+        *counts.entry(word).or_default() += 1;
     }
     let mut tally = vec![("ok", counts.remove("ok").unwrap_or(0))];
     let failed = counts.remove("failed").unwrap_or(0);
@@ -505,7 +500,6 @@ mod tests {
             when_ahead: AheadPolicy::default(),
             graph: None,
             view: FleetView::default(),
-            heads: &[],
             one_url: true,
         };
         let unfinished = crate::Unfinished {
@@ -523,7 +517,7 @@ mod tests {
             outcome: TargetOutcome::Failed(crate::Error::Unfinished(vec![unfinished])),
             duration: std::time::Duration::from_millis(12),
         };
-        let text = lines.text(&result);
+        let text = lines.text(&result, Exit::Unfinished);
         assert!(text.starts_with("failed   tenant_7  error: "), "{text}");
         assert!(
             text.contains("--db 'postgres://ops:***@db/app' --schema tenant_7"),

@@ -207,6 +207,26 @@ impl Excluded {
     pub(crate) fn contains(&self, table: &str) -> bool {
         self.0.iter().any(|t| t == table)
     }
+
+    /// An empty table for each of `names` not left out, by name: what the
+    /// catalog queries of a server fill in.
+    #[cfg_attr(not(any(feature = "postgres", feature = "mysql")), allow(dead_code))]
+    pub(crate) fn tables(
+        &self,
+        names: Vec<crate::backend::Name>,
+    ) -> std::collections::BTreeMap<String, Table> {
+        names
+            .into_iter()
+            .filter(|t| !self.contains(&t.name))
+            .map(|t| {
+                let table = Table {
+                    name: t.name.clone(),
+                    ..Table::default()
+                };
+                (t.name, table)
+            })
+            .collect()
+    }
 }
 
 impl Schema {

@@ -4,14 +4,13 @@
 //! indexes there: both are listed as `unique`.
 
 use super::{action, collapse, split_list, Check, Column, Definition, Excluded};
-use super::{ForeignKey, Index, Key, Schema, Table};
-use crate::backend::Database;
+use super::{ForeignKey, Index, Key, Schema};
+use crate::backend::{Database, Name};
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
 use crate::ident::Identifier;
 use diesel::sql_types::{BigInt, Nullable, Text};
 use diesel::QueryableByName;
-use std::collections::BTreeMap;
 
 const DOING: &str = "reading the MySQL/MariaDB schema";
 
@@ -24,12 +23,6 @@ struct Probe {
     name: String,
     #[diesel(sql_type = Text)]
     version: String,
-}
-
-#[derive(QueryableByName)]
-struct Name {
-    #[diesel(sql_type = Text)]
-    name: String,
 }
 
 #[derive(QueryableByName)]
@@ -116,20 +109,11 @@ pub(super) fn read(
     let prefixes = [format!("`{name}`."), format!("{name}.")];
     let unqualify = |text: &str| super::unqualified(&collapse(text), &prefixes);
 
-    let mut tables: BTreeMap<String, Table> = BTreeMap::new();
     let names: Vec<Name> = db.load_or(
         &format!("SELECT CAST(TABLE_NAME AS CHAR) AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = {s} AND TABLE_TYPE = 'BASE TABLE'"),
         DOING,
     )?;
-    for t in names.into_iter().filter(|t| !excluded.contains(&t.name)) {
-        tables.insert(
-            t.name.clone(),
-            Table {
-                name: t.name,
-                ..Table::default()
-            },
-        );
-    }
+    let mut tables = excluded.tables(names);
 
     let columns: Vec<ColumnRow> = db.load_or(
         &format!("SELECT CAST(TABLE_NAME AS CHAR) AS table_name, CAST(COLUMN_NAME AS CHAR) AS name, CAST(COLUMN_TYPE AS CHAR) AS data_type, CAST(IS_NULLABLE AS CHAR) AS nullable, CAST(COLUMN_DEFAULT AS CHAR) AS default_value, CAST(EXTRA AS CHAR) AS extra FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = {s} ORDER BY TABLE_NAME, ORDINAL_POSITION"),

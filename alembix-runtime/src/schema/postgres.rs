@@ -4,22 +4,15 @@
 //! `pg_get_*def` functions print them. One query per kind of object.
 
 use super::{collapse, split_list, Check, Column, Definition, Enum, Excluded};
-use super::{ForeignKey, Index, Key, Schema, Table};
-use crate::backend::Database;
+use super::{ForeignKey, Index, Key, Schema};
+use crate::backend::{Database, Name};
 use crate::dialect::Dialect;
 use crate::error::Result;
 use crate::ident::Identifier;
 use diesel::sql_types::{Bool, Nullable, Text};
 use diesel::QueryableByName;
-use std::collections::BTreeMap;
 
 const DOING: &str = "reading the PostgreSQL schema";
-
-#[derive(QueryableByName)]
-struct Name {
-    #[diesel(sql_type = Text)]
-    name: String,
-}
 
 #[derive(QueryableByName)]
 struct ColumnRow {
@@ -102,20 +95,11 @@ pub(super) fn read(
     let nsp = Dialect::Postgres.literal(&name);
     let unqualify = |text: &str| unqualified(&collapse(text), &name);
 
-    let mut tables: BTreeMap<String, Table> = BTreeMap::new();
     let names: Vec<Name> = db.load_or(
         &format!("SELECT c.relname::text AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = {nsp} AND c.relkind IN ('r', 'p') AND NOT c.relispartition"),
         DOING,
     )?;
-    for t in names.into_iter().filter(|t| !excluded.contains(&t.name)) {
-        tables.insert(
-            t.name.clone(),
-            Table {
-                name: t.name,
-                ..Table::default()
-            },
-        );
-    }
+    let mut tables = excluded.tables(names);
 
     let columns: Vec<ColumnRow> = db.load_or(
         &format!("SELECT c.relname::text AS table_name, a.attname::text AS name, format_type(a.atttypid, a.atttypmod) AS data_type, a.attnotnull AS not_null, CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, d.adrelid) END AS default_value, CASE WHEN a.attidentity = 'a' THEN 'identity always' WHEN a.attidentity = 'd' THEN 'identity by default' WHEN a.attgenerated = 's' THEN 'generated always as (' || pg_get_expr(d.adbin, d.adrelid) || ') stored' END AS extra FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum WHERE n.nspname = {nsp} AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped ORDER BY c.relname, a.attnum"),

@@ -19,7 +19,7 @@
 )]
 
 use crate::support::{migrator, Kind, Oracle, TestDb};
-use alembix_runtime::cli::{Command, Exit, Runner};
+use alembix_runtime::cli::Exit;
 use alembix_runtime::{
     list_schemas, Config, Error, FleetCommand, FleetOptions, RepairAction, SchemaSelector,
     Standing, Target, TargetOutcome,
@@ -253,17 +253,8 @@ fn a_failing_canary_stops_the_fleet_and_keep_going_tries_every_target(t: &TestDb
     }
 }
 
-/// A binary's `migrate` subcommand.
-#[derive(clap::Parser)]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
 fn run(args: &[&str]) -> Exit {
-    use clap::Parser as _;
-    let cli = Cli::try_parse_from(std::iter::once("app").chain(args.iter().copied())).unwrap();
-    Runner::folder(crate::support::fixtures().join("linear")).run(&cli.command)
+    crate::support::run_command("linear", args)
 }
 
 /// The command set over a server's schemas: `--schemas PATTERN`,

@@ -117,18 +117,8 @@ crate::on_all_backends!(the_schema_rs_is_diesels);
 #[cfg(feature = "cli")]
 #[test]
 fn check_passes_on_the_written_file_and_fails_on_a_stale_one() {
-    use alembix_runtime::cli::{Command as Cli, Exit, Runner};
-    use clap::Parser;
-    #[derive(Parser)]
-    struct App {
-        #[command(subcommand)]
-        command: Cli,
-    }
-    let run = |args: &[&str]| {
-        let app = App::try_parse_from(std::iter::once("app").chain(args.iter().copied()))
-            .expect("arguments parse");
-        Runner::folder(crate::support::fixtures().join("print_schema")).run(&app.command)
-    };
+    use alembix_runtime::cli::Exit;
+    let run = |args: &[&str]| crate::support::run_command("print_schema", args);
     let dir = std::env::temp_dir().join(format!("alembix-print-check-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let file = dir.join("schema.rs");

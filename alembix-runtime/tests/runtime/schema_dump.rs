@@ -19,8 +19,8 @@
     )
 )]
 
-use crate::support::{fixtures, migrator, Kind, TestDb};
-use alembix_runtime::cli::{Command, Exit, Runner};
+use crate::support::{migrator, Kind, TestDb};
+use alembix_runtime::cli::Exit;
 use alembix_runtime::schema::{diff, Difference, Scratch};
 use alembix_runtime::Config;
 
@@ -133,14 +133,7 @@ fn database_exists(t: &TestDb, name: &str) -> bool {
 
 /// Runs the command line `args` over the `schema` fixture.
 fn cli(args: &[&str]) -> Exit {
-    use clap::Parser;
-    #[derive(Parser)]
-    struct Cli {
-        #[command(subcommand)]
-        command: Command,
-    }
-    let cli = Cli::try_parse_from(std::iter::once("app").chain(args.iter().copied())).unwrap();
-    Runner::folder(fixtures().join("schema")).run(&cli.command)
+    crate::support::run_command("schema", args)
 }
 
 fn the_replayed_history_dumps_to_the_same_exact_text(t: &TestDb) {

@@ -217,6 +217,21 @@ pub fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
 
+/// Runs one command of the set (`args` as typed after `migrate`) over a
+/// fixture folder, as a binary's `migrate` subcommand does; its exit code.
+#[cfg(feature = "cli")]
+pub fn run_command(fixture: &str, args: &[&str]) -> alembix_runtime::cli::Exit {
+    use clap::Parser as _;
+    #[derive(clap::Parser)]
+    struct Cli {
+        #[command(subcommand)]
+        command: alembix_runtime::cli::Command,
+    }
+    let cli = Cli::try_parse_from(std::iter::once("app").chain(args.iter().copied()))
+        .expect("arguments parse");
+    alembix_runtime::cli::Runner::folder(fixtures().join(fixture)).run(&cli.command)
+}
+
 /// A migrator over a fixture folder.
 pub fn migrator(fixture: &str, config: Config) -> Migrator {
     Migrator::from_folder(&fixtures(), fixture, config).expect("fixture loads")

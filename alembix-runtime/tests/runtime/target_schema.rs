@@ -20,7 +20,7 @@
 )]
 
 use crate::support::{fixtures, migrator, Kind, Oracle, TestDb};
-use alembix_runtime::cli::{Command, Exit, Runner};
+use alembix_runtime::cli::Exit;
 use alembix_runtime::{Config, Dialect, Error, Migrations, OfflineCommand, Standing};
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, RunQueryDsl};
@@ -454,17 +454,8 @@ fn an_alembic_database_in_another_schema_is_refused_without_the_setting() {
     assert_eq!(tables_in(&mut oracle, "public"), ALL_TABLES);
 }
 
-/// A binary's `migrate` subcommand.
-#[derive(clap::Parser)]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
 fn run(args: &[&str]) -> Exit {
-    use clap::Parser as _;
-    let cli = Cli::try_parse_from(std::iter::once("app").chain(args.iter().copied())).unwrap();
-    Runner::folder(fixtures().join("linear")).run(&cli.command)
+    crate::support::run_command("linear", args)
 }
 
 /// `--schema` through the command set: it overrides the program's (default)

@@ -61,13 +61,8 @@ pub(super) fn run(ctx: &Context<'_>, args: &CurrentArgs) -> Result<Exit, Failure
     let graph = ctx.set()?.graph();
     let mut db = ctx.connect(&args.db)?;
     let current = ctx.migrator.current(&mut db)?;
-    let unknown: Vec<&String> = current
-        .rows
-        .iter()
-        .filter(|r| graph.index_of(r).is_none())
-        .collect();
-    let rows: Vec<&str> = current.rows.iter().map(String::as_str).collect();
-    let at_head = unknown.is_empty() && alembix_core::check_heads(graph, &rows).is_ok();
+    let standing = head_standing(graph, &current.rows);
+    let at_head = standing == Exit::Success;
     if ctx.json {
         ctx.out.json(&Document {
             command: ctx.name,
@@ -104,21 +99,36 @@ pub(super) fn run(ctx: &Context<'_>, args: &CurrentArgs) -> Result<Exit, Failure
         return Ok(Exit::Success);
     }
     // `--check-heads`: the document above already says `at_head: false`.
-    let exit = if unknown.is_empty() {
+    if standing == Exit::Pending {
         ctx.out.error(format_args!(
             "error: Database is not on all head revisions; {}",
             ctx.naming.invite(&NextCommand::UpgradeHeads)
         ));
-        Exit::Pending
     } else {
+        let unknown = current
+            .rows
+            .iter()
+            .filter(|r| graph.index_of(r).is_none())
+            .cloned()
+            .collect();
         ctx.out.error(format_args!(
             "error: {}",
-            Error::UnknownRevisions {
-                unknown: unknown.into_iter().cloned().collect(),
-            }
-            .message(ctx.naming)
+            Error::UnknownRevisions { unknown }.message(ctx.naming)
         ));
-        Exit::UnknownRevisions
-    };
-    Ok(exit)
+    }
+    Ok(standing)
+}
+
+/// Where version rows stand against the history: `Success` when every
+/// revision is applied, `UnknownRevisions` when a row is not in the history,
+/// else `Pending` (`current --check-heads`'s exit, and its `at_head`).
+pub(in crate::cli) fn head_standing(graph: &alembix_core::Graph, rows: &[String]) -> Exit {
+    if rows.iter().any(|r| graph.index_of(r).is_none()) {
+        return Exit::UnknownRevisions;
+    }
+    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
+    match alembix_core::check_heads(graph, &rows) {
+        Ok(()) => Exit::Success,
+        Err(_) => Exit::Pending,
+    }
 }
