@@ -13,8 +13,9 @@
 //! The contenders: the floor (the same SQL through one `sqlite3` / `psql` /
 //! `mariadb` process), this project (`Migrator::launch`), this project with
 //! `RunTransaction::WholeRun` (cold apply on SQLite and PostgreSQL: one
-//! transaction for the whole run, against the per-migration floor),
-//! diesel_migrations, sqlx (`migrate!`, reversible migrations), refinery
+//! transaction for the whole run, against the per-migration floor), this
+//! project through its own command set (`<binary> migrate upgrade heads`,
+//! launch at head on SQLite), diesel_migrations, sqlx (`migrate!`, reversible migrations), refinery
 //! (`embed_migrations!`, no downgrade) and Alembic. The Rust ones are
 //! generated release binaries, each built once per backend with only that
 //! backend's features.
@@ -81,8 +82,9 @@ pub struct BenchArgs {
     #[arg(long, value_name = "LIST")]
     build_sizes: Option<String>,
     /// Contenders: floor, ours, whole-run (this project with
-    /// RunTransaction::WholeRun; cold apply, SQLite and PostgreSQL), diesel,
-    /// sqlx, refinery, alembic [default: all].
+    /// RunTransaction::WholeRun; cold apply, SQLite and PostgreSQL), command
+    /// (the service's own `migrate upgrade heads`; launch at head, SQLite),
+    /// diesel, sqlx, refinery, alembic [default: all].
     #[arg(long, value_name = "LIST")]
     contenders: Option<String>,
     /// Measured runs per cell, after one warm-up [default: 5; 3 with --quick];
