@@ -74,6 +74,7 @@ mod import_dialects;
 mod import_diesel;
 mod import_online;
 mod import_output;
+mod model_rs;
 mod offline_sql;
 mod python;
 mod scaffold;
