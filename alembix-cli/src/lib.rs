@@ -68,6 +68,7 @@
 //! | `mysql` | MySQL and MariaDB | `default-libmysqlclient-dev`, `pkg-config` |
 
 mod alembic_driver;
+mod autogenerate;
 mod folder;
 mod import_alembic;
 mod import_dialects;

@@ -20,7 +20,6 @@
 //!    cannot print) is kept.
 
 // `new-migration --autogenerate` is this module's caller, next.
-#![cfg_attr(not(test), allow(dead_code))]
 
 use alembix_runtime::schema::{schema_rs, Column, ForeignKey, Key, Schema, Table};
 use proc_macro2::Span;
@@ -47,17 +46,32 @@ pub(crate) struct Desired {
 /// not add up (`path:line:column` and what was expected), on a type with
 /// no SQL type for the dialect, and on a current schema diesel cannot print.
 pub(crate) fn desired_schema(text: &str, path: &str, current: &Schema) -> Result<Desired, String> {
+    desired_schema_over(text, path, current, current)
+}
+
+/// The same, for a `schema.rs` printed from `baseline` (the history's
+/// schema on the dialect whose diesel types the file holds), laid over
+/// `current` (the history's schema on another dialect, or the same): what
+/// the file changes against `baseline` is changed in `current`, in
+/// `current`'s dialect; everything else stays as `current` has it.
+pub(crate) fn desired_schema_over(
+    text: &str,
+    path: &str,
+    baseline: &Schema,
+    current: &Schema,
+) -> Result<Desired, String> {
+    let read_as = Dialect::of(&baseline.dialect)?;
     let dialect = Dialect::of(&current.dialect)?;
-    let printed = schema_rs(current)
+    let printed = schema_rs(baseline)
         .map_err(|e| format!("the history's schema cannot be written as schema.rs: {e}"))?;
     let mut notes = Vec::new();
     let view = model(
         &printed.text,
         "schema.rs of the history",
-        dialect,
+        read_as,
         &mut notes,
     )?;
-    let wanted = model(text, path, dialect, &mut notes)?;
+    let wanted = model(text, path, read_as, &mut notes)?;
     let mut overlay = Overlay {
         dialect,
         path,

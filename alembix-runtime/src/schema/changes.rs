@@ -576,7 +576,32 @@ impl<'a> Generator<'a> {
                 columns: sa.columns.clone(),
                 ..sb.clone()
             } == sa;
-        if appended {
+        // Columns dropped that no key, index, foreign key or check names:
+        // SQLite (3.35+) drops them in place.
+        let kept: Vec<Column> = sa
+            .columns
+            .iter()
+            .filter(|c| sb.columns.iter().any(|n| n.name == c.name))
+            .cloned()
+            .collect();
+        let dropped_free = kept.len() < sa.columns.len()
+            && kept == sb.columns
+            && Table {
+                columns: kept.clone(),
+                ..sa.clone()
+            } == sb
+            && sa.columns.iter().filter(|c| !kept.contains(c)).all(|c| {
+                let named = |cols: &[String]| cols.iter().any(|k| mentions(k, &c.name));
+                !a.primary_key.as_ref().is_some_and(|k| named(&k.columns))
+                    && !a.unique.iter().any(|k| named(&k.columns))
+                    && !a.indexes.iter().any(|i| {
+                        named(&i.columns)
+                            || i.predicate.as_deref().is_some_and(|p| mentions(p, &c.name))
+                    })
+                    && !a.foreign_keys.iter().any(|f| named(&f.columns))
+                    && !a.checks.iter().any(|k| mentions(&k.expression, &c.name))
+            });
+        if appended || dropped_free {
             TablePlan::Alter(a, b)
         } else {
             TablePlan::Rebuild(a, b)
