@@ -50,8 +50,9 @@ impl Generated {
     }
 }
 
-/// The model file: `--model`, else the crate's `src/schema.rs` (beside the
-/// migrations folder), else `schema.sql` in the migrations folder.
+/// The model file: `--model`, else the crate's `src/schema.rs`, else its
+/// `schema.sql` (the crate: the folder that holds the migrations folder;
+/// not inside it, where every `.sql` file is a migration).
 pub(crate) fn model_path(given: Option<&Path>, migrations: &Path) -> Result<PathBuf, String> {
     if let Some(path) = given {
         return Ok(path.to_path_buf());
@@ -59,7 +60,7 @@ pub(crate) fn model_path(given: Option<&Path>, migrations: &Path) -> Result<Path
     let crate_root = migrations.parent().unwrap_or(migrations);
     let candidates = [
         crate_root.join("src").join("schema.rs"),
-        migrations.join("schema.sql"),
+        crate_root.join("schema.sql"),
     ];
     candidates.iter().find(|p| p.is_file()).cloned().ok_or_else(|| {
         format!(
@@ -90,10 +91,28 @@ pub(crate) fn generate(
             ))
         }
     };
-    let dialects = if !request.dialects.is_empty() {
-        request.dialects.to_vec()
-    } else if !declared.is_empty() {
+    let dialects = if !declared.is_empty() {
+        // A migration needs SQL for every dialect the history declares.
+        let missing: Vec<&str> = declared
+            .iter()
+            .filter(|d| !request.dialects.is_empty() && !request.dialects.contains(d))
+            .map(|d| d.name())
+            .collect();
+        let undeclared: Vec<&str> = request
+            .dialects
+            .iter()
+            .filter(|d| !declared.contains(d))
+            .map(|d| d.name())
+            .collect();
+        if !missing.is_empty() || !undeclared.is_empty() {
+            return Err(format!(
+                "the history declares {} (alembix.toml): autogenerate writes SQL for each of them, and only them, since a migration needs SQL for every declared dialect; drop --dialect, and give a --db server for each dialect other than sqlite",
+                declared.iter().map(|d| d.name()).collect::<Vec<_>>().join(", ")
+            ));
+        }
         declared
+    } else if !request.dialects.is_empty() {
+        request.dialects.to_vec()
     } else {
         vec![SqlDialect::Sqlite]
     };
@@ -240,7 +259,7 @@ fn server_for(dialect: SqlDialect, databases: &[String]) -> Result<Option<String
                 _ => "mysql://USER@HOST/DB",
             };
             format!(
-                "autogenerating {dialect} SQL replays the history on a {dialect} server, in a scratch database it creates and drops: give one with --db {example} (or leave {dialect} out with --dialect)"
+                "autogenerating {dialect} SQL replays the history on a {dialect} server, in a scratch database it creates and drops: give one with --db {example}"
             )
         })
 }

@@ -53,8 +53,8 @@ pub struct NewMigration {
     #[arg(long, conflicts_with = "variants")]
     autogenerate: bool,
     /// The model: a diesel `schema.rs`, or a `schema.sql` holding the whole
-    /// desired DDL [default: the crate's src/schema.rs, else schema.sql in
-    /// the migrations folder].
+    /// desired DDL [default: src/schema.rs, else schema.sql, in the folder
+    /// that holds the migrations folder].
     #[arg(long, value_name = "FILE", requires = "autogenerate")]
     model: Option<PathBuf>,
     /// A rename, never guessed: `table.old_column=new_column` or
@@ -65,8 +65,8 @@ pub struct NewMigration {
     /// replays in memory): a scratch database is created there and dropped.
     #[arg(long = "db", value_name = "URL", requires = "autogenerate")]
     databases: Vec<String>,
-    /// Write SQL for these dialects only [default: those alembix.toml
-    /// declares, else sqlite].
+    /// The dialect(s) to write SQL for, in a history that declares none
+    /// (alembix.toml) [default: the declared dialects, else sqlite].
     #[arg(long = "dialect", value_name = "DIALECT", value_parser = dialect_name, requires = "autogenerate")]
     dialects: Vec<SqlDialect>,
     /// The dialect whose diesel types a schema.rs model holds (the one
