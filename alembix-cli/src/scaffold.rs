@@ -240,8 +240,14 @@ pub(crate) fn new_migration(args: &NewMigration, context: &Context<'_>) -> Resul
     draft.bodies = Some(bodies(&generated));
     let parent = draft.parents.first().cloned();
     let revision = write(&folder, &draft, args.rev_id.as_deref())?;
-    // Proven on the history as it now is, the new file included.
+    // Proven on the history as it now is, the new file included: the SQL
+    // check the build runs, then the scratch databases.
     let folder = load(context, folder.dir.clone(), None)?;
+    if let Err(problems) = folder.set.check_sql() {
+        return Err(format!(
+            "{problems}\nthe build would refuse the new migration: the file is kept for you to fix"
+        ));
+    }
     let migrator = autogenerate::migrator(folder.set.clone())?;
     match autogenerate::prove(&migrator, &generated, &revision, parent.as_deref()) {
         Ok(lines) => {
