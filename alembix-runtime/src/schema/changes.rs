@@ -628,6 +628,12 @@ impl<'a> Generator<'a> {
             self.push(sql);
         }
         for index in a.indexes.iter().filter(|i| !b.indexes.contains(i)) {
+            // MySQL refuses to drop the index a foreign key uses until
+            // another can serve it: one that goes for good is dropped after
+            // the new ones are made (`drop_old_mysql_indexes`).
+            if self.d == Dialect::Mysql && !b.indexes.iter().any(|n| n.name == index.name) {
+                continue;
+            }
             let sql = match self.d {
                 Dialect::Mysql => format!("DROP INDEX {} ON {t}", self.q(&index.name)),
                 _ => format!("DROP INDEX {}", self.q(&index.name)),
@@ -689,6 +695,32 @@ impl<'a> Generator<'a> {
             // that name is the one it made (or reuses).
             let sql = self.create_index(&b.name, index);
             self.push(sql);
+        }
+        if self.d == Dialect::Mysql && !created {
+            // An index whose columns were all dropped went with them.
+            let gone = |part: &String| {
+                let name = part.split([' ', '(']).next().unwrap_or(part);
+                !b.columns.iter().any(|c| c.name == name)
+            };
+            for index in a
+                .indexes
+                .iter()
+                .filter(|i| !b.indexes.iter().any(|n| n.name == i.name))
+                .filter(|i| !i.columns.iter().all(gone))
+                // The index MySQL made for a foreign key that stays: once
+                // another index serves the key, MySQL drops it by itself.
+                .filter(|i| {
+                    let own = |t: &Table| {
+                        t.foreign_keys
+                            .iter()
+                            .any(|f| f.name.as_deref() == Some(&i.name))
+                    };
+                    !(own(a) && own(b))
+                })
+            {
+                let sql = format!("DROP INDEX {} ON {t}", self.q(&index.name));
+                self.push(sql);
+            }
         }
     }
 
