@@ -68,12 +68,14 @@
 //! | `mysql` | MySQL and MariaDB | `default-libmysqlclient-dev`, `pkg-config` |
 
 mod alembic_driver;
+mod autogenerate;
 mod folder;
 mod import_alembic;
 mod import_dialects;
 mod import_diesel;
 mod import_online;
 mod import_output;
+mod model_rs;
 mod offline_sql;
 mod python;
 mod scaffold;

@@ -1,11 +1,13 @@
 //! `new-migration` and `merge`: write a new migration file chained onto the history.
 
+use crate::autogenerate;
 use crate::folder::Context;
 use crate::import_output::slug;
 use alembix_core::file::{check_header_text, check_label, check_revision_id};
 use alembix_core::plan::{new_revision_parents, resolve_depends_on};
 use alembix_core::scan::{read_settings, scan_folder};
 use alembix_core::{GraphOptions, HeadPolicy, MigrationSet, Settings, SourceFile, SqlDialect};
+use alembix_runtime::schema::Rename;
 use clap::Args;
 use std::fmt::Write as _;
 use std::hash::{BuildHasher, Hasher};
@@ -45,6 +47,33 @@ pub struct NewMigration {
     /// `create_date` and the file name, e.g. when re-creating a file.
     #[arg(long, value_name = "DATE", value_parser = create_date)]
     create_date: Option<String>,
+    /// Write the SQL: what changes from the schema the history produces to
+    /// the schema the model describes (`--model`), upgrade and downgrade,
+    /// for each declared dialect. Nothing is written when nothing differs.
+    #[arg(long, conflicts_with = "variants")]
+    autogenerate: bool,
+    /// The model: a diesel `schema.rs`, or a `schema.sql` holding the whole
+    /// desired DDL [default: the crate's src/schema.rs, else schema.sql in
+    /// the migrations folder].
+    #[arg(long, value_name = "FILE", requires = "autogenerate")]
+    model: Option<PathBuf>,
+    /// A rename, never guessed: `table.old_column=new_column` or
+    /// `old_table=new_table`; repeat for several.
+    #[arg(long = "rename", value_name = "RENAME", requires = "autogenerate")]
+    renames: Vec<Rename>,
+    /// A server to replay on, for each dialect other than SQLite (which
+    /// replays in memory): a scratch database is created there and dropped.
+    #[arg(long = "db", value_name = "URL", requires = "autogenerate")]
+    databases: Vec<String>,
+    /// Write SQL for these dialects only [default: those alembix.toml
+    /// declares, else sqlite].
+    #[arg(long = "dialect", value_name = "DIALECT", value_parser = dialect_name, requires = "autogenerate")]
+    dialects: Vec<SqlDialect>,
+    /// The dialect whose diesel types a schema.rs model holds (the one
+    /// print-schema printed it for) [default: sqlite when written for, else
+    /// the first dialect].
+    #[arg(long, value_name = "DIALECT", value_parser = dialect_name, requires = "autogenerate")]
+    model_dialect: Option<SqlDialect>,
 }
 
 /// `--variant`: a dialect name as section markers write it.
@@ -170,7 +199,7 @@ pub(crate) fn new_migration(args: &NewMigration, context: &Context<'_>) -> Resul
     }
     let depends: Vec<&str> = args.depends_on.iter().map(String::as_str).collect();
     let depends_on = resolve_depends_on(graph, &depends).map_err(|e| e.to_string())?;
-    let draft = Draft {
+    let mut draft = Draft {
         message: &args.message,
         parents,
         branch_labels: args.branch_labels.clone(),
@@ -179,8 +208,78 @@ pub(crate) fn new_migration(args: &NewMigration, context: &Context<'_>) -> Resul
         variants: args.variants.clone(),
         merge: false,
         create_date: args.create_date.as_deref(),
+        bodies: None,
     };
-    write(&folder, &draft, args.rev_id.as_deref())
+    if !args.autogenerate {
+        return write(&folder, &draft, args.rev_id.as_deref()).map(|_| ());
+    }
+    let model = autogenerate::model_path(args.model.as_deref(), &folder.dir)?;
+    let shown = context.show(&model);
+    let migrator = autogenerate::migrator(folder.set.clone())?;
+    let declared: Vec<SqlDialect> = if folder.set.settings().dialects.is_declared() {
+        folder.set.settings().dialects.allowed().collect()
+    } else {
+        Vec::new()
+    };
+    let request = autogenerate::Request {
+        renames: &args.renames,
+        databases: &args.databases,
+        dialects: &args.dialects,
+        model_dialect: args.model_dialect,
+    };
+    let generated = autogenerate::generate(&migrator, &request, &model, &shown, declared)?;
+    for note in &generated.notes {
+        println!("note: {note}");
+    }
+    if generated.is_empty() {
+        println!(
+            "nothing to write: the history at its heads already has the schema {shown} describes"
+        );
+        return Ok(());
+    }
+    draft.bodies = Some(bodies(&generated));
+    let parent = draft.parents.first().cloned();
+    let revision = write(&folder, &draft, args.rev_id.as_deref())?;
+    // Proven on the history as it now is, the new file included.
+    let folder = load(context, folder.dir.clone(), None)?;
+    let migrator = autogenerate::migrator(folder.set.clone())?;
+    match autogenerate::prove(&migrator, &generated, &revision, parent.as_deref()) {
+        Ok(lines) => {
+            for line in lines {
+                println!("{line}");
+            }
+            println!("next: review it (every DESTRUCTIVE statement above all), then build");
+            Ok(())
+        }
+        Err(why) => Err(format!(
+            "{why}\nthe file is kept for you to fix: review its SQL, or delete it and run the command again"
+        )),
+    }
+}
+
+/// A file's sections from the generated SQL of each dialect: each
+/// section's default is the text most dialects share, the others are
+/// variants. A dialect with nothing to change runs a no-op.
+fn bodies(generated: &autogenerate::Generated) -> Bodies {
+    let text = |sql: &str, dialect: SqlDialect| {
+        if sql.is_empty() {
+            format!("-- nothing changes on {dialect}\nSELECT 1;\n")
+        } else {
+            sql.to_string()
+        }
+    };
+    let split = |pick: fn(&(SqlDialect, String, String)) -> &String| {
+        let parts: Vec<(SqlDialect, String)> = generated
+            .parts
+            .iter()
+            .map(|p| (p.0, text(pick(p), p.0)))
+            .collect();
+        crate::import_dialects::default_and_variants(parts, |_| false).unwrap_or_default()
+    };
+    Bodies {
+        upgrade: split(|p| &p.1),
+        downgrade: split(|p| &p.2),
+    }
 }
 
 /// Runs `merge`.
@@ -209,8 +308,9 @@ pub(crate) fn merge(args: &Merge, context: &Context<'_>) -> Result<(), String> {
         variants: Vec::new(),
         merge: true,
         create_date: None,
+        bodies: None,
     };
-    write(&folder, &draft, args.rev_id.as_deref())
+    write(&folder, &draft, args.rev_id.as_deref()).map(|_| ())
 }
 
 struct Draft<'a> {
@@ -224,6 +324,14 @@ struct Draft<'a> {
     merge: bool,
     /// `--create-date`, normalized; `None`: now.
     create_date: Option<&'a str>,
+    /// The sections' SQL (autogenerate); `None`: empty sections to fill.
+    bodies: Option<Bodies>,
+}
+
+/// Each section's default SQL and its dialect variants.
+struct Bodies {
+    upgrade: (String, Vec<(SqlDialect, String)>),
+    downgrade: (String, Vec<(SqlDialect, String)>),
 }
 
 /// The `-m` message as its header line holds it: line breaks become spaces;
@@ -239,8 +347,9 @@ fn message_value(message: &str) -> Result<String, String> {
     Ok(value)
 }
 
-/// Renders the new file, checks the history still validates with it, and creates it.
-fn write(folder: &Folder<'_>, draft: &Draft<'_>, rev_id: Option<&str>) -> Result<(), String> {
+/// Renders the new file, checks the history still validates with it, and
+/// creates it; its revision id.
+fn write(folder: &Folder<'_>, draft: &Draft<'_>, rev_id: Option<&str>) -> Result<String, String> {
     let message = message_value(draft.message)?;
     let graph = folder.set.graph();
     let revision = match rev_id {
@@ -287,10 +396,25 @@ fn write(folder: &Folder<'_>, draft: &Draft<'_>, rev_id: Option<&str>) -> Result
     let mut variants = draft.variants.clone();
     variants.sort();
     variants.dedup();
-    for section in ["upgrade", "downgrade"] {
-        let _ = write!(text, "\n-- migrate:{section}\n");
-        for dialect in &variants {
-            let _ = write!(text, "\n-- migrate:{section} {dialect}\n");
+    match &draft.bodies {
+        None => {
+            for section in ["upgrade", "downgrade"] {
+                let _ = write!(text, "\n-- migrate:{section}\n");
+                for dialect in &variants {
+                    let _ = write!(text, "\n-- migrate:{section} {dialect}\n");
+                }
+            }
+        }
+        Some(bodies) => {
+            for (section, (default, variants)) in [
+                ("upgrade", &bodies.upgrade),
+                ("downgrade", &bodies.downgrade),
+            ] {
+                let _ = write!(text, "\n-- migrate:{section}\n{default}");
+                for (dialect, sql) in variants {
+                    let _ = write!(text, "\n-- migrate:{section} {dialect}\n{sql}");
+                }
+            }
         }
     }
 
@@ -298,7 +422,7 @@ fn write(folder: &Folder<'_>, draft: &Draft<'_>, rev_id: Option<&str>) -> Result
     // file that is still empty is expected to fail only for its empty sections).
     let mut sources = folder.sources.clone();
     let name = format!("{}/{file_name}", folder.rel);
-    let probe = if draft.merge {
+    let probe = if draft.merge || draft.bodies.is_some() {
         text.clone()
     } else {
         text.lines()
@@ -348,10 +472,10 @@ fn write(folder: &Folder<'_>, draft: &Draft<'_>, rev_id: Option<&str>) -> Result
     let shown = context.show(&path);
     println!("created {shown} (revision {revision}, down_revision {parents})");
     ensure_build_script(folder);
-    if !draft.merge {
+    if !draft.merge && draft.bodies.is_none() {
         println!("next: write its SQL after `-- migrate:upgrade` and the SQL that reverts it after `-- migrate:downgrade`");
     }
-    Ok(())
+    Ok(revision)
 }
 
 /// Makes sure the crate that embeds `folder` rebuilds when a file is added to it.
@@ -524,6 +648,12 @@ mod tests {
             no_transaction: false,
             variants: Vec::new(),
             create_date: None,
+            autogenerate: false,
+            model: None,
+            renames: Vec::new(),
+            databases: Vec::new(),
+            dialects: Vec::new(),
+            model_dialect: None,
         };
         let context = Context::new("alembix", Some(&dir)).unwrap();
         let err = new_migration(&args, &context).unwrap_err();
@@ -549,6 +679,12 @@ mod tests {
             no_transaction: false,
             variants: Vec::new(),
             create_date: Some("2019-03-04 05:06:07".to_string()),
+            autogenerate: false,
+            model: None,
+            renames: Vec::new(),
+            databases: Vec::new(),
+            dialects: Vec::new(),
+            model_dialect: None,
         };
         let context = Context::new("alembix", Some(&dir)).unwrap();
         new_migration(&args, &context).unwrap();

@@ -3,7 +3,8 @@
 //! a scratch database ([`Migrator::replay_schema`], [`Scratch`]), printed as
 //! a deterministic text ([`Schema::text`]: one line per item, sorted, so two
 //! dumps diff well) or JSON (feature `cli`), compared ([`diff`]), and
-//! written as diesel's `schema.rs` ([`schema_rs`]).
+//! written as diesel's `schema.rs` ([`schema_rs`]), and turned into the
+//! statements from one schema to another ([`changes`]: autogenerate).
 //!
 //! What a backend reports is kept as it reports it, only normalised where
 //! two equal schemas would otherwise differ: types in lower case, whitespace
@@ -18,6 +19,7 @@
     allow(unused_imports, unreachable_code, unused_variables, dead_code)
 )]
 
+mod changes;
 mod diesel;
 #[cfg(feature = "mysql")]
 mod mysql;
@@ -28,6 +30,7 @@ mod scratch;
 mod sqlite;
 mod text;
 
+pub use changes::{changes, verify, Changes, Rename, Statement};
 pub use diesel::{schema_rs, DieselSchema};
 pub use scratch::Scratch;
 pub use text::{diff, Difference};
@@ -277,6 +280,24 @@ impl Migrator {
         let db = scratch.database()?;
         migrator.check_dialect(db.dialect())?;
         migrator.upgrade(db, target)?;
+        read(db, None, &Excluded::of(&migrator))
+    }
+
+    /// Reverts `scratch` (replayed by [`Migrator::replay_schema`]) down to
+    /// `target` (a revision, `base`, …) and reads the schema it leaves: a
+    /// generated downgrade, proven.
+    pub fn revert_schema(&self, scratch: &mut Scratch, target: &str) -> Result<Schema> {
+        let migrator = self.for_scratch()?;
+        let db = scratch.database()?;
+        migrator.downgrade(db, target)?;
+        read(db, None, &Excluded::of(&migrator))
+    }
+
+    /// Reads the schema of `scratch` as it is (after
+    /// [`Scratch::run_script`]), without this tool's tables.
+    pub fn read_scratch(&self, scratch: &mut Scratch) -> Result<Schema> {
+        let migrator = self.for_scratch()?;
+        let db = scratch.database()?;
         read(db, None, &Excluded::of(&migrator))
     }
 }

@@ -81,6 +81,28 @@ impl Scratch {
         })
     }
 
+    /// Runs a script (a `schema.sql`, generated statements) on the scratch
+    /// database, statement by statement as a migration section of its
+    /// dialect is cut; a failure names `source`, the statement's line and
+    /// its text.
+    pub fn run_script(&mut self, sql: &str, source: &str) -> Result<()> {
+        let db = self.database()?;
+        let dialect = db.dialect().sql_dialect();
+        let split = alembix_core::sql::split_statements(sql, 1, dialect);
+        if let Some(open) = &split.unterminated {
+            return Err(Error::Unsupported(format!("{source}: {open}")));
+        }
+        for statement in &split.statements {
+            let doing = format!(
+                "running {source}:{} on the scratch database: {}",
+                statement.line,
+                first_line(&statement.sql)
+            );
+            db.batch_or(&statement.sql, &doing)?;
+        }
+        Ok(())
+    }
+
     /// Closes the scratch connection and drops the database now, saying
     /// whether dropping it failed (dropping the `Scratch` does the same
     /// and only logs a failure).
@@ -120,6 +142,15 @@ impl Drop for Scratch {
         if let Err(e) = self.drop_database() {
             tracing::warn!(error = %e, "the scratch database is left behind; drop it by hand");
         }
+    }
+}
+
+/// A statement's first line, shortened, for a message.
+fn first_line(sql: &str) -> String {
+    let line = sql.lines().next().unwrap_or_default();
+    match line.char_indices().nth(80) {
+        Some((i, _)) => format!("{}…", &line[..i]),
+        None => line.to_string(),
     }
 }
 

@@ -7,6 +7,7 @@
 mod capture;
 mod support;
 
+mod autogenerate;
 mod branched;
 #[cfg(all(feature = "cli", feature = "sqlite"))]
 mod broken_pipe;
