@@ -97,8 +97,10 @@ enum Cell {
     OursCheckPostgres,
     /// diesel's reset + print + compare on the example, PostgreSQL.
     DieselCheckPostgres,
-    /// `alembix new-migration --autogenerate`.
+    /// `alembix new-migration --autogenerate`, SQLite's SQL.
     OursAutogenerate,
+    /// The same, SQLite's and PostgreSQL's SQL.
+    OursAutogeneratePostgres,
     /// `diesel migration generate --diff-schema`.
     DieselAutogenerate,
     /// `alembic revision --autogenerate`.
@@ -503,8 +505,12 @@ impl Bench {
         for side in order(flip) {
             if side {
                 if self.findings.ours_autogenerate {
-                    let took = self.ours_autogenerate()?;
+                    let took = self.ours_autogenerate(None)?;
                     self.record(round, Cell::OursAutogenerate, took);
+                    if let Some(pg) = self.pg_url.clone() {
+                        let took = self.ours_autogenerate(Some(&pg))?;
+                        self.record(round, Cell::OursAutogeneratePostgres, took);
+                    }
                 }
             } else {
                 let _ = fs::remove_dir_all(&self.diesel_autogen);
@@ -548,12 +554,14 @@ impl Bench {
         Ok(())
     }
 
-    /// THIS PROJECT'S AUTOGENERATE ROW: `alembix new-migration --autogenerate
+    /// THIS PROJECT'S AUTOGENERATE ROWS: `alembix new-migration --autogenerate
     /// -m MSG --dialect sqlite --model schema.rs --dir <copy of the example>`
-    /// (SQLite's SQL, as diesel and Alembic write it here: the example also
-    /// declares server dialects, which would need `--db` servers), timed; the
-    /// file it writes is checked to add the table and the column, then removed.
-    fn ours_autogenerate(&mut self) -> Result<Duration, String> {
+    /// (SQLite's SQL, as diesel and Alembic write it here), and with
+    /// `servers` the same for SQLite and PostgreSQL (`--dialect postgresql
+    /// --db URL`: replayed and proven in a scratch database there too), timed;
+    /// the file it writes is checked to add the table and the column, then
+    /// removed.
+    fn ours_autogenerate(&mut self, servers: Option<&str>) -> Result<Duration, String> {
         let before = listing(&self.ours_autogen)?;
         let dir = self.ours_autogen.clone();
         let mut c = self.ours(
@@ -565,10 +573,13 @@ impl Bench {
                 AUTOGEN_MESSAGE,
                 "--dialect",
                 "sqlite",
-                "--model",
             ],
         );
-        c.arg(&self.model_rs);
+        if let Some(pg) = servers {
+            c.args(["--dialect", "postgresql", "--db"])
+                .arg(format!("{pg}/postgres"));
+        }
+        c.arg("--model").arg(&self.model_rs);
         let took = time(&mut c, None)?;
         let written = new_files(&self.ours_autogen, &before, ".sql")?;
         expect_change(&written, "alembix new-migration --autogenerate", &[])?;
@@ -1128,12 +1139,23 @@ fn render(args: &SchemaBenchArgs, bench: &Bench, machine: &Machine) -> String {
     );
     let _ = writeln!(
         md,
-        "| a migration from a changed model (example + 1 table + 1 column) | `alembix new-migration --autogenerate --dialect sqlite --model schema.rs` | {ours_auto} | Alembic: `alembic revision --autogenerate` (SQLAlchemy models) | {} | {} |\n",
+        "| a migration from a changed model (example + 1 table + 1 column) | `alembix new-migration --autogenerate --dialect sqlite --model schema.rs` | {ours_auto} | Alembic: `alembic revision --autogenerate` (SQLAlchemy models) | {} | {} |",
         cell(m(Cell::AlembicAutogenerate)),
         ratio(m(Cell::OursAutogenerate), m(Cell::AlembicAutogenerate))
     );
+    if bench.pg_url.is_some() {
+        let ours_both = if bench.findings.ours_autogenerate {
+            cell(m(Cell::OursAutogeneratePostgres))
+        } else {
+            "not yet available".to_string()
+        };
+        let _ = writeln!(
+            md,
+            "| the same migration, SQL for SQLite and PostgreSQL | `alembix new-migration --autogenerate --dialect sqlite --dialect postgresql --db … --model schema.rs` | {ours_both} | — (diesel and Alembic write one database's SQL per run) | — | — |"
+        );
+    }
     let f = &bench.findings;
-    let _ = writeln!(md, "What the runs found besides the times:\n");
+    let _ = writeln!(md, "\nWhat the runs found besides the times:\n");
     let same = match &f.same_schema_rs {
         None => "not measured".to_string(),
         Some(Ok(())) => "yes".to_string(),
@@ -1163,7 +1185,7 @@ fn render(args: &SchemaBenchArgs, bench: &Bench, machine: &Machine) -> String {
     let _ = writeln!(md, "## What each row measures\n");
     let _ = writeln!(md, "- **Replay and dump** ({n} migrations): the history `cargo xtask bench` generates — migration *i* creates table `t<i>` (five columns) and an index on it, and from the second on adds a column to `t<i/2>` — written once per tool: this project's `.sql` files, a diesel_migrations folder (`up.sql`/`down.sql` per migration), an Alembic project with one `op.execute` per statement (`transaction_per_migration`). `alembix schema dump --dir <folder>` and `alembix print-schema --dir <folder>` each replay the history into SQLite in memory and read the schema back (as text, or as diesel's `schema.rs`). diesel needs a database: `diesel migration run --database-url <fresh file>` then `diesel print-schema`; its cell gives the median of the two together (what the ratio uses), then the median of each. Alembic has no dump: `alembic upgrade head` on a fresh file is only the replay half of the work.");
     let _ = writeln!(md, "- **Is `schema.rs` current?** The example service's history (`migrations/`, nine files with a merge and dialect variants) and its committed `src/schema.rs`. Ours: `alembix print-schema --check src/schema.rs --dir migrations` (replays in memory, compares, exit 0 or 7). diesel's way: the same history as a diesel_migrations folder (the upgrade SQL SQLite runs as `up.sql`, the empty merge left out), `diesel migration run` on a fresh file, `diesel print-schema`, and a byte compare (in this process, counted). On PostgreSQL ours replays into a scratch database it creates and drops on the server; diesel's fresh database is `diesel database reset` (drop, create, run), and the file both compare with is diesel's own `print-schema` output of the example (made before the rounds).");
-    let _ = writeln!(md, "- **A migration from a changed model**: the model is the example's schema plus a table `reminders` (joinable to `guilds`) and a column `users.bio`, as a diesel `schema.rs` (ours and diesel) and as SQLAlchemy declarative models (Alembic, which also needs the revision scripts: the example's history as an Alembic project with the same revision ids). diesel and Alembic compare the model with a SQLite database at head made before the rounds. Ours needs no database: it replays the history in SQLite in memory, writes SQLite's SQL (`--dialect sqlite`: the example also declares PostgreSQL and MySQL, whose SQL would need a server each), and proves the file it wrote on a fresh in-memory replay before it exits. Each tool writes one migration; it is checked and removed before the next round.");
+    let _ = writeln!(md, "- **A migration from a changed model**: the model is the example's schema plus a table `reminders` (joinable to `guilds`) and a column `users.bio`, as a diesel `schema.rs` (ours and diesel) and as SQLAlchemy declarative models (Alembic, which also needs the revision scripts: the example's history as an Alembic project with the same revision ids). diesel and Alembic compare the model with a SQLite database at head made before the rounds. Ours needs no database: it replays the history in SQLite in memory, writes SQLite's SQL (`--dialect sqlite`: the example also declares PostgreSQL and MySQL, whose SQL would need a server each), and proves the file it wrote on a fresh in-memory replay before it exits; the last row asks for PostgreSQL's SQL too (`--dialect postgresql --db`), replayed and proven in scratch databases it creates and drops on the server. Each tool writes one migration; it is checked and removed before the next round.");
     let _ = writeln!(md, "- Every tool runs as a user runs it: the release `alembix` binary, diesel_cli's `diesel` (`--config-file` with an empty `[print_schema]`, so no project configuration applies), the venv's `alembic` console script.\n");
     let _ = writeln!(md, "Versions:\n");
     for (what, version) in &machine.versions {
