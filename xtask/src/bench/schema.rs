@@ -26,10 +26,14 @@
 //!    and the file compared is diesel's own output.
 //! 3. **Autogenerate**: a migration from a model that is the example's schema
 //!    plus a table (`reminders`) and a column (`users.bio`):
-//!    `new-migration --autogenerate --model schema.rs` beside `diesel
-//!    migration generate --diff-schema` and `alembic revision --autogenerate`
+//!    `new-migration --autogenerate --dialect sqlite --model schema.rs` (no
+//!    database: the history replays in memory) beside `diesel migration
+//!    generate --diff-schema` and `alembic revision --autogenerate`
 //!    (SQLAlchemy models of the same schema), both against a SQLite database
-//!    at head (made beforehand, not timed).
+//!    at head (made beforehand, not timed); and ours once more with
+//!    PostgreSQL's SQL too (`--dialect postgresql --db`), a row of its own.
+//!    If the binary's `new-migration` has no `--autogenerate`, its cells say
+//!    "not yet available".
 
 use super::alembic::{self, Venv, INI_LOGGING};
 use super::db::{capture, psql_admin};
