@@ -5,7 +5,8 @@
 //! `new-migration`, `merge`, `import-alembic`, `import-diesel` and the read and
 //! apply commands (`heads`, `history`, `upgrade`, `check`, …) are
 //! `alembix-cli`'s, mounted as any project mounts them in its own xtask; only
-//! `bench`, `bench-import` and `bench-fleet` are this workspace's own.
+//! `bench`, `bench-import`, `bench-fleet` and `bench-schema` are this
+//! workspace's own.
 
 mod bench;
 
@@ -34,6 +35,9 @@ enum Command {
     /// Bring a fleet of PostgreSQL tenant schemas to head in one command, beside
     /// parallel psql sessions; writes BENCHMARKS-fleet.md.
     BenchFleet(bench::FleetBenchArgs),
+    /// Time the schema commands (schema dump, print-schema, --check, autogenerate)
+    /// beside diesel_cli and Alembic; writes BENCHMARKS-schema.md.
+    BenchSchema(bench::SchemaBenchArgs),
 }
 
 /// The workspace root, where `bench` keeps its scratch crates and writes its report.
@@ -59,6 +63,11 @@ fn main() -> ExitCode {
             Err("`bench-fleet` generates its own history; it takes no --dir".to_string())
         }
         Command::BenchFleet(args) => bench::run_fleet(&args),
+        Command::BenchSchema(_) if dir.is_some() => Err(
+            "`bench-schema` generates its own histories and reads the example's; it takes no --dir"
+                .to_string(),
+        ),
+        Command::BenchSchema(args) => bench::run_schema(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

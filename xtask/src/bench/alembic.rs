@@ -172,6 +172,26 @@ impl Venv {
         }
     }
 
+    /// The `script.py.mako` of Alembic's `generic` template: what `alembic
+    /// init` copies into a project, and `alembic revision` renders.
+    pub fn script_template(&self) -> Result<String, String> {
+        let out = Command::new(self.python())
+            .args([
+                "-c",
+                "import os, sys, alembic; sys.stdout.write(open(os.path.join(os.path.dirname(alembic.__file__), 'templates', 'generic', 'script.py.mako')).read())",
+            ])
+            .output()
+            .map_err(|e| format!("cannot run the venv's python: {e}"))?;
+        if out.status.success() {
+            Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+        } else {
+            Err(format!(
+                "reading Alembic's script.py.mako: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            ))
+        }
+    }
+
     /// The SQLite library version Python's `sqlite3` module (so Alembic) uses.
     pub fn sqlite_version(&self) -> Result<String, String> {
         let out = Command::new(self.python())

@@ -22,6 +22,7 @@
 use super::db::{capture, psql, psql_admin};
 use super::measure::{median, short};
 use super::report::Machine;
+use super::tools::release_alembix;
 use clap::Args;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -69,7 +70,7 @@ pub fn run(args: &FleetBenchArgs) -> Result<(), String> {
     let _ = std::fs::remove_dir_all(&scratch);
     std::fs::create_dir_all(scratch.join("migrations")).map_err(|e| e.to_string())?;
     write_history(&scratch.join("migrations"), args.migrations)?;
-    let binary = build_binary(&root)?;
+    let binary = release_alembix(&root)?;
     let command = format!(
         "cargo xtask bench-fleet --schemas {} --migrations {} --jobs {} --runs {}",
         args.schemas, args.migrations, args.jobs, args.runs
@@ -135,27 +136,6 @@ pub fn run(args: &FleetBenchArgs) -> Result<(), String> {
     std::fs::write(&out, report).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
     eprintln!("wrote {}", out.display());
     Ok(())
-}
-
-/// The release `alembix` binary with PostgreSQL, built if needed.
-fn build_binary(root: &Path) -> Result<PathBuf, String> {
-    let status = Command::new(env!("CARGO"))
-        .args([
-            "build",
-            "--release",
-            "--quiet",
-            "-p",
-            "alembix-cli",
-            "--features",
-            "postgres",
-        ])
-        .current_dir(root)
-        .status()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
-    if !status.success() {
-        return Err("building the release alembix binary failed".to_string());
-    }
-    Ok(root.join("target/release/alembix"))
 }
 
 /// Migration `i` (1-based) creates `t<i>` with five columns and an index,
@@ -432,14 +412,9 @@ fn render(
     let _ = writeln!(md, "- **This project**: the release `alembix` binary (`alembix-cli`, feature `postgres`) over a folder with the history: `upgrade heads --db URL --schemas 'tenant\\_%' --jobs J`, then `check` with the same fleet. Each schema gets its own version and history tables and its own run lock; a worker keeps its connection from schema to schema.");
     let _ = writeln!(md, "- **Floor**: J `psql` processes started at once, each with a script for every J-th schema: `SET search_path`, the version table, then per migration `BEGIN`, its statements, the version row, `COMMIT`. At head, J `psql` sessions each read every J-th schema's version table. No lock, no history table, no checksum.");
     let _ = writeln!(md, "- **Rounds**: each contender gets a fresh database with the empty schemas created beforehand (not timed); the order alternates from round to round; after each run every schema is checked to hold all tables and the last revision.\n");
-    let load = if machine.loads.is_empty() {
-        "unknown".to_string()
-    } else {
-        format!(
-            "{:.2}",
-            machine.loads.iter().sum::<f64>() / machine.loads.len() as f64
-        )
-    };
+    let load = machine
+        .mean_load()
+        .map_or_else(|| "unknown".to_string(), |mean| format!("{mean:.2}"));
     let _ = writeln!(
         md,
         "Machine: {}, {}, {} logical CPUs, mean 1-minute load before rounds {load}.\n",

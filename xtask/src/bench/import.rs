@@ -22,7 +22,7 @@
 
 use super::alembic::Venv;
 use super::measure::{median, short};
-use super::report::Machine;
+use super::report::{typed_command, Machine};
 use super::scratch::{generate, Scratch};
 use clap::Args;
 use std::fmt::Write as _;
@@ -294,11 +294,7 @@ struct Row {
 pub fn run(args: &ImportBenchArgs) -> Result<(), String> {
     let workspace = crate::workspace_root();
     let scratch = Scratch::new(&workspace);
-    let command = std::iter::once("cargo xtask".to_string())
-        .chain(std::env::args().skip(1))
-        .collect::<Vec<_>>()
-        .join(" ");
-    let mut machine = Machine::now(command);
+    let mut machine = Machine::now(typed_command());
     let venv = Venv::ensure(&scratch)?;
     let python = venv.alembic().with_file_name("python");
     let root = scratch.root.join("import");
@@ -481,12 +477,10 @@ fn render(
         "`import-alembic` on a generated Alembic project of {n} revisions (a branch and a merge every 31), beside Alembic's own offline run of the same history. Whole processes, median of {runs} runs after a warm-up. Regenerate with:\n"
     );
     let _ = writeln!(md, "```sh\n{}\n```\n", machine.command);
-    let load = if machine.loads.is_empty() {
-        "not sampled".to_string()
-    } else {
-        let mean = machine.loads.iter().sum::<f64>() / machine.loads.len() as f64;
-        format!("{mean:.2} on average")
-    };
+    let load = machine.mean_load().map_or_else(
+        || "not sampled".to_string(),
+        |mean| format!("{mean:.2} on average"),
+    );
     let versions = machine
         .versions
         .iter()

@@ -18,7 +18,7 @@ use super::history;
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 /// Launches measured per round and contender (each its own process).
@@ -263,25 +263,52 @@ pub fn time(command: &mut Command, stdin: Option<&Path>) -> Result<Duration, Str
         .stdin(input)
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
+    let (took, out) = run_timed(command)?;
+    if out.status.success() {
+        Ok(took)
+    } else {
+        Err(failure(command, &out))
+    }
+}
+
+/// Runs `command` (standard input empty, its output kept) and returns how long
+/// the process took and its standard output; a failed exit is an error.
+pub fn time_stdout(command: &mut Command) -> Result<(Duration, String), String> {
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let (took, out) = run_timed(command)?;
+    if out.status.success() {
+        Ok((took, String::from_utf8_lossy(&out.stdout).into_owned()))
+    } else {
+        Err(failure(command, &out))
+    }
+}
+
+/// Runs `command` as set up and returns how long the process took, from spawn
+/// to exit, and what it left, whatever its exit status.
+pub fn run_timed(command: &mut Command) -> Result<(Duration, Output), String> {
     let started = Instant::now();
     let out = command
         .output()
         .map_err(|e| format!("cannot run {:?}: {e}", command.get_program()))?;
-    let took = started.elapsed();
-    if out.status.success() {
-        Ok(took)
-    } else {
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        let tail: Vec<&str> = stderr.lines().rev().take(15).collect();
-        let tail: Vec<&str> = tail.into_iter().rev().collect();
-        Err(format!(
-            "{:?} {:?} failed ({}):\n{}",
-            command.get_program(),
-            command.get_args().collect::<Vec<_>>(),
-            out.status,
-            tail.join("\n")
-        ))
-    }
+    Ok((started.elapsed(), out))
+}
+
+/// The error for a process that failed: its command line, exit status and the
+/// last lines of its standard error.
+pub fn failure(command: &Command, out: &Output) -> String {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let tail: Vec<&str> = stderr.lines().rev().take(15).collect();
+    let tail: Vec<&str> = tail.into_iter().rev().collect();
+    format!(
+        "{:?} {:?} failed ({}):\n{}",
+        command.get_program(),
+        command.get_args().collect::<Vec<_>>(),
+        out.status,
+        tail.join("\n")
+    )
 }
 
 /// The command of `contender` doing `operation` on `db`, and the file its

@@ -47,10 +47,13 @@ mod history;
 mod import;
 mod measure;
 mod report;
+mod schema;
 mod scratch;
+mod tools;
 
 pub use fleet::{run as run_fleet, FleetBenchArgs};
 pub use import::{run as run_import, ImportBenchArgs};
+pub use schema::{run as run_schema, SchemaBenchArgs};
 
 use clap::Args;
 use crates::{App, Crates, CLI_PACKAGE};
@@ -216,11 +219,7 @@ pub fn run(args: &BenchArgs) -> Result<(), String> {
     let workspace = crate::workspace_root();
     let scratch = Scratch::new(&workspace);
     let plan = args.plan(&workspace, &scratch)?;
-    let command = std::iter::once("cargo xtask".to_string())
-        .chain(std::env::args().skip(1))
-        .collect::<Vec<_>>()
-        .join(" ");
-    let mut machine = Machine::now(command);
+    let mut machine = Machine::now(report::typed_command());
     check_prerequisites(&plan, args)?;
     let wants = |c: Contender| plan.contenders.contains(&c);
 

@@ -57,6 +57,23 @@ impl Machine {
             self.loads.push(load);
         }
     }
+
+    /// The mean of the sampled 1-minute load averages; `None` when none was sampled.
+    pub fn mean_load(&self) -> Option<f64> {
+        if self.loads.is_empty() {
+            None
+        } else {
+            Some(self.loads.iter().sum::<f64>() / self.loads.len() as f64)
+        }
+    }
+}
+
+/// The command line as typed, `cargo xtask …`, for a report's "reproduce" line.
+pub fn typed_command() -> String {
+    std::iter::once("cargo xtask".to_string())
+        .chain(std::env::args().skip(1))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The 1-minute load average from `/proc/loadavg`.
