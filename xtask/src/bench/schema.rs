@@ -26,12 +26,12 @@
 //!    and the file compared is diesel's own output.
 //! 3. **Autogenerate**: a migration from a model that is the example's schema
 //!    plus a table (`reminders`) and a column (`users.bio`):
-//!    `new-migration --autogenerate --dialect sqlite --model schema.rs` (no
+//!    `new-migration --autogenerate --model schema.rs` (the example made SQLite-only) (no
 //!    database: the history replays in memory) beside `diesel migration
 //!    generate --diff-schema` and `alembic revision --autogenerate`
 //!    (SQLAlchemy models of the same schema), both against a SQLite database
 //!    at head (made beforehand, not timed); and ours once more with
-//!    PostgreSQL's SQL too (`--dialect postgresql --db`), a row of its own.
+//!    PostgreSQL's SQL too (a copy declaring both, `--db`), a row of its own.
 //!    If the binary's `new-migration` has no `--autogenerate`, its cells say
 //!    "not yet available".
 
@@ -165,6 +165,8 @@ struct Bench {
     model_rs: PathBuf,
     /// A copy of the example's folder that `new-migration` writes into.
     ours_autogen: PathBuf,
+    /// The same, declaring SQLite and PostgreSQL.
+    ours_autogen_pg: PathBuf,
     /// The example at head, migrated by diesel (for `--diff-schema`).
     diesel_head: PathBuf,
     /// Where `diesel migration generate` writes.
@@ -263,17 +265,19 @@ impl Bench {
         let model_rs = autogen.join("schema.rs");
         let committed = read(&root.join("src/schema.rs"))?;
         write(&model_rs, &changed_model(&committed)?)?;
+        // The example declares SQLite, PostgreSQL and MySQL; autogenerate
+        // writes SQL for every declared dialect. The rows beside diesel and
+        // Alembic (which write one dialect) use a copy made SQLite-only
+        // (alembix.toml declaring sqlite, the one MySQL variant left out);
+        // the PostgreSQL row a copy declaring sqlite and postgresql.
         let ours_autogen = autogen.join("ours");
-        mkdir(&ours_autogen)?;
-        for entry in fs::read_dir(root.join("migrations")).map_err(|e| e.to_string())? {
-            let path = entry.map_err(|e| e.to_string())?.path();
-            if path.is_file() {
-                if let Some(name) = path.file_name() {
-                    fs::copy(&path, ours_autogen.join(name))
-                        .map_err(|e| format!("copying {}: {e}", path.display()))?;
-                }
-            }
-        }
+        copy_example(&root.join("migrations"), &ours_autogen, &["sqlite"])?;
+        let ours_autogen_pg = autogen.join("ours-pg");
+        copy_example(
+            &root.join("migrations"),
+            &ours_autogen_pg,
+            &["sqlite", "postgresql"],
+        )?;
         let diesel_autogen = autogen.join("diesel-out");
         let alembic_autogen = autogen.join("alembic");
         example.write_alembic(&alembic_autogen, &venv.script_template()?)?;
@@ -294,6 +298,7 @@ impl Bench {
             postgres_reference: dir.join("run/example-postgres.schema.rs"),
             model_rs,
             ours_autogen,
+            ours_autogen_pg,
             diesel_head: autogen.join("diesel-head.sqlite"),
             diesel_autogen,
             alembic_autogen,
@@ -559,33 +564,28 @@ impl Bench {
     }
 
     /// THIS PROJECT'S AUTOGENERATE ROWS: `alembix new-migration --autogenerate
-    /// -m MSG --dialect sqlite --model schema.rs --dir <copy of the example>`
+    /// -m MSG --model schema.rs` in a copy of the example declaring SQLite only
     /// (SQLite's SQL, as diesel and Alembic write it here), and with
-    /// `servers` the same for SQLite and PostgreSQL (`--dialect postgresql
-    /// --db URL`: replayed and proven in a scratch database there too), timed;
+    /// `servers` in a copy declaring SQLite and PostgreSQL (`--db URL`:
+    /// replayed and proven in a scratch database there too), timed;
     /// the file it writes is checked to add the table and the column, then
     /// removed.
     fn ours_autogenerate(&mut self, servers: Option<&str>) -> Result<Duration, String> {
-        let before = listing(&self.ours_autogen)?;
-        let dir = self.ours_autogen.clone();
+        let dir = match servers {
+            None => self.ours_autogen.clone(),
+            Some(_) => self.ours_autogen_pg.clone(),
+        };
+        let before = listing(&dir)?;
         let mut c = self.ours(
             &dir,
-            &[
-                "new-migration",
-                "--autogenerate",
-                "-m",
-                AUTOGEN_MESSAGE,
-                "--dialect",
-                "sqlite",
-            ],
+            &["new-migration", "--autogenerate", "-m", AUTOGEN_MESSAGE],
         );
         if let Some(pg) = servers {
-            c.args(["--dialect", "postgresql", "--db"])
-                .arg(format!("{pg}/postgres"));
+            c.arg("--db").arg(format!("{pg}/postgres"));
         }
         c.arg("--model").arg(&self.model_rs);
         let took = time(&mut c, None)?;
-        let written = new_files(&self.ours_autogen, &before, ".sql")?;
+        let written = new_files(&dir, &before, ".sql")?;
         expect_change(&written, "alembix new-migration --autogenerate", &[])?;
         for file in written {
             fs::remove_file(&file).map_err(|e| e.to_string())?;
@@ -1137,13 +1137,13 @@ fn render(args: &SchemaBenchArgs, bench: &Bench, machine: &Machine) -> String {
     };
     let _ = writeln!(
         md,
-        "| a migration from a changed model (example + 1 table + 1 column) | `alembix new-migration --autogenerate --dialect sqlite --model schema.rs` | {ours_auto} | diesel_cli: `diesel migration generate --diff-schema=schema.rs` | {} | {} |",
+        "| a migration from a changed model (example + 1 table + 1 column) | `alembix new-migration --autogenerate --model schema.rs` (the example made SQLite-only) | {ours_auto} | diesel_cli: `diesel migration generate --diff-schema=schema.rs` | {} | {} |",
         cell(m(Cell::DieselAutogenerate)),
         ratio(m(Cell::OursAutogenerate), m(Cell::DieselAutogenerate))
     );
     let _ = writeln!(
         md,
-        "| a migration from a changed model (example + 1 table + 1 column) | `alembix new-migration --autogenerate --dialect sqlite --model schema.rs` | {ours_auto} | Alembic: `alembic revision --autogenerate` (SQLAlchemy models) | {} | {} |",
+        "| a migration from a changed model (example + 1 table + 1 column) | `alembix new-migration --autogenerate --model schema.rs` (the example made SQLite-only) | {ours_auto} | Alembic: `alembic revision --autogenerate` (SQLAlchemy models) | {} | {} |",
         cell(m(Cell::AlembicAutogenerate)),
         ratio(m(Cell::OursAutogenerate), m(Cell::AlembicAutogenerate))
     );
@@ -1155,7 +1155,7 @@ fn render(args: &SchemaBenchArgs, bench: &Bench, machine: &Machine) -> String {
         };
         let _ = writeln!(
             md,
-            "| the same migration, SQL for SQLite and PostgreSQL | `alembix new-migration --autogenerate --dialect sqlite --dialect postgresql --db … --model schema.rs` | {ours_both} | — (diesel and Alembic write one database's SQL per run) | — | — |"
+            "| the same migration, SQL for SQLite and PostgreSQL | `alembix new-migration --autogenerate --db … --model schema.rs` (the example declaring SQLite and PostgreSQL) | {ours_both} | — (diesel and Alembic write one database's SQL per run) | — | — |"
         );
     }
     let f = &bench.findings;
@@ -1189,13 +1189,51 @@ fn render(args: &SchemaBenchArgs, bench: &Bench, machine: &Machine) -> String {
     let _ = writeln!(md, "## What each row measures\n");
     let _ = writeln!(md, "- **Replay and dump** ({n} migrations): the history `cargo xtask bench` generates — migration *i* creates table `t<i>` (five columns) and an index on it, and from the second on adds a column to `t<i/2>` — written once per tool: this project's `.sql` files, a diesel_migrations folder (`up.sql`/`down.sql` per migration), an Alembic project with one `op.execute` per statement (`transaction_per_migration`). `alembix schema dump --dir <folder>` and `alembix print-schema --dir <folder>` each replay the history into SQLite in memory and read the schema back (as text, or as diesel's `schema.rs`). diesel needs a database: `diesel migration run --database-url <fresh file>` then `diesel print-schema`; its cell gives the median of the two together (what the ratio uses), then the median of each. Alembic has no dump: `alembic upgrade head` on a fresh file is only the replay half of the work.");
     let _ = writeln!(md, "- **Is `schema.rs` current?** The example service's history (`migrations/`, nine files with a merge and dialect variants) and its committed `src/schema.rs`. Ours: `alembix print-schema --check src/schema.rs --dir migrations` (replays in memory, compares, exit 0 or 7). diesel's way: the same history as a diesel_migrations folder (the upgrade SQL SQLite runs as `up.sql`, the empty merge left out), `diesel migration run` on a fresh file, `diesel print-schema`, and a byte compare (in this process, counted). On PostgreSQL ours replays into a scratch database it creates and drops on the server; diesel's fresh database is `diesel database reset` (drop, create, run), and the file both compare with is diesel's own `print-schema` output of the example (made before the rounds).");
-    let _ = writeln!(md, "- **A migration from a changed model**: the model is the example's schema plus a table `reminders` (joinable to `guilds`) and a column `users.bio`, as a diesel `schema.rs` (ours and diesel) and as SQLAlchemy declarative models (Alembic, which also needs the revision scripts: the example's history as an Alembic project with the same revision ids). diesel and Alembic compare the model with a SQLite database at head made before the rounds. Ours needs no database: it replays the history in SQLite in memory, writes SQLite's SQL (`--dialect sqlite`: the example also declares PostgreSQL and MySQL, whose SQL would need a server each), and proves the file it wrote on a fresh in-memory replay before it exits; the last row asks for PostgreSQL's SQL too (`--dialect postgresql --db`), replayed and proven in scratch databases it creates and drops on the server. Each tool writes one migration; it is checked and removed before the next round.");
+    let _ = writeln!(md, "- **A migration from a changed model**: the model is the example's schema plus a table `reminders` (joinable to `guilds`) and a column `users.bio`, as a diesel `schema.rs` (ours and diesel) and as SQLAlchemy declarative models (Alembic, which also needs the revision scripts: the example's history as an Alembic project with the same revision ids). diesel and Alembic compare the model with a SQLite database at head made before the rounds. Ours needs no database: it replays the history in SQLite in memory, writes SQLite's SQL (on a copy of the example declaring SQLite only, its one MySQL variant left out: autogenerate writes SQL for every dialect a history declares, and PostgreSQL's and MySQL's would need a server each), and proves the file it wrote on a fresh in-memory replay before it exits; the last row runs on a copy declaring SQLite and PostgreSQL (`--db` for the server), replayed and proven in scratch databases it creates and drops on the server. Each tool writes one migration; it is checked and removed before the next round.");
     let _ = writeln!(md, "- Every tool runs as a user runs it: the release `alembix` binary, diesel_cli's `diesel` (`--config-file` with an empty `[print_schema]`, so no project configuration applies), the venv's `alembic` console script.\n");
     let _ = writeln!(md, "Versions:\n");
     for (what, version) in &machine.versions {
         let _ = writeln!(md, "- {what}: {version}");
     }
     md
+}
+
+/// A copy of the example's migrations folder at `dest` declaring
+/// `dialects` only: variant sections of the other dialects are left out.
+fn copy_example(from: &Path, dest: &Path, dialects: &[&str]) -> Result<(), String> {
+    let _ = fs::remove_dir_all(dest);
+    mkdir(dest)?;
+    for entry in fs::read_dir(from).map_err(|e| e.to_string())? {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        let Some(name) = path.file_name() else {
+            continue;
+        };
+        if name == "alembix.toml" {
+            let list: Vec<String> = dialects.iter().map(|d| format!("\"{d}\"")).collect();
+            write(
+                &dest.join(name),
+                &format!("dialects = [{}]\n", list.join(", ")),
+            )?;
+            continue;
+        }
+        if !path.is_file() {
+            continue;
+        }
+        let mut keep = true;
+        let mut text = String::new();
+        for line in read(&path)?.lines() {
+            if let Some(marker) = line.strip_prefix("-- migrate:") {
+                let variant = marker.split_whitespace().nth(1);
+                keep = variant.is_none_or(|d| dialects.contains(&d));
+            }
+            if keep {
+                text.push_str(line);
+                text.push('\n');
+            }
+        }
+        write(&dest.join(name), &text)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
