@@ -408,3 +408,51 @@ fn the_example_history_on_three_dialects() {
         "{text}"
     );
 }
+
+/// A trigger schema.rs cannot describe is kept, and said to be.
+#[test]
+fn a_trigger_is_kept_and_reported_as_not_managed_by_schema_rs() {
+    let dir = project();
+    let root = dir.path();
+    write(
+        root,
+        "migrations/2026-01-02_touch_0a0000000002.sql",
+        "-- revision: 0a0000000002
+-- down_revision: 0a0000000001
+-- message: touch books
+
+-- migrate:upgrade
+ALTER TABLE books ADD COLUMN updated_at TIMESTAMP;
+CREATE TRIGGER books_touch AFTER UPDATE ON books BEGIN UPDATE books SET updated_at = CURRENT_TIMESTAMP WHERE id = NEW.id; END;
+
+-- migrate:downgrade
+DROP TRIGGER books_touch;
+ALTER TABLE books DROP COLUMN updated_at;
+",
+    );
+    std::fs::create_dir_all(root.join("src")).unwrap();
+    assert_eq!(
+        alembix(root, &["print-schema", "--output", "src/schema.rs"]).code,
+        0
+    );
+    let schema_rs = std::fs::read_to_string(root.join("src/schema.rs")).unwrap();
+    let edited = schema_rs.replace(
+        "        updated_at -> Nullable<Timestamp>,\n",
+        "        updated_at -> Nullable<Timestamp>,\n        isbn -> Nullable<Text>,\n",
+    );
+    assert_ne!(edited, schema_rs);
+    write(root, "src/schema.rs", &edited);
+    let run = alembix(root, &["new-migration", "--autogenerate", "-m", "isbn"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout
+            .contains("kept, not managed by schema.rs: trigger books.books_touch"),
+        "{run:?}"
+    );
+    let text = written(root, "isbn");
+    assert!(
+        text.contains("ALTER TABLE books ADD COLUMN isbn text;"),
+        "{text}"
+    );
+    assert!(!text.contains("TRIGGER"), "{text}");
+}

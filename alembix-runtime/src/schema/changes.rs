@@ -330,27 +330,42 @@ impl<'a> Generator<'a> {
             .collect();
         // Tables whose shape changes: views and triggers reading them are
         // dropped before and made again after.
-        let mut touched: BTreeSet<String> = plans
-            .iter()
-            .filter(|(_, p)| match p {
-                TablePlan::Same => false,
-                TablePlan::Alter(ta, tb) => ta.columns != tb.columns,
-                TablePlan::Rebuild(..) => true,
-            })
-            .map(|(n, _)| n.to_string())
-            .collect();
+        // Tables whose readers must go while they change (rebuilt, dropped,
+        // renamed), and columns that go or change type: a view or trigger
+        // that names one is dropped first and made again at the end.
+        let mut touched: BTreeSet<String> = rebuilt.iter().map(|t| t.to_string()).collect();
         touched.extend(dropped.iter().map(|t| t.name.clone()));
+        let mut columns: BTreeSet<String> = BTreeSet::new();
+        for (_, plan) in &plans {
+            if let TablePlan::Alter(ta, tb) = plan {
+                columns.extend(
+                    ta.columns
+                        .iter()
+                        .filter(|c| {
+                            !tb.columns
+                                .iter()
+                                .any(|n| n.name == c.name && n.data_type == c.data_type)
+                        })
+                        .map(|c| c.name.clone()),
+                );
+            }
+        }
         for rename in self.renames {
-            touched.insert(rename.from.clone());
-            touched.insert(rename.to.clone());
-            if let Some(t) = &rename.table {
-                touched.insert(t.clone());
+            match &rename.table {
+                None => {
+                    touched.insert(rename.from.clone());
+                    touched.insert(rename.to.clone());
+                }
+                Some(_) => {
+                    columns.insert(rename.from.clone());
+                    columns.insert(rename.to.clone());
+                }
             }
         }
 
         // 1. Views and triggers that change, go, or read a touched table.
-        let views_out = redone(&a.views, &b.views, &touched);
-        let triggers_out = redone(&a.triggers, &b.triggers, &touched);
+        let views_out = redone(&a.views, &b.views, &touched, &columns);
+        let triggers_out = redone(&a.triggers, &b.triggers, &touched, &columns);
         for view in a.views.iter().filter(|v| views_out.contains(&v.name)) {
             let sql = self.drop_view(view);
             self.push(sql);
@@ -1378,14 +1393,21 @@ fn renamed(a: &Schema, renames: &[Rename]) -> Schema {
 }
 
 /// Names of the objects (views, triggers) to drop first and make again:
-/// those that change or go, and those whose text names a touched table.
-fn redone(a: &[Definition], b: &[Definition], touched: &BTreeSet<String>) -> BTreeSet<String> {
+/// those that change or go, and those whose text names a touched table or
+/// column (or, for a trigger, whose table is touched).
+fn redone(
+    a: &[Definition],
+    b: &[Definition],
+    tables: &BTreeSet<String>,
+    columns: &BTreeSet<String>,
+) -> BTreeSet<String> {
     a.iter()
         .filter(|d| {
             b.iter().find(|n| n.name == d.name) != Some(d)
-                || touched
+                || tables
                     .iter()
                     .any(|t| mentions(&d.definition, t) || trigger_table(&d.name) == t)
+                || columns.iter().any(|c| mentions(&d.definition, c))
         })
         .map(|d| d.name.clone())
         .collect()

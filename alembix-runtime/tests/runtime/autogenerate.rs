@@ -150,6 +150,8 @@ struct Tab {
 #[derive(Debug, Clone)]
 struct Spec {
     tables: Vec<Tab>,
+    /// Views: (name, table, column) for `SELECT id, column FROM table`.
+    views: Vec<(String, String, String)>,
 }
 
 impl Ty {
@@ -243,7 +245,27 @@ fn random_spec(rng: &mut Rng) -> Spec {
         let others: Vec<String> = tables.iter().map(|t| t.name.clone()).collect();
         tables.push(random_table(rng, format!("t{i}"), &others));
     }
-    Spec { tables }
+    let mut spec = Spec {
+        tables,
+        views: Vec::new(),
+    };
+    if rng.chance(40) {
+        add_view(rng, &mut spec);
+    }
+    spec
+}
+
+/// A view over one column of a table, if a table has one besides `id`.
+fn add_view(rng: &mut Rng, spec: &mut Spec) {
+    let t = &spec.tables[rng.below(spec.tables.len())];
+    if t.cols.len() < 2 {
+        return;
+    }
+    let col = t.cols[1 + rng.below(t.cols.len() - 1)].name.clone();
+    let name = format!("v{}", spec.views.len());
+    if !spec.views.iter().any(|v| v.0 == name) {
+        spec.views.push((name, t.name.clone(), col));
+    }
 }
 
 /// B: A with one to four changes of the kinds teams make.
@@ -251,7 +273,7 @@ fn mutate(rng: &mut Rng, a: &Spec) -> Spec {
     let mut b = a.clone();
     for _ in 0..1 + rng.below(4) {
         let names: Vec<String> = b.tables.iter().map(|t| t.name.clone()).collect();
-        match rng.below(9) {
+        match rng.below(10) {
             0 => {
                 let name = (0..9)
                     .map(|i| format!("t{i}"))
@@ -259,8 +281,16 @@ fn mutate(rng: &mut Rng, a: &Spec) -> Spec {
                     .unwrap_or_else(|| "t9".to_string());
                 b.tables.push(random_table(rng, name, &names));
             }
+            8 => {
+                if b.views.is_empty() || rng.chance(50) {
+                    add_view(rng, &mut b);
+                } else {
+                    b.views.remove(rng.below(b.views.len()));
+                }
+            }
             1 if b.tables.len() > 1 => {
                 let gone = b.tables.remove(rng.below(b.tables.len())).name;
+                b.views.retain(|v| v.1 != gone);
                 for t in &mut b.tables {
                     if t.fk.as_ref().is_some_and(|f| f.1 == gone) {
                         t.fk = None;
@@ -284,6 +314,8 @@ fn mutate(rng: &mut Rng, a: &Spec) -> Spec {
                 if t.cols.len() > 2 {
                     let gone = t.cols.remove(1 + rng.below(t.cols.len() - 1)).name;
                     forget_column(t, &gone);
+                    let table = t.name.clone();
+                    b.views.retain(|v| !(v.1 == table && v.2 == gone));
                 }
             }
             4 => {
@@ -390,6 +422,11 @@ fn ddl(spec: &Spec, kind: Kind) -> String {
                 ));
             }
         }
+    }
+    for (name, table, col) in &spec.views {
+        out.push_str(&format!(
+            "CREATE VIEW {name} AS SELECT id, {col} FROM {table};\n"
+        ));
     }
     out
 }
