@@ -302,6 +302,7 @@ fn a_server_dialect_needs_its_server() {
 
 /// The server of `kind`, or `None` (a failure with `CI=true`) when it
 /// cannot be reached.
+#[cfg(all(feature = "postgres", feature = "mysql"))]
 fn server(kind: &str) -> Option<String> {
     let (var, default, port) = match kind {
         "postgresql" => (
