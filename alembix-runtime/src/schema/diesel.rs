@@ -563,6 +563,25 @@ fn allow_tables(tables: &[TableData]) -> String {
     let one_line = names.join(", ");
     if OPEN.len() + one_line.len() + 2 <= MAX_WIDTH {
         format!("{OPEN}{one_line},);\n")
+    } else if names.iter().all(|n| n.chars().count() <= SHORT_ITEM) {
+        // rustfmt's mixed layout for a list of short items: as many a line
+        // as fit.
+        let mut out = format!("{OPEN}\n");
+        let mut line = String::new();
+        for name in names {
+            let item = format!("{name},");
+            if !line.is_empty() && 4 + line.len() + 1 + item.len() > MAX_WIDTH {
+                let _ = writeln!(out, "    {line}");
+                line.clear();
+            }
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(&item);
+        }
+        let _ = writeln!(out, "    {line}");
+        out.push_str(");\n");
+        out
     } else {
         let mut out = format!("{OPEN}\n");
         for name in names {
@@ -572,6 +591,10 @@ fn allow_tables(tables: &[TableData]) -> String {
         out
     }
 }
+
+/// rustfmt's `short_array_element_width_threshold`: a list whose items are
+/// all this short is laid out mixed, not one item a line.
+const SHORT_ITEM: usize = 10;
 
 /// The foreign keys diesel prints as `joinable!`: as its backend loads
 /// them (SQLite: a key per column; PostgreSQL: the keys from one table to

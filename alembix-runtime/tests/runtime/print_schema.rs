@@ -110,7 +110,77 @@ fn the_schema_rs_is_diesels(t: &TestDb) {
     );
 }
 
-crate::on_all_backends!(the_schema_rs_is_diesels);
+/// diesel's text for `url` (this tool's tables left out), run in an empty
+/// folder so that no diesel.toml applies.
+fn diesels(diesel: &std::path::Path, t: &TestDb, url: &str) -> String {
+    let cwd = std::env::temp_dir().join(format!(
+        "alembix-print-schema-short-{}-{}",
+        std::process::id(),
+        t.name
+    ));
+    std::fs::create_dir_all(&cwd).expect("temp dir");
+    let output = Command::new(diesel)
+        .current_dir(&cwd)
+        .args([
+            "print-schema",
+            "--database-url",
+            url,
+            "--except-tables",
+            "^alembic_version",
+        ])
+        .output()
+        .expect("run diesel print-schema");
+    let _ = std::fs::remove_dir_all(&cwd);
+    assert!(
+        output.status.success(),
+        "diesel print-schema failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("utf-8")
+}
+
+/// Many tables with short names: rustfmt lays `allow_tables_to_appear_in_same_query!`
+/// out as many a line as fit (names of up to 10 characters), else one a line.
+fn many_short_table_names_are_laid_out_as_diesel_does(t: &TestDb) {
+    let Some(diesel) = diesel_cli() else {
+        return;
+    };
+    for (revision, longest) in [("short", "abcdefghij"), ("long", "abcdefghijk")] {
+        let mut upgrade: Vec<String> = (1..=25)
+            .map(|i| format!("CREATE TABLE t{i} (id INTEGER PRIMARY KEY);"))
+            .collect();
+        upgrade.push(format!("CREATE TABLE {longest} (id INTEGER PRIMARY KEY);"));
+        let mut downgrade: Vec<String> = (1..=25).map(|i| format!("DROP TABLE t{i};")).collect();
+        downgrade.push(format!("DROP TABLE {longest};"));
+        let m = crate::support::migrator_of(
+            &[crate::support::migration(
+                revision,
+                "none",
+                &upgrade.join("\n"),
+                &downgrade.join("\n"),
+            )],
+            Config::default(),
+        );
+        let mut db = t.connect();
+        m.upgrade(&mut db, "heads").expect("upgrade");
+        let ours = schema_rs(&m.inspect_schema(&mut db).expect("read")).expect("schema.rs");
+        let url = match t.kind {
+            Kind::Sqlite => t.sqlite_path().expect("a file").display().to_string(),
+            _ => t.url.clone(),
+        };
+        let theirs = diesels(&diesel, t, &url);
+        assert_eq!(
+            ours.text, theirs,
+            "{revision}: ours (left) differs from diesel's (right)"
+        );
+        m.downgrade(&mut db, "base").expect("downgrade");
+    }
+}
+
+crate::on_all_backends!(
+    the_schema_rs_is_diesels,
+    many_short_table_names_are_laid_out_as_diesel_does
+);
 
 /// `print-schema --output FILE` writes the text; `--check FILE` exits 0 on
 /// it, and 7 once the file differs (a column type edited by hand).
