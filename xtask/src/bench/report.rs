@@ -385,7 +385,7 @@ pub fn render(r: &Results, machine: &Machine) -> String {
     let _ = writeln!(md, "```sh\n{}\n```\n", machine.command);
     let _ = writeln!(
         md,
-        "Importing an Alembic history is measured apart: [BENCHMARKS-import.md](BENCHMARKS-import.md) (`cargo xtask bench-import`); so is what the build's SQL check costs a history that declares its dialects: [BENCHMARKS-sqlcheck.md](BENCHMARKS-sqlcheck.md).\n"
+        "Importing an Alembic history is measured apart: [BENCHMARKS-import.md](BENCHMARKS-import.md) (`cargo xtask bench-import`); so are what the build's SQL check costs a history that declares its dialects ([BENCHMARKS-sqlcheck.md](BENCHMARKS-sqlcheck.md)), a fleet of 1,000 tenant schemas ([BENCHMARKS-fleet.md](BENCHMARKS-fleet.md), `cargo xtask bench-fleet`) and the schema commands: dump, `print-schema`, `new-migration --autogenerate` beside diesel_cli and Alembic ([BENCHMARKS-schema.md](BENCHMARKS-schema.md), `cargo xtask bench-schema`).\n"
     );
     let loads = &machine.loads;
     let load = if loads.is_empty() {
