@@ -301,8 +301,9 @@ impl<'a> Generator<'a> {
     }
 
     fn run(mut self, notes: &mut Vec<String>) -> Vec<Statement> {
-        let a = self.a.clone();
         let b = self.b;
+        let mut a = self.a.clone();
+        let name_renames = align_names(self.d, &mut a, b);
         let a_tables: BTreeMap<&str, &Table> =
             a.tables.iter().map(|t| (t.name.as_str(), t)).collect();
         let b_tables: BTreeMap<&str, &Table> =
@@ -409,6 +410,11 @@ impl<'a> Generator<'a> {
                     self.q(&rename.to)
                 ),
             };
+            self.push(sql);
+        }
+        // Keys, constraints, indexes and sequences that differ by name alone
+        // (a renamed table's, most often) are renamed, not made again.
+        for sql in name_renames {
             self.push(sql);
         }
 
@@ -1327,11 +1333,188 @@ pub fn verify(wanted: &Schema, got: &Schema) -> Vec<super::Difference> {
     super::diff(&wanted, &got)
 }
 
+/// Renames, in `a`, what differs from `b` by its name alone on a kept
+/// table — the primary key, a unique or check constraint, a foreign key, an
+/// index — and a sequence (PostgreSQL) whose definition is the same; the
+/// statements that do it where the dialect can (SQLite names none of them
+/// but indexes, which it cannot rename; MySQL renames indexes and unique
+/// keys only: the rest is dropped and made again).
+fn align_names(d: Dialect, a: &mut Schema, b: &Schema) -> Vec<String> {
+    let mut out = Vec::new();
+    let q = |n: &str| quote(d, n);
+    for ta in &mut a.tables {
+        let Some(tb) = b.table(&ta.name) else {
+            continue;
+        };
+        let t = q(&ta.name);
+        let rename_constraint = |old: &str, new: &str| {
+            format!("ALTER TABLE {t} RENAME CONSTRAINT {} TO {}", q(old), q(new))
+        };
+        if d == Dialect::Postgres {
+            if let (Some(pa), Some(pb)) = (&mut ta.primary_key, &tb.primary_key) {
+                if let (Some(old), Some(new)) = (&pa.name, &pb.name) {
+                    if pa.columns == pb.columns && old != new {
+                        out.push(rename_constraint(old, new));
+                        pa.name = Some(new.clone());
+                    }
+                }
+            }
+        }
+        if d != Dialect::Sqlite {
+            for key in &mut ta.unique {
+                if tb.unique.contains(key) {
+                    continue;
+                }
+                let (Some(old), Some(new)) = (
+                    key.name.clone(),
+                    tb.unique
+                        .iter()
+                        .find(|k| k.columns == key.columns && k.name.is_some())
+                        .and_then(|k| k.name.clone()),
+                ) else {
+                    continue;
+                };
+                out.push(match d {
+                    Dialect::Mysql => {
+                        format!("ALTER TABLE {t} RENAME INDEX {} TO {}", q(&old), q(&new))
+                    }
+                    _ => rename_constraint(&old, &new),
+                });
+                key.name = Some(new);
+            }
+        }
+        if d == Dialect::Postgres {
+            for check in &mut ta.checks {
+                if tb.checks.contains(check) {
+                    continue;
+                }
+                let (Some(old), Some(new)) = (
+                    check.name.clone(),
+                    tb.checks
+                        .iter()
+                        .find(|c| c.expression == check.expression && c.name.is_some())
+                        .and_then(|c| c.name.clone()),
+                ) else {
+                    continue;
+                };
+                out.push(rename_constraint(&old, &new));
+                check.name = Some(new);
+            }
+            for fk in &mut ta.foreign_keys {
+                if tb.foreign_keys.contains(fk) {
+                    continue;
+                }
+                let unnamed = |f: &ForeignKey| ForeignKey {
+                    name: None,
+                    ..f.clone()
+                };
+                let (Some(old), Some(new)) = (
+                    fk.name.clone(),
+                    tb.foreign_keys
+                        .iter()
+                        .find(|f| unnamed(f) == unnamed(fk) && f.name.is_some())
+                        .and_then(|f| f.name.clone()),
+                ) else {
+                    continue;
+                };
+                out.push(rename_constraint(&old, &new));
+                fk.name = Some(new);
+            }
+        }
+        if d != Dialect::Sqlite {
+            for index in &mut ta.indexes {
+                if tb.indexes.contains(index) || tb.indexes.iter().any(|i| i.name == index.name) {
+                    continue;
+                }
+                let same = |i: &Index| {
+                    Index {
+                        name: String::new(),
+                        ..i.clone()
+                    } == Index {
+                        name: String::new(),
+                        ..index.clone()
+                    }
+                };
+                let Some(new) = tb.indexes.iter().find(|i| same(i)).map(|i| i.name.clone()) else {
+                    continue;
+                };
+                out.push(match d {
+                    Dialect::Mysql => format!(
+                        "ALTER TABLE {t} RENAME INDEX {} TO {}",
+                        q(&index.name),
+                        q(&new)
+                    ),
+                    _ => format!("ALTER INDEX {} RENAME TO {}", q(&index.name), q(&new)),
+                });
+                index.name = new;
+            }
+        }
+        ta.unique.sort();
+        ta.indexes.sort();
+        ta.foreign_keys.sort();
+        ta.checks.sort();
+    }
+    if d == Dialect::Postgres {
+        let bare = |def: &str| def.split(" owned by ").next().unwrap_or(def).to_string();
+        let mut renamed: Vec<(String, String)> = Vec::new();
+        for seq in &mut a.sequences {
+            if b.sequences.iter().any(|s| s.name == seq.name) {
+                continue;
+            }
+            let owner = owned_by(&seq.definition).map(str::to_string);
+            let Some(new) = b
+                .sequences
+                .iter()
+                .filter(|s| !renamed.iter().any(|(_, n)| *n == s.name))
+                .find(|s| {
+                    bare(&s.definition) == bare(&seq.definition)
+                        && owned_by(&s.definition).map(str::to_string) == owner
+                })
+                .map(|s| s.name.clone())
+            else {
+                continue;
+            };
+            out.push(format!(
+                "ALTER SEQUENCE {} RENAME TO {}",
+                q(&seq.name),
+                q(&new)
+            ));
+            renamed.push((seq.name.clone(), new.clone()));
+            seq.name = new;
+        }
+        // A serial column's default names its sequence: PostgreSQL follows
+        // the rename.
+        for (old, new) in &renamed {
+            for table in &mut a.tables {
+                for column in &mut table.columns {
+                    if let Some(default) = &mut column.default {
+                        *default = default
+                            .replace(&format!("nextval('{old}'"), &format!("nextval('{new}'"));
+                    }
+                }
+            }
+        }
+        a.sequences.sort();
+    }
+    out
+}
+
 /// `a` with `renames` applied: tables, their columns, and every mention in
 /// keys, indexes and foreign keys.
 fn renamed(a: &Schema, renames: &[Rename]) -> Schema {
     let mut s = a.clone();
     for rename in renames.iter().filter(|r| r.table.is_none()) {
+        for seq in &mut s.sequences {
+            if owned_by(&seq.definition) == Some(rename.from.as_str()) {
+                let kept = seq
+                    .definition
+                    .split(" owned by ")
+                    .next()
+                    .unwrap_or_default()
+                    .to_string();
+                seq.definition = format!("{kept} owned by {}", rename.to);
+            }
+        }
         for table in &mut s.tables {
             if table.name == rename.from {
                 table.name = rename.to.clone();

@@ -666,6 +666,93 @@ fn sqlite_rebuilds_keep_rows(t: &TestDb) {
     assert_eq!(rows, ["1|kept|3"]);
 }
 
+/// PostgreSQL's own objects: an enum type, a serial column (its sequence
+/// owned by the column), an expression index with a condition; then a label
+/// appended, and one removed (the type rebuilt).
+fn postgres_enums_serials_and_expression_indexes(t: &TestDb) {
+    if t.kind != Kind::Postgres {
+        return;
+    }
+    let posts = |labels: &str| {
+        format!(
+            "{}CREATE TYPE mood AS ENUM ({labels});\nCREATE TABLE posts (id serial PRIMARY KEY, mood mood NOT NULL, body text);\nCREATE INDEX ix_posts_body ON posts (lower(body)) WHERE body IS NOT NULL;\n",
+            users(t.kind)
+        )
+    };
+    let pair = Pair {
+        a: users(t.kind).to_string(),
+        b: posts("'happy', 'sad'"),
+    };
+    weekly(
+        t,
+        "enum, serial, expression index",
+        pair,
+        &[],
+        &[
+            "CREATE TYPE mood AS ENUM ('happy', 'sad')",
+            "CREATE SEQUENCE posts_id_seq",
+            "OWNED BY posts.id",
+            "WHERE body IS NOT NULL",
+            "DROP TYPE mood",
+        ],
+    );
+    let appended = Pair {
+        a: posts("'happy', 'sad'"),
+        b: posts("'happy', 'sad', 'meh'"),
+    };
+    weekly(
+        t,
+        "enum label appended",
+        appended,
+        &[],
+        &[
+            "ALTER TYPE mood ADD VALUE 'meh'",
+            "ALTER TYPE mood RENAME TO mood_old",
+        ],
+    );
+}
+
+/// A stated table rename: the table, the foreign key that references it,
+/// and on PostgreSQL its key's name and its serial's sequence follow it,
+/// renamed rather than dropped and made again.
+fn a_stated_table_rename(t: &TestDb) {
+    let (int, serial) = match t.kind {
+        Kind::Mysql => ("int", "int NOT NULL AUTO_INCREMENT"),
+        Kind::Postgres => ("integer", "serial"),
+        Kind::Sqlite => ("integer", "integer NOT NULL"),
+    };
+    let ddl = |name: &str| {
+        let posts = match t.kind {
+            Kind::Sqlite => format!("CREATE TABLE posts (id {int} NOT NULL PRIMARY KEY, author_id {int} NOT NULL, CONSTRAINT fk_posts_author FOREIGN KEY (author_id) REFERENCES {name} (id));\n"),
+            _ => format!("CREATE TABLE posts (id {int} NOT NULL PRIMARY KEY, author_id {int} NOT NULL);\nALTER TABLE posts ADD CONSTRAINT fk_posts_author FOREIGN KEY (author_id) REFERENCES {name} (id);\n"),
+        };
+        format!(
+            "CREATE TABLE {name} (id {serial} PRIMARY KEY, name varchar(100) NOT NULL);\nCREATE INDEX ix_{name}_name ON {name} (name);\n{posts}"
+        )
+    };
+    let pair = Pair {
+        a: ddl("users"),
+        b: ddl("accounts"),
+    };
+    let rename: Rename = "users=accounts".parse().unwrap();
+    let mut expect = vec![
+        "ALTER TABLE users RENAME TO accounts",
+        "ALTER TABLE accounts RENAME TO users",
+    ];
+    match t.kind {
+        Kind::Postgres => expect.extend([
+            "ALTER TABLE accounts RENAME CONSTRAINT users_pkey TO accounts_pkey",
+            "ALTER SEQUENCE users_id_seq RENAME TO accounts_id_seq",
+            "ALTER INDEX ix_users_name RENAME TO ix_accounts_name",
+        ]),
+        Kind::Mysql => {
+            expect.push("ALTER TABLE accounts RENAME INDEX ix_users_name TO ix_accounts_name")
+        }
+        Kind::Sqlite => expect.push("CREATE INDEX ix_accounts_name"),
+    }
+    weekly(t, "table rename", pair, &[rename], &expect);
+}
+
 /// Nothing differs: nothing to write.
 fn equal_schemas_need_nothing(t: &TestDb) {
     let shown = round_trip(t, users(t.kind), users(t.kind), &[]).unwrap();
@@ -697,4 +784,6 @@ crate::on_all_backends!(
     an_updated_at_trigger_and_its_function,
     sqlite_rebuilds_keep_rows,
     equal_schemas_need_nothing,
+    postgres_enums_serials_and_expression_indexes,
+    a_stated_table_rename,
 );
