@@ -652,7 +652,7 @@ impl<'a> Generator<'a> {
             // MySQL refuses to drop the index a foreign key uses until
             // another can serve it: one that goes for good is dropped after
             // the new ones are made (`drop_old_mysql_indexes`).
-            if self.d == Dialect::Mysql && !b.indexes.iter().any(|n| n.name == index.name) {
+            if self.d == Dialect::Mysql && mysql_deferred(index, a, b) {
                 continue;
             }
             let sql = match self.d {
@@ -726,7 +726,7 @@ impl<'a> Generator<'a> {
             for index in a
                 .indexes
                 .iter()
-                .filter(|i| !b.indexes.iter().any(|n| n.name == i.name))
+                .filter(|i| !b.indexes.contains(i) && mysql_deferred(i, a, b))
                 .filter(|i| !i.columns.iter().all(gone))
                 // The index MySQL made for a foreign key that stays: once
                 // another index serves the key, MySQL drops it by itself.
@@ -1689,6 +1689,27 @@ fn sqlite_addable(column: &Column) -> bool {
         !d.trim_start().starts_with('(') && !d.to_ascii_lowercase().starts_with("current_")
     });
     (column.nullable || column.default.is_some()) && default_ok && column.extra.is_none()
+}
+
+/// Whether MySQL must keep `index` (of `a`, gone from `b`) until the new
+/// indexes are made: a foreign key kept on both sides may be using it.
+/// Otherwise it is dropped with the other changed items, before any new
+/// index could make MySQL drop a foreign key's own index by itself.
+fn mysql_deferred(index: &Index, a: &Table, b: &Table) -> bool {
+    if b.indexes.iter().any(|n| n.name == index.name) {
+        return false;
+    }
+    a.foreign_keys
+        .iter()
+        .filter(|f| b.foreign_keys.contains(f))
+        .any(|f| {
+            index.columns.len() >= f.columns.len()
+                && index
+                    .columns
+                    .iter()
+                    .zip(&f.columns)
+                    .all(|(i, c)| i.split([' ', '(']).next() == Some(c.as_str()))
+        })
 }
 
 /// The column before `name` in `table` (where MySQL's `AFTER` puts it).

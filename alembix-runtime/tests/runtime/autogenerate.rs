@@ -140,11 +140,21 @@ struct Col {
 struct Tab {
     name: String,
     cols: Vec<Col>,
-    unique: Option<String>,
-    index: Option<String>,
+    /// A unique constraint over one or two columns.
+    unique: Option<Vec<String>>,
+    index: Option<Ix>,
     check: Option<String>,
     /// (column, referenced table, on delete cascade)
     fk: Option<(String, String, bool)>,
+}
+
+/// An index over one or two columns; where the backend has them, partial
+/// (`WHERE first IS NOT NULL`) and on an expression (`lower(first)`).
+#[derive(Debug, Clone, PartialEq)]
+struct Ix {
+    cols: Vec<String>,
+    partial: bool,
+    lower: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -227,12 +237,31 @@ fn columns_where(t: &Tab, pick: impl Fn(&Col) -> bool) -> Vec<String> {
 
 fn randomize_items(rng: &mut Rng, t: &mut Tab, others: &[String]) {
     let indexable = columns_where(t, |c| c.ty.indexable());
+    let strings = columns_where(t, |c| matches!(c.ty, Ty::Var(_)));
     let numeric = columns_where(t, |c| c.ty == Ty::Int);
     let choose = |rng: &mut Rng, from: &[String], percent: u64| {
         (!from.is_empty() && rng.chance(percent)).then(|| from[rng.below(from.len())].clone())
     };
-    t.unique = choose(rng, &indexable, 30);
-    t.index = choose(rng, &indexable, 40).filter(|c| Some(c) != t.unique.as_ref());
+    // One or two distinct columns.
+    let columns = |rng: &mut Rng, first: String| {
+        let mut cols = vec![first];
+        let second = indexable[rng.below(indexable.len())].clone();
+        if rng.chance(30) && !cols.contains(&second) {
+            cols.push(second);
+        }
+        cols
+    };
+    t.unique = choose(rng, &indexable, 30).map(|c| columns(rng, c));
+    t.index = choose(rng, &indexable, 40)
+        .map(|c| {
+            let lower = strings.contains(&c) && rng.chance(30);
+            Ix {
+                cols: columns(rng, c),
+                partial: rng.chance(30),
+                lower,
+            }
+        })
+        .filter(|i| Some(&i.cols) != t.unique.as_ref());
     t.check = choose(rng, &numeric, 30);
     t.fk = choose(rng, &numeric, 40).and_then(|c| {
         (!others.is_empty()).then(|| (c, others[rng.below(others.len())].clone(), rng.chance(50)))
@@ -359,10 +388,20 @@ fn mutate(rng: &mut Rng, a: &Spec) -> Spec {
 }
 
 fn forget_column(t: &mut Tab, gone: &str) {
-    for item in [&mut t.unique, &mut t.index, &mut t.check] {
-        if item.as_deref() == Some(gone) {
-            *item = None;
-        }
+    if t.check.as_deref() == Some(gone) {
+        t.check = None;
+    }
+    if t.unique
+        .as_ref()
+        .is_some_and(|u| u.iter().any(|c| c == gone))
+    {
+        t.unique = None;
+    }
+    if t.index
+        .as_ref()
+        .is_some_and(|i| i.cols.iter().any(|c| c == gone))
+    {
+        t.index = None;
     }
     if t.fk.as_ref().is_some_and(|f| f.0 == gone) {
         t.fk = None;
@@ -390,7 +429,12 @@ fn ddl(spec: &Spec, kind: Kind) -> String {
             .collect();
         items.push("PRIMARY KEY (id)".to_string());
         if let Some(u) = &t.unique {
-            items.push(format!("CONSTRAINT uq_{}_{u} UNIQUE ({u})", t.name));
+            items.push(format!(
+                "CONSTRAINT uq_{}_{} UNIQUE ({})",
+                t.name,
+                u.join("_"),
+                u.join(", ")
+            ));
         }
         if let Some(c) = &t.check {
             items.push(format!("CONSTRAINT ck_{}_{c} CHECK ({c} > 0)", t.name));
@@ -405,11 +449,25 @@ fn ddl(spec: &Spec, kind: Kind) -> String {
             t.name,
             items.join(",\n  ")
         ));
-        if let Some(c) = &t.index {
-            out.push_str(&format!(
-                "CREATE INDEX ix_{}_{c} ON {} ({c});\n",
-                t.name, t.name
-            ));
+        if let Some(ix) = &t.index {
+            // MariaDB has neither partial nor expression indexes.
+            let server_only = kind == Kind::Mysql;
+            let mut parts = ix.cols.clone();
+            if ix.lower && !server_only {
+                parts[0] = format!("lower({})", parts[0]);
+            }
+            let mut sql = format!(
+                "CREATE INDEX ix_{}_{} ON {} ({})",
+                t.name,
+                ix.cols.join("_"),
+                t.name,
+                parts.join(", ")
+            );
+            if ix.partial && !server_only {
+                sql.push_str(&format!(" WHERE {} IS NOT NULL", ix.cols[0]));
+            }
+            out.push_str(&sql);
+            out.push_str(";\n");
         }
     }
     if kind != Kind::Sqlite {
@@ -753,6 +811,58 @@ fn a_stated_table_rename(t: &TestDb) {
     weekly(t, "table rename", pair, &[rename], &expect);
 }
 
+/// The index MySQL makes for a foreign key, in the three ways the random
+/// pairs found it: another index takes over the key's, a unique key takes
+/// over from a key that goes, an indexed column goes. Each runs on every
+/// backend (for SQLite and PostgreSQL, ordinary changes).
+fn foreign_key_indexes_change_hands(t: &TestDb) {
+    let int = if t.kind == Kind::Mysql {
+        "int"
+    } else {
+        "integer"
+    };
+    let parent = format!("CREATE TABLE p (id {int} NOT NULL PRIMARY KEY);\n");
+    let child = |extra: &str, fk: bool| {
+        let fk_sql = "CONSTRAINT fk_c_p FOREIGN KEY (p_id) REFERENCES p (id)";
+        match (t.kind, fk) {
+            (Kind::Sqlite, true) => format!("{parent}CREATE TABLE c (id {int} NOT NULL PRIMARY KEY, p_id {int} NOT NULL, note varchar(20){extra}, {fk_sql});\n"),
+            (_, true) => format!("{parent}CREATE TABLE c (id {int} NOT NULL PRIMARY KEY, p_id {int} NOT NULL, note varchar(20){extra});\n"),
+            (_, false) => format!("{parent}CREATE TABLE c (id {int} NOT NULL PRIMARY KEY, p_id {int} NOT NULL, note varchar(20){extra});\n"),
+        }
+    };
+    let add_fk = || match t.kind {
+        Kind::Sqlite => String::new(),
+        _ => "ALTER TABLE c ADD CONSTRAINT fk_c_p FOREIGN KEY (p_id) REFERENCES p (id);\n"
+            .to_string(),
+    };
+    let cases = [
+        (
+            "another index takes the key over",
+            format!("{}{}", child("", true), add_fk()),
+            format!(
+                "{}CREATE INDEX ix_c_p ON c (p_id);\n{}",
+                child("", true),
+                add_fk()
+            ),
+        ),
+        (
+            "a unique key takes over from a key that goes",
+            format!("{}{}", child("", true), add_fk()),
+            child(", CONSTRAINT uq_c_p UNIQUE (p_id)", false),
+        ),
+        (
+            "an indexed column goes",
+            format!("{}CREATE INDEX ix_c_note ON c (note);\n", child("", false)),
+            format!(
+                "{parent}CREATE TABLE c (id {int} NOT NULL PRIMARY KEY, p_id {int} NOT NULL);\n"
+            ),
+        ),
+    ];
+    for (name, a, b) in cases {
+        weekly(t, name, Pair { a, b }, &[], &[]);
+    }
+}
+
 /// Nothing differs: nothing to write.
 fn equal_schemas_need_nothing(t: &TestDb) {
     let shown = round_trip(t, users(t.kind), users(t.kind), &[]).unwrap();
@@ -786,4 +896,5 @@ crate::on_all_backends!(
     equal_schemas_need_nothing,
     postgres_enums_serials_and_expression_indexes,
     a_stated_table_rename,
+    foreign_key_indexes_change_hands,
 );
