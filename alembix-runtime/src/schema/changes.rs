@@ -383,15 +383,14 @@ impl<'a> Generator<'a> {
             self.push(sql);
         }
 
-        // 1b. Constraints and indexes that change or go, on kept tables
-        // (a rebuilt SQLite table is made whole again).
+        // 1b. Constraints and indexes that change or go, on kept tables (a
+        // rebuilt SQLite table is made whole again). A foreign key to a
+        // dropped table is among them: the wanted schema has none.
         for (_, plan) in &plans {
             if let TablePlan::Alter(ta, tb) = plan {
-                self.drop_table_items(ta, tb, &b_tables);
+                self.drop_table_items(ta, tb);
             }
         }
-        // Foreign keys of kept tables that reference a dropped table.
-        // (Covered above: the wanted schema cannot reference a dropped table.)
 
         // 2. Renames: tables first, so a column rename names its table's new name.
         let mut renames: Vec<&Rename> = self.renames.iter().collect();
@@ -631,7 +630,7 @@ impl<'a> Generator<'a> {
 
     /// Drops the foreign keys, indexes, unique and check constraints of a
     /// kept table that change or go (the primary key too, when it changes).
-    fn drop_table_items(&mut self, a: &Table, b: &Table, _b_tables: &BTreeMap<&str, &Table>) {
+    fn drop_table_items(&mut self, a: &Table, b: &Table) {
         let t = self.q(&a.name);
         for fk in a
             .foreign_keys
